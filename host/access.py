@@ -1,0 +1,60 @@
+"""Who sees what: a shop user sees their shop only; the operator sees every shop."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, session
+from flask_login import current_user, login_required
+
+from host.extensions import db
+from host.models import Company, Role
+
+
+def current_shop() -> Company | None:
+    """Return the shop being worked on: the user's own, or the one the operator picked."""
+    if not current_user.is_authenticated:
+        return None
+    if not current_user.is_operator:
+        return current_user.company
+    shop_id = session.get("shop_id")
+    return db.session.get(Company, shop_id) if shop_id else None
+
+
+def shop_required() -> Company:
+    """Return the current shop, or send the operator to pick one first."""
+    shop = current_shop()
+    if shop is None:
+        abort(409, description="Pick a shop on the Shops page first.")
+    return shop
+
+
+def get_in_shop_or_404(model, object_id: int):
+    """Load ``model`` ``object_id`` if the user may see it; 404 otherwise (never 403)."""
+    obj = db.session.get(model, object_id)
+    if obj is None:
+        abort(404)
+    if not current_user.is_operator and obj.company_id != current_user.company_id:
+        abort(404)
+    return obj
+
+
+def shop_filter(query, model):
+    """Restrict ``query`` on ``model`` to the current shop."""
+    return query.where(model.company_id == shop_required().id)
+
+
+def roles_required(*roles: Role):
+    """Allow the view to logged-in users with one of ``roles`` (the operator always)."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not current_user.is_operator and current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator

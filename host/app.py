@@ -1,0 +1,101 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, request, session
+from flask_login import current_user
+
+from host import (
+    models,  # noqa: F401  (models must be imported before Alembic looks)
+    templating,
+)
+from host.extensions import babel, csrf, db, login_manager, migrate
+from host.plugins import collect_unique, get_plugin_manager
+from host.redis_connection import RedisConnection
+
+LANGUAGES = ("en", "fr")
+
+
+def database_url(url: str) -> str:
+    """Use the psycopg 3 driver for a ``postgres://`` or ``postgresql://`` URL."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Create the CRM host with every enabled plugin."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    # Defaults that run anywhere: SQLite in the instance folder, embedded Redis.
+    app.config.from_mapping(
+        SECRET_KEY=os.environ.get("SECRET_KEY", "dev"),
+        SQLALCHEMY_DATABASE_URI=database_url(
+            os.environ.get(
+                "DATABASE_URL", f"sqlite:///{os.path.join(app.instance_path, 'crmhost.sqlite')}"
+            )
+        ),
+        REDIS_URL=os.environ.get("REDIS_URL") or None,
+        PLUGINS_DISABLED=[
+            p.strip() for p in os.environ.get("CRMHOST_DISABLED_PLUGINS", "").split(",") if p
+        ],
+        PLUGINS_EXTRA=[],
+        BABEL_DEFAULT_LOCALE="en",
+        BABEL_TRANSLATION_DIRECTORIES="translations",
+    )
+    # Instance config (deployment secrets), then the caller's overrides.
+    app.config.from_pyfile("config.py", silent=True)
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    # Plugins come first: their models must exist before Alembic sees the metadata.
+    pm = get_plugin_manager(app.config["PLUGINS_DISABLED"], app.config["PLUGINS_EXTRA"])
+    app.extensions["plugin_manager"] = pm
+
+    # Extensions, each bound through init_app.
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    RedisConnection(app)
+    templating.init_app(app)
+
+    # Plugins initialise their own extensions, then contribute pages, commands, options.
+    pm.hook.startup(app=app)
+    register_blueprints(app)
+    pm.hook.register_commands(cli=app.cli)
+    app.extensions["shop_options"] = {
+        o.number: o for o in collect_unique(pm, "shop_options", lambda o: o.number, "option number")
+    }
+    app.extensions["reports"] = {
+        r.name: r for r in collect_unique(pm, "register_reports", lambda r: r.name, "report")
+    }
+    app.extensions["queues_declared"] = list(
+        dict.fromkeys(name for names in pm.hook.register_queues() for name in names)
+    )
+    return app
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register every plugin's blueprints, refusing two with one name."""
+    pm = app.extensions["plugin_manager"]
+    for bp in collect_unique(pm, "register_blueprints", lambda b: b.name, "blueprint"):
+        app.register_blueprint(bp)
+
+
+def select_locale() -> str:
+    """Pick the user's chosen language, else the shop's, else the browser's."""
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.company:
+        return current_user.company.language
+    return request.accept_languages.best_match(LANGUAGES) or "en"

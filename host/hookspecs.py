@@ -1,0 +1,111 @@
+"""The hooks a plugin may implement.
+
+Every hook is called with keyword arguments; an implementation takes only the
+arguments it needs. Signatures and meanings are documented in
+``docs/plugin_hooks.md`` and kept in step by ``tests/test_docs.py``.
+"""
+
+from pluggy import HookimplMarker, HookspecMarker
+
+hookspec = HookspecMarker("crmhost")
+hookimpl = HookimplMarker("crmhost")
+
+
+# -- start-up and extension points -------------------------------------------------
+
+
+@hookspec
+def startup(app):
+    """Initialise the plugin for ``app``: set config defaults, create extensions.
+
+    Called once per application, after the host's extensions exist and before
+    blueprints are registered. Returns nothing.
+    """
+
+
+@hookspec
+def register_blueprints():
+    """Return an iterable of ``flask.Blueprint`` objects to register.
+
+    Two blueprints with one name stop the start-up with a message naming both plugins.
+    """
+
+
+@hookspec
+def register_commands(cli):
+    """Add ``click`` commands or groups to the ``crmhost`` command group ``cli``."""
+
+
+@hookspec
+def register_queues():
+    """Return an iterable of RQ queue names the plugin enqueues jobs on.
+
+    ``crmhost worker`` listens on every declared queue, in the order declared.
+    """
+
+
+@hookspec
+def menu_links(user):
+    """Return an iterable of ``host.extension_points.MenuLink`` shown to ``user``."""
+
+
+@hookspec
+def shop_options():
+    """Return an iterable of ``host.extension_points.ShopOption`` (numbered options).
+
+    Two plugins declaring one option number stop the start-up with a clear message.
+    """
+
+
+@hookspec
+def veto_option_change(company, number, enabled):
+    """Return a message refusing to set option ``number`` of ``company`` to ``enabled``.
+
+    Return ``None`` to allow the change. Any message refuses it, and the
+    Options tab shows the message to the user.
+    """
+
+
+@hookspec
+def customer_fields(customer):
+    """Return an iterable of ``host.extension_points.CustomerField`` for the Customer
+    Information tab of ``customer`` (``None`` for a new customer)."""
+
+
+@hookspec
+def customer_tabs(customer):
+    """Return an iterable of ``host.extension_points.CustomerTab`` for ``customer``'s page."""
+
+
+@hookspec
+def register_reports():
+    """Return an iterable of ``host.extension_points.Report`` definitions.
+
+    Report names are unique across plugins; the reports plugin lists and runs them.
+    """
+
+
+# -- events, fired after the database commit ---------------------------------------
+
+
+@hookspec
+def customer_saved(customer, changes, created):
+    """React to a committed customer.
+
+    ``changes`` maps each changed column to ``(old, new)``; ``created`` is true
+    for a new customer. Never called for a rolled-back transaction.
+    """
+
+
+@hookspec
+def appointment_changed(appointment, changes, created):
+    """React to a committed appointment (booked, moved, status changed, cancelled).
+
+    ``changes`` maps each changed column to ``(old, new)``; ``created`` is true
+    for a new booking. Never called for a rolled-back transaction.
+    """
+
+
+@hookspec
+def invoice_printed(invoice):
+    """React to a committed print of ``invoice`` (each print fires once)."""

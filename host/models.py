@@ -1,0 +1,199 @@
+"""The host's data: shops, users, customers, appointments, invoices, options, legacy SMS log."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from host.extensions import db
+from host.regions import time_zone
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Role(enum.StrEnum):
+    OPERATOR = "operator"
+    ADMIN = "admin"
+    STAFF = "staff"
+
+
+class AppointmentStatus(enum.StrEnum):
+    BOOKED = "booked"
+    CONFIRMED = "confirmed"
+    IN_PROGRESS = "in_progress"
+    READY = "ready"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class Company(db.Model):
+    """A shop."""
+
+    __tablename__ = "company"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    v2v_number: Mapped[str | None] = mapped_column(String(50))
+    country: Mapped[str | None] = mapped_column(String(2))
+    province: Mapped[str | None] = mapped_column(String(2))
+    language: Mapped[str] = mapped_column(String(2), default="en")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @property
+    def time_zone(self) -> str | None:
+        return time_zone(self.country, self.province)
+
+    def __repr__(self) -> str:
+        return f"<Company {self.id} {self.name!r}>"
+
+
+class User(UserMixin, db.Model):
+    """A person who logs in: an operator (no shop), a shop administrator or staff."""
+
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    company: Mapped[Company | None] = relationship()
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role == Role.OPERATOR
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+
+class Customer(db.Model):
+    """A shop's customer."""
+
+    __tablename__ = "customer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), index=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100), default="")
+    mobile_phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    language: Mapped[str | None] = mapped_column(String(2))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    company: Mapped[Company] = relationship()
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def host_event(self, changes: dict, created: bool):
+        return "customer_saved", {"customer": self, "changes": changes, "created": created}
+
+
+class Appointment(db.Model):
+    """A booked visit of a customer's vehicle."""
+
+    __tablename__ = "appointment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    vehicle: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[AppointmentStatus] = mapped_column(
+        Enum(AppointmentStatus, native_enum=False, length=20), default=AppointmentStatus.BOOKED
+    )
+
+    customer: Mapped[Customer] = relationship()
+    company: Mapped[Company] = relationship()
+
+    def host_event(self, changes: dict, created: bool):
+        return "appointment_changed", {
+            "appointment": self,
+            "changes": changes,
+            "created": created,
+        }
+
+
+class Invoice(db.Model):
+    """A customer's invoice; each print fires ``invoice_printed``."""
+
+    __tablename__ = "invoice"
+    __table_args__ = (UniqueConstraint("company_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    number: Mapped[str] = mapped_column(String(40))
+    total: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    printed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    print_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    customer: Mapped[Customer] = relationship()
+    company: Mapped[Company] = relationship()
+
+    def host_event(self, changes: dict, created: bool):
+        if "print_count" in changes and (changes["print_count"][1] or 0) > 0:
+            return "invoice_printed", {"invoice": self}
+        return None
+
+
+class CompanyOption(db.Model):
+    """A numbered option switched on or off for a shop."""
+
+    __tablename__ = "company_option"
+
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+
+class LegacySmsLog(db.Model):
+    """An SMS sent by the previous SMS module: imported, read-only."""
+
+    __tablename__ = "legacy_sms_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), index=True)
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    phone: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+
+
+def option_enabled(company_id: int, number: int) -> bool:
+    """Tell whether option ``number`` is on for shop ``company_id``."""
+    row = db.session.get(CompanyOption, (company_id, number))
+    return bool(row and row.enabled)

@@ -1,0 +1,95 @@
+"""Appointments: book, move, change status, cancel."""
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import select
+
+from host.access import get_in_shop_or_404, shop_filter, shop_required
+from host.extensions import db
+from host.forms import AppointmentForm, choices
+from host.models import Appointment, AppointmentStatus, Company, Customer
+
+bp = Blueprint("appointments", __name__, url_prefix="/appointments")
+
+
+def shop_zone(company: Company) -> ZoneInfo:
+    """Return the shop's time zone (UTC until its province is known)."""
+    return ZoneInfo(company.time_zone or "UTC")
+
+
+@bp.get("/")
+@login_required
+def index():
+    """List the shop's appointments, the coming ones first."""
+    rows = db.session.scalars(
+        shop_filter(select(Appointment), Appointment).order_by(Appointment.starts_at).limit(200)
+    ).all()
+    return render_template("appointments/index.html", appointments=rows)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    """Book an appointment."""
+    shop = shop_required()
+    appointment = Appointment(company_id=shop.id, status=AppointmentStatus.BOOKED)
+    return _edit_form(appointment, shop)
+
+
+@bp.route("/<int:appointment_id>", methods=["GET", "POST"])
+@login_required
+def edit(appointment_id: int):
+    """Move an appointment or change its status."""
+    appointment = get_in_shop_or_404(Appointment, appointment_id)
+    return _edit_form(appointment, appointment.company)
+
+
+@bp.post("/<int:appointment_id>/cancel")
+@login_required
+def cancel(appointment_id: int):
+    """Cancel an appointment."""
+    appointment = get_in_shop_or_404(Appointment, appointment_id)
+    if appointment.status != AppointmentStatus.CANCELLED:
+        appointment.status = AppointmentStatus.CANCELLED
+        db.session.commit()
+    flash(_("Appointment cancelled."))
+    return redirect(url_for("appointments.edit", appointment_id=appointment.id))
+
+
+def _edit_form(appointment: Appointment, shop: Company):
+    zone = shop_zone(shop)
+    form = AppointmentForm()
+    customers = db.session.scalars(
+        select(Customer).where(Customer.company_id == shop.id).order_by(Customer.last_name)
+    ).all()
+    form.customer_id.choices = choices((c.id, c.full_name) for c in customers)
+    if request.method == "GET":
+        if appointment.id:
+            form.customer_id.data = appointment.customer_id
+            form.starts_at.data = appointment.starts_at.astimezone(zone).replace(tzinfo=None)
+            form.vehicle.data = appointment.vehicle
+            form.status.data = appointment.status.value
+        else:
+            form.customer_id.data = request.args.get("customer_id", type=int)
+    if form.validate_on_submit():
+        appointment.customer_id = form.customer_id.data
+        appointment.starts_at = form.starts_at.data.replace(tzinfo=zone).astimezone(UTC)
+        appointment.vehicle = (form.vehicle.data or "").strip()
+        appointment.status = AppointmentStatus(form.status.data)
+        db.session.add(appointment)
+        db.session.commit()
+        flash(_("Appointment saved."))
+        return redirect(url_for("appointments.edit", appointment_id=appointment.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "appointments/edit.html",
+        form=form,
+        appointment=appointment if appointment.id else None,
+        zone=zone.key,
+        no_customer=not customers,
+        now=datetime.now(zone),
+    ), status

@@ -1,0 +1,1 @@
+"""The SMS module: consent, opt-out, segments, queues and sending through Twilio."""
