@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, session
+from flask import Flask, abort, session
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from werkzeug.routing import IntegerConverter
 
 from host.extensions import db
 from host.models import Company, Role
@@ -25,7 +27,7 @@ def shop_required() -> Company:
     """Return the current shop, or send the operator to pick one first."""
     shop = current_shop()
     if shop is None:
-        abort(409, description="Pick a shop on the Shops page first.")
+        abort(409, description=_("Pick a shop on the start page first."))
     return shop
 
 
@@ -58,3 +60,16 @@ def roles_required(*roles: Role):
         return wrapped
 
     return decorator
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """An ``int`` URL part that fits a database id, so a huge number is a 404, not a 500."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
+def init_app(app: Flask) -> None:
+    """Make every ``<int:...>`` URL part, the plugins' too, fit a database id."""
+    app.url_map.converters["int"] = DatabaseIdConverter

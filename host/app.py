@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_login import current_user
 
 from host import (
@@ -30,7 +30,13 @@ def database_url(url: str) -> str:
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create the CRM host with every enabled plugin."""
-    app = Flask(__name__, instance_relative_config=True)
+    # CRMHOST_INSTANCE_PATH moves the instance folder (SQLite, embedded Redis, config.py).
+    instance = os.environ.get("CRMHOST_INSTANCE_PATH")
+    app = Flask(
+        __name__,
+        instance_path=os.path.abspath(instance) if instance else None,
+        instance_relative_config=True,
+    )
     os.makedirs(app.instance_path, exist_ok=True)
 
     # Defaults that run anywhere: SQLite in the instance folder, embedded Redis.
@@ -93,6 +99,8 @@ def register_blueprints(app: Flask) -> None:
 
 def select_locale() -> str:
     """Pick the user's chosen language, else the shop's, else the browser's."""
+    if not has_request_context():
+        return "en"  # CLI and workers: messages for logs and operators
     chosen = session.get("lang")
     if chosen in LANGUAGES:
         return chosen

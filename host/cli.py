@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 
@@ -36,4 +37,44 @@ def create_user(email: str, password: str, role: str, company_id: int | None, na
     click.echo(f"Created {user.role.value} {user.email} (id {user.id}).")
 
 
-COMMANDS = [create_user]
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Quit once the queues are empty.")
+@click.option(
+    "--queue",
+    "queues",
+    multiple=True,
+    metavar="NAME",
+    help="Listen on this declared queue only (repeatable). Default: every declared queue.",
+)
+@with_appcontext
+def worker(burst: bool, queues: tuple[str, ...]) -> None:
+    """Run queued jobs, with the scheduler, on the queues plugins declare."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from host.worker import UnknownQueue, build_worker
+
+    try:
+        rq_worker = build_worker(current_app._get_current_object(), queues)
+        # The scheduler moves jobs due later (reminders) onto their queue.
+        rq_worker.work(burst=burst, with_scheduler=True)
+    except UnknownQueue as exc:
+        raise click.UsageError(str(exc)) from exc
+    except RedisConnectionError as exc:
+        raise click.ClickException(f"Cannot reach Redis: {exc}") from exc
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
+def demo(host: str, port: int) -> None:
+    """Run the web server, a worker and Redis on demo data; Ctrl-C stops all of it."""
+    from host.demo import run_demo
+
+    # The demo builds its own app once the children's environment is set.
+    run_demo(host, port)
+
+
+COMMANDS = [create_user, worker, demo]
+
+if __name__ == "__main__":  # ``python -m host.cli``: how the demo starts its worker
+    main()

@@ -3,7 +3,8 @@ after the commit.
 
 A model opts in with a ``host_event(changes, created)`` method that returns the
 hook name and its keyword arguments, or ``None``. Flushes record the events in
-the session; a commit fires them once, a rollback forgets them.
+the session; a commit fires them once, a rollback forgets them (a savepoint's
+rollback forgets only what was flushed inside it).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 from flask import current_app
 from flask_sqlalchemy.session import Session
 from sqlalchemy import event, inspect
+from sqlalchemy.orm import SessionTransaction
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +40,31 @@ class EventSession(Session):
 
     def commit(self) -> None:
         super().commit()
-        pending = self.info.pop(PENDING, None)
-        if pending:
-            fire(list(pending.values()))
+        recorded = self.info.pop(PENDING, None)
+        if recorded:
+            fire(merge(recorded))
 
     def close(self) -> None:
         self.info.pop(PENDING, None)
         super().close()
+
+
+def merge(recorded: list) -> list:
+    """Fold the flushes of one transaction into one event per object: first old, last new."""
+    merged: dict[int, tuple] = {}
+    for obj, changes, created, _savepoint in recorded:
+        if id(obj) not in merged:
+            merged[id(obj)] = (obj, dict(changes), created)
+            continue
+        _, earlier, was_created = merged[id(obj)]
+        for name, (old, new) in changes.items():
+            earlier[name] = (earlier.get(name, (old, new))[0], new)
+        merged[id(obj)] = (obj, earlier, was_created or created)
+    # A column changed and changed back within the transaction did not change.
+    folded = [
+        (o, {k: v for k, v in c.items() if v[0] != v[1]}, new) for o, c, new in merged.values()
+    ]
+    return [(obj, changes, created) for obj, changes, created in folded if changes or created]
 
 
 def fire(pending: list) -> None:
@@ -57,36 +77,43 @@ def fire(pending: list) -> None:
         if not found:
             continue
         hook_name, kwargs = found
-        try:
-            getattr(pm.hook, hook_name)(**kwargs)
-        except Exception:
-            log.exception("plugin failed on %s for %r", hook_name, obj)
-            from host.extensions import db
+        # One implementation at a time, so that one plugin's failure spares the others.
+        for impl in reversed(getattr(pm.hook, hook_name).get_hookimpls()):
+            try:
+                impl.function(**{name: kwargs[name] for name in impl.argnames})
+            except Exception:
+                log.exception("plugin %s failed on %s for %r", impl.plugin_name, hook_name, obj)
+                from host.extensions import db
 
-            db.session.rollback()
+                db.session.rollback()
 
 
 @event.listens_for(EventSession, "after_flush")
 def _record(session, flush_context) -> None:
-    pending = session.info.setdefault(PENDING, {})
+    recorded = session.info.setdefault(PENDING, [])
+    savepoint = session.get_nested_transaction()
     for obj in list(session.new) + list(session.dirty):
         if not hasattr(obj, "host_event"):
             continue
         created = obj in session.new
         changes = column_changes(obj)
-        if not changes and not created:
-            continue
-        key = id(obj)
-        if key in pending:
-            _, earlier, was_created = pending[key]
-            for name, (old, new) in changes.items():
-                first_old = earlier.get(name, (old, new))[0]
-                earlier[name] = (first_old, new)
-            pending[key] = (obj, earlier, was_created or created)
-        else:
-            pending[key] = (obj, changes, created)
+        if changes or created:
+            recorded.append((obj, changes, created, savepoint))
 
 
-@event.listens_for(EventSession, "after_rollback")
-def _forget(session) -> None:
-    session.info.pop(PENDING, None)
+def _inside(savepoint: SessionTransaction | None, ended: SessionTransaction) -> bool:
+    while savepoint is not None:
+        if savepoint is ended:
+            return True
+        savepoint = savepoint.parent
+    return False
+
+
+@event.listens_for(EventSession, "after_soft_rollback")
+def _forget(session, previous_transaction: SessionTransaction) -> None:
+    # after_rollback would also fire for a savepoint and forget the outer transaction's events.
+    if previous_transaction.nested:
+        recorded = session.info.get(PENDING, [])
+        recorded[:] = [r for r in recorded if not _inside(r[3], previous_transaction)]
+    elif previous_transaction.parent is None:
+        session.info.pop(PENDING, None)

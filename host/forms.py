@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -23,6 +24,7 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    StopValidation,
     ValidationError,
 )
 
@@ -32,25 +34,65 @@ from host.regions import COUNTRIES, province_choices
 
 LANGUAGES = [("en", "English"), ("fr", "Français")]
 
+COUNTRY_LABELS = {"CA": _l("Canada"), "US": _l("United States")}
+
+APPOINTMENT_STATUS_LABELS = {
+    AppointmentStatus.BOOKED: _l("Booked"),
+    AppointmentStatus.CONFIRMED: _l("Confirmed"),
+    AppointmentStatus.IN_PROGRESS: _l("In progress"),
+    AppointmentStatus.READY: _l("Ready"),
+    AppointmentStatus.COMPLETED: _l("Completed"),
+    AppointmentStatus.CANCELLED: _l("Cancelled"),
+}
+
+ROLE_LABELS = {
+    Role.OPERATOR: _l("Platform operator"),
+    Role.ADMIN: _l("Shop administrator"),
+    Role.STAFF: _l("Staff"),
+}
+
+# Dates outside this range are typos, and would overflow when moved between time zones.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+# Tabs and line breaks are text; other control characters (NUL above all) are refused.
+ALLOWED_CONTROLS = {"\t", "\n", "\r"}
+
 
 def choices(pairs) -> list[SelectChoice]:
     """Turn ``(value, label)`` pairs into select options."""
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-class LoginForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email()])
-    password = PasswordField(_l("Password"), validators=[DataRequired()])
+class ShopForm(FlaskForm):
+    """A form that refuses control characters in any text field."""
+
+    def validate(self, extra_validators=None) -> bool:
+        """Validate the fields, then refuse text with control characters."""
+        ok = super().validate(extra_validators)
+        for field in self:
+            if isinstance(field.data, str) and any(
+                unicodedata.category(c) == "Cc" and c not in ALLOWED_CONTROLS for c in field.data
+            ):
+                field.errors = [*field.errors, _l("Remove the invisible control characters.")]
+                ok = False
+        return ok
 
 
-class CompanyForm(FlaskForm):
+class LoginForm(ShopForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+
+
+class CompanyForm(ShopForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     v2v_number = StringField(_l("V2V organization number"), validators=[Length(max=50)])
     country = SelectField(
-        _l("Country"), choices=choices([("", "—"), *COUNTRIES.items()]), validate_choice=False
+        _l("Country"), choices=choices([("", "—"), *COUNTRY_LABELS.items()]), validate_choice=False
     )
     province = SelectField(_l("Province / state"), choices=[], validate_choice=False)
-    language = SelectField(_l("Language"), choices=choices(LANGUAGES))
+    language = SelectField(
+        _l("Language"),
+        choices=choices([("", _l("Default: French in Quebec, else English")), *LANGUAGES]),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -71,50 +113,94 @@ class PhoneField(StringField):
     region = "CA"
 
     def pre_validate(self, form):
-        if self.data:
+        if self.data and self.data.strip():
+            if len(self.data) > 40:
+                raise StopValidation(_l("A phone number has 40 characters at most."))
             try:
                 self.data = normalize_phone(self.data, self.region)
             except InvalidPhone as exc:
-                raise ValidationError(_l("Enter a valid phone number, e.g. 514 555 0123.")) from exc
+                raise StopValidation(_l("Enter a valid phone number, e.g. 514 555 0123.")) from exc
 
 
-class CustomerForm(FlaskForm):
+def stop_on_unreadable_input(field) -> None:
+    """Show one message for a field's input: "required" when empty, else "unreadable"."""
+    if not field.process_errors:
+        return
+    if not field.raw_data or not str(field.raw_data[0]).strip():
+        field.errors = []  # the "required" validator says it better
+        return
+    raise StopValidation()
+
+
+class MoneyField(DecimalField):
+    """An amount of money: a finite decimal number."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        # Decimal reads "NaN" and "Infinity", which no amount is (and NaN breaks comparisons).
+        if self.data is not None and not self.data.is_finite():
+            self.data = None
+            raise ValueError(_l("Enter an amount such as 120.50."))
+
+    def pre_validate(self, form):
+        stop_on_unreadable_input(self)
+
+
+class ShopDateTimeField(DateTimeLocalField):
+    """A date and time in the shop's time zone, within a sensible range of years."""
+
+    def pre_validate(self, form):
+        stop_on_unreadable_input(self)
+        if self.data and not FIRST_YEAR <= self.data.year <= LAST_YEAR:
+            raise StopValidation(
+                _l("Enter a year between %(first)s and %(last)s.", first=FIRST_YEAR, last=LAST_YEAR)
+            )
+
+
+class CustomerForm(ShopForm):
     first_name = StringField(_l("First name"), validators=[DataRequired(), Length(max=100)])
     last_name = StringField(_l("Last name"), validators=[Optional(), Length(max=100)])
-    mobile_phone = PhoneField(_l("Mobile phone"), validators=[Optional(), Length(max=40)])
-    email = EmailField(_l("E-mail"), validators=[Optional(), Email(), Length(max=254)])
+    mobile_phone = PhoneField(_l("Mobile phone"), validators=[Optional()])
+    email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=254), Email()])
     language = SelectField(_l("Language"), choices=choices([("", "—"), *LANGUAGES]))
 
 
-class AppointmentForm(FlaskForm):
+class AppointmentForm(ShopForm):
     customer_id = SelectField(_l("Customer"), coerce=int, validators=[InputRequired()])
-    starts_at = DateTimeLocalField(
+    starts_at = ShopDateTimeField(
         _l("Start"), format="%Y-%m-%dT%H:%M", validators=[InputRequired()]
     )
     vehicle = StringField(_l("Vehicle"), validators=[Optional(), Length(max=200)])
-    status = SelectField(
-        _l("Status"),
-        choices=choices((s.value, s.value.replace("_", " ")) for s in AppointmentStatus),
-    )
+    status = SelectField(_l("Status"), choices=choices(APPOINTMENT_STATUS_LABELS.items()))
 
 
-class InvoiceForm(FlaskForm):
+class InvoiceForm(ShopForm):
     customer_id = SelectField(_l("Customer"), coerce=int, validators=[InputRequired()])
     number = StringField(_l("Number"), validators=[DataRequired(), Length(max=40)])
-    total = DecimalField(
+    total = MoneyField(
         _l("Total"),
         places=2,
-        validators=[InputRequired(), NumberRange(min=Decimal("0"), max=Decimal("9999999999"))],
+        validators=[
+            InputRequired(),
+            NumberRange(
+                min=Decimal("0"),
+                max=Decimal("9999999999"),
+                message=_l("Enter an amount between 0 and 9,999,999,999."),
+            ),
+        ],
     )
 
 
-class UserForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+class UserForm(ShopForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254), Email()])
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
     role = SelectField(
         _l("Role"),
         choices=choices(
-            [(Role.ADMIN.value, _l("Shop administrator")), (Role.STAFF.value, _l("Staff"))]
+            [
+                (Role.ADMIN.value, ROLE_LABELS[Role.ADMIN]),
+                (Role.STAFF.value, ROLE_LABELS[Role.STAFF]),
+            ]
         ),
     )
     password = PasswordField(_l("Password"), validators=[Optional(), Length(min=8, max=200)])

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -27,6 +28,24 @@ from host.regions import time_zone
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A time stored in UTC and always read back time-zone aware (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        # A naive time is taken as UTC, the zone every stored time is in.
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
 
 class Role(enum.StrEnum):
@@ -55,7 +74,7 @@ class Company(db.Model):
     country: Mapped[str | None] = mapped_column(String(2))
     province: Mapped[str | None] = mapped_column(String(2))
     language: Mapped[str] = mapped_column(String(2), default="en")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property
     def time_zone(self) -> str | None:
@@ -107,7 +126,7 @@ class Customer(db.Model):
     mobile_phone: Mapped[str | None] = mapped_column(String(20), index=True)
     email: Mapped[str | None] = mapped_column(String(254))
     language: Mapped[str | None] = mapped_column(String(2))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     company: Mapped[Company] = relationship()
 
@@ -127,7 +146,7 @@ class Appointment(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), index=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
-    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     vehicle: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[AppointmentStatus] = mapped_column(
         Enum(AppointmentStatus, native_enum=False, length=20), default=AppointmentStatus.BOOKED
@@ -155,8 +174,8 @@ class Invoice(db.Model):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
     number: Mapped[str] = mapped_column(String(40))
     total: Mapped[Decimal] = mapped_column(Numeric(12, 2))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    printed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     print_count: Mapped[int] = mapped_column(Integer, default=0)
 
     customer: Mapped[Customer] = relationship()
@@ -176,7 +195,7 @@ class CompanyOption(db.Model):
     company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), primary_key=True)
     number: Mapped[int] = mapped_column(Integer, primary_key=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
 
@@ -187,7 +206,7 @@ class LegacySmsLog(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), index=True)
-    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
     phone: Mapped[str] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20))

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 import redis
 from sqlalchemy import text
+from werkzeug.security import generate_password_hash
 
 from host.app import create_app, database_url
 from host.extensions import db
@@ -25,6 +26,8 @@ from host.models import (
 )
 
 PASSWORD = "correct horse"
+# One cheap hash for every test user: the default scrypt costs ~0.1 s a user.
+PASSWORD_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
 
 
 @pytest.fixture(scope="session")
@@ -120,7 +123,7 @@ def runner(app):
 
 def add_user(email: str, role: Role, company: Company | None) -> User:
     user = User(email=email, role=role, company_id=company.id if company else None, name=email)
-    user.set_password(PASSWORD)
+    user.password_hash = PASSWORD_HASH
     db.session.add(user)
     return user
 

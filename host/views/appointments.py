@@ -61,6 +61,7 @@ def cancel(appointment_id: int):
 
 
 def _edit_form(appointment: Appointment, shop: Company):
+    """Show the appointment form in the shop's time zone; save it when valid."""
     zone = shop_zone(shop)
     form = AppointmentForm()
     customers = db.session.scalars(

@@ -14,6 +14,7 @@ bp = Blueprint("auth", __name__)
 
 @login_manager.user_loader
 def load_user(user_id: str):
+    """Load the logged-in user from the session."""
     return db.session.get(User, int(user_id)) if user_id.isdigit() else None
 
 
@@ -32,7 +33,8 @@ def login():
                 target = url_for("home.index")
             return redirect(target)
         flash(_("Wrong e-mail or password."), "error")
-    return render_template("auth/login.html", form=form)
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/login.html", form=form), status
 
 
 @bp.post("/logout")

@@ -23,7 +23,8 @@ bp = Blueprint("companies", __name__)
 
 
 def _province_map() -> dict:
-    return {c: {code: name for code, (name, _tz) in p.items()} for c, p in PROVINCES.items()}
+    """Map each country to its provinces or states, each with its name and time zone."""
+    return {c: [[code, name, tz] for code, (name, tz) in p.items()] for c, p in PROVINCES.items()}
 
 
 @bp.get("/company")
@@ -49,7 +50,7 @@ def new():
         return redirect(url_for("companies.edit", company_id=company.id))
     return render_template(
         "companies/edit.html", form=form, company=None, provinces=_province_map()
-    )
+    ), (422 if request.method == "POST" else 200)
 
 
 @bp.route("/companies/<int:company_id>", methods=["GET", "POST"])
@@ -65,7 +66,7 @@ def edit(company_id: int):
         return redirect(url_for("companies.edit", company_id=company.id))
     return render_template(
         "companies/edit.html", form=form, company=company, provinces=_province_map()
-    )
+    ), (422 if request.method == "POST" else 200)
 
 
 @bp.route("/companies/<int:company_id>/options", methods=["GET", "POST"])
@@ -107,6 +108,7 @@ def options(company_id: int):
 
 
 def _company_or_404(company_id: int) -> Company:
+    """Load the shop if the user may see it; 404 otherwise (never 403)."""
     company = db.session.get(Company, company_id)
     if company is None or (not current_user.is_operator and current_user.company_id != company_id):
         abort(404)
@@ -114,8 +116,10 @@ def _company_or_404(company_id: int) -> Company:
 
 
 def _fill(company: Company, form: CompanyForm) -> None:
+    """Copy the form into ``company``."""
     company.name = form.name.data.strip()
     company.v2v_number = (form.v2v_number.data or "").strip() or None
     company.country = form.country.data or None
     company.province = form.province.data or None
-    company.language = form.language.data
+    # Quebec shops speak French unless told otherwise.
+    company.language = form.language.data or ("fr" if company.province == "QC" else "en")

@@ -64,7 +64,10 @@ def appointments(customer_id: int):
         .order_by(Appointment.starts_at.desc())
     ).all()
     return render_template(
-        "customers/appointments.html", customer=customer, appointments=rows, tabs=_tabs(customer)
+        "customers/appointments.html",
+        customer=customer,
+        appointments=rows,
+        tabs=customer_tabs(customer),
     )
 
 
@@ -77,16 +80,18 @@ def invoices(customer_id: int):
         select(Invoice).where(Invoice.customer_id == customer.id).order_by(Invoice.id.desc())
     ).all()
     return render_template(
-        "customers/invoices.html", customer=customer, invoices=rows, tabs=_tabs(customer)
+        "customers/invoices.html", customer=customer, invoices=rows, tabs=customer_tabs(customer)
     )
 
 
-def _tabs(customer: Customer) -> list:
+def customer_tabs(customer: Customer) -> list:
+    """Return the tabs plugins add to the customer's page."""
     pm = current_app.extensions["plugin_manager"]
     return [tab for tabs in pm.hook.customer_tabs(customer=customer) for tab in tabs]
 
 
 def _edit_form(customer: Customer, country: str | None):
+    """Show the Customer Information form with plugin fields; save it when valid."""
     form = CustomerForm(obj=customer if customer.id else None)
     form.mobile_phone.region = country or "CA"
     pm = current_app.extensions["plugin_manager"]
@@ -100,8 +105,8 @@ def _edit_form(customer: Customer, country: str | None):
         if form_ok and not field_errors:
             customer.first_name = form.first_name.data.strip()
             customer.last_name = (form.last_name.data or "").strip()
-            customer.mobile_phone = form.mobile_phone.data or None
-            customer.email = form.email.data or None
+            customer.mobile_phone = (form.mobile_phone.data or "").strip() or None
+            customer.email = (form.email.data or "").strip() or None
             customer.language = form.language.data or None
             db.session.add(customer)
             db.session.flush()  # plugin fields need the customer's id
@@ -118,5 +123,5 @@ def _edit_form(customer: Customer, country: str | None):
         fields=fields,
         field_errors=field_errors,
         form_data=request.form if request.method == "POST" else None,
-        tabs=_tabs(existing) if existing else [],
+        tabs=customer_tabs(existing) if existing else [],
     ), status

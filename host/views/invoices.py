@@ -4,6 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from host.access import get_in_shop_or_404, shop_filter, shop_required
 from host.extensions import db
@@ -51,9 +52,15 @@ def new():
                 total=form.total.data,
             )
             db.session.add(invoice)
-            db.session.commit()
-            flash(_("Invoice created."))
-            return redirect(url_for("invoices.show", invoice_id=invoice.id))
+            try:
+                db.session.commit()
+            except IntegrityError:
+                # Another user took the number between the check and the commit.
+                db.session.rollback()
+                form.number.errors = [_("This invoice number is already used.")]
+            else:
+                flash(_("Invoice created."))
+                return redirect(url_for("invoices.show", invoice_id=invoice.id))
     status = 422 if request.method == "POST" else 200
     return render_template("invoices/new.html", form=form, no_customer=not customers), status
 

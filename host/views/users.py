@@ -2,6 +2,7 @@
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from host.access import get_in_shop_or_404, roles_required, shop_filter, shop_required
@@ -39,6 +40,7 @@ def edit(user_id: int):
 
 
 def _edit_form(user: User):
+    """Show the user form; save it when valid."""
     form = UserForm(obj=user if user.id else None)
     if request.method == "GET" and user.id:
         form.role.data = user.role.value
@@ -51,6 +53,9 @@ def _edit_form(user: User):
             form.email.errors = [_("Another user already has this e-mail.")]
         elif not user.id and not form.password.data:
             form.password.errors = [_("Give the new user a password (8 characters or more).")]
+        elif user.id == current_user.id and (form.role.data != Role.ADMIN or not form.active.data):
+            # Nobody may lock themselves out of the shop's administration.
+            form.role.errors = [_("You cannot take away your own administrator access.")]
         else:
             user.email, user.name = email, (form.name.data or "").strip()
             user.role, user.active = Role(form.role.data), form.active.data

@@ -1,8 +1,99 @@
-"""The SMS module's hook implementations (thin: the logic lives in services)."""
+"""The SMS module's hook implementations: thin, the logic lives in services."""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
 
 from host import hookimpl
+from host.extension_points import CustomerTab, MenuLink, ShopOption
+from plugins.sms_module import models  # noqa: F401  (tables for Alembic and create_all)
+
+OPTION_NUMBER = 124
+
+
+@hookimpl
+def startup(app):
+    """Default the SMS_ settings from the environment of PRODUCT.md §12."""
+    env = os.environ.get
+    app.config.setdefault("SMS_PROVIDER", env("SMS_PROVIDER", "simulator"))
+    app.config.setdefault(
+        "SMS_PUBLIC_BASE_URL", env("SMS_PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    )
+    app.config.setdefault("TWILIO_ACCOUNT_SID", env("TWILIO_ACCOUNT_SID"))
+    app.config.setdefault("TWILIO_AUTH_TOKEN", env("TWILIO_AUTH_TOKEN"))
+    app.config.setdefault("TWILIO_API_BASE_URL", env("TWILIO_API_BASE_URL"))
+    app.config.setdefault("SMS_PRICE_PER_SEGMENT", Decimal(env("SMS_PRICE_PER_SEGMENT", "0.0100")))
+    app.config.setdefault("SMS_CURRENCY", env("SMS_CURRENCY", "CAD"))
+    app.config.setdefault("SMS_GSM_PER_SEGMENT", 153)
+    app.config.setdefault("SMS_UNICODE_PER_SEGMENT", 67)
+    app.config.setdefault("SMS_MAX_CHARACTERS", 1600)
+
+
+@hookimpl
+def register_blueprints():
+    from plugins.sms_module.views import api, customer_sms, settings
+
+    return [customer_sms.bp, settings.bp, api.bp]
+
+
+@hookimpl
+def register_commands(cli):
+    from plugins.sms_module.cli import sms
+
+    cli.add_command(sms)
 
 
 @hookimpl
 def register_queues():
     return ["transactional", "promotional"]
+
+
+@hookimpl
+def menu_links(user):
+    if user.is_operator or user.role == "admin":
+        return [MenuLink(_l("SMS settings"), "sms_settings.index", 70)]
+    return []
+
+
+@hookimpl
+def shop_options():
+    return [
+        ShopOption(
+            OPTION_NUMBER,
+            _l("Use the new SMS module"),
+            _l("Needs the V2V organization number in Company management."),
+        )
+    ]
+
+
+@hookimpl
+def veto_option_change(company, number, enabled):
+    if number == OPTION_NUMBER and enabled and not (company.v2v_number or "").strip():
+        return _l(
+            "Option 124 cannot be switched on: fill the V2V organization number in "
+            "Company management first, then save."
+        )
+    return None
+
+
+@hookimpl
+def customer_fields(customer):
+    from plugins.sms_module.consent_field import ConsentField
+
+    return [ConsentField()]
+
+
+@hookimpl
+def customer_tabs(customer):
+    return [CustomerTab(_l("SMS"), url_for("sms_customer.show", customer_id=customer.id))]
+
+
+@hookimpl
+def register_reports():
+    from plugins.sms_module.reports import consent_register
+
+    return [consent_register()]

@@ -1,0 +1,133 @@
+"""The consent ledger (PRODUCT.md §4): express consent with its evidence, append-only."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+
+from sqlalchemy import select
+
+from host.extensions import db
+from host.models import Customer, utcnow
+from plugins.sms_module.models import ConsentEvent, ConsentKind, ConsentMethod
+
+
+def latest_consent(customer_id: int) -> ConsentEvent | None:
+    """Return the customer's last consent given or withdrawn, or ``None``."""
+    return db.session.scalar(
+        select(ConsentEvent)
+        .where(
+            ConsentEvent.customer_id == customer_id,
+            ConsentEvent.kind.in_([ConsentKind.GIVEN, ConsentKind.WITHDRAWN]),
+        )
+        .order_by(ConsentEvent.id.desc())
+        .limit(1)
+    )
+
+
+def has_consent(customer_id: int | None) -> bool:
+    """Tell whether the customer's express consent is on record (never assumed)."""
+    if customer_id is None:
+        return False
+    event = latest_consent(customer_id)
+    return event is not None and event.kind == ConsentKind.GIVEN
+
+
+def give_consent(
+    customer: Customer,
+    method: ConsentMethod,
+    obtained_at: datetime,
+    reference: str | None,
+    user_id: int | None,
+) -> ConsentEvent:
+    """Record the customer's express consent with its evidence (the caller commits)."""
+    event = ConsentEvent(
+        company_id=customer.company_id,
+        customer_id=customer.id,
+        phone=customer.mobile_phone,
+        kind=ConsentKind.GIVEN,
+        method=method,
+        obtained_at=obtained_at,
+        reference=reference or None,
+        recorded_by_id=user_id,
+        recorded_at=utcnow(),
+    )
+    db.session.add(event)
+    return event
+
+
+def withdraw_consent(customer: Customer, user_id: int | None, reference: str | None = None):
+    """Record that the customer withdrew consent (the caller commits)."""
+    event = ConsentEvent(
+        company_id=customer.company_id,
+        customer_id=customer.id,
+        phone=customer.mobile_phone,
+        kind=ConsentKind.WITHDRAWN,
+        reference=reference,
+        obtained_at=utcnow(),
+        recorded_by_id=user_id,
+        recorded_at=utcnow(),
+    )
+    db.session.add(event)
+    return event
+
+
+def history(customer_id: int) -> list[ConsentEvent]:
+    """Return the customer's ledger lines, oldest first."""
+    return list(
+        db.session.scalars(
+            select(ConsentEvent)
+            .where(ConsentEvent.customer_id == customer_id)
+            .order_by(ConsentEvent.id)
+        )
+    )
+
+
+LEDGER_COLUMNS = (
+    "id",
+    "customer_id",
+    "customer",
+    "phone",
+    "event",
+    "method",
+    "obtained_at",
+    "reference",
+    "recorded_by",
+    "recorded_at",
+    "text",
+)
+
+
+def ledger_rows(company_id: int | None):
+    """Yield the ledger of a shop (every shop for ``None``) as tuples of LEDGER_COLUMNS."""
+    query = (
+        select(ConsentEvent, Customer)
+        .join(Customer, Customer.id == ConsentEvent.customer_id)
+        .order_by(ConsentEvent.id)
+    )
+    if company_id is not None:
+        query = query.where(ConsentEvent.company_id == company_id)
+    for event, customer in db.session.execute(query):
+        yield (
+            event.id,
+            customer.id,
+            customer.full_name,
+            event.phone or "",
+            event.kind.value,
+            event.method.value if event.method else "",
+            event.obtained_at.isoformat(timespec="seconds") if event.obtained_at else "",
+            event.reference or "",
+            event.recorded_by.email if event.recorded_by else "",
+            event.recorded_at.isoformat(timespec="seconds"),
+            event.text or "",
+        )
+
+
+def ledger_csv(company_id: int | None) -> str:
+    """Return the shop's consent ledger as CSV: the audit pack."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(LEDGER_COLUMNS)
+    writer.writerows(ledger_rows(company_id))
+    return out.getvalue()

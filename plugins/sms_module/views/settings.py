@@ -1,0 +1,109 @@
+"""The shop's SMS settings page: module state, API tokens, consent ledger; the operator's price."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from host.access import current_shop, get_in_shop_or_404, roles_required
+from host.extensions import db
+from host.models import Role
+from plugins.sms_module import consent, services, tokens
+from plugins.sms_module.models import ApiToken
+
+bp = Blueprint("sms_settings", __name__, url_prefix="/sms/settings", template_folder="../templates")
+
+
+@bp.get("/")
+@roles_required(Role.ADMIN)
+def index():
+    """Show the shop's SMS settings."""
+    return _render()
+
+
+@bp.post("/tokens")
+@roles_required(Role.ADMIN)
+def create_token():
+    """Create an API token for the shop and show it once."""
+    shop = current_shop()
+    if shop is None:
+        abort(409, description=_("Pick a shop on the Shops page first."))
+    name = request.form.get("name", "").strip()
+    if not name or len(name) > 100:
+        flash(
+            _("Name the token (100 characters at most), e.g. the program that will use it."),
+            "error",
+        )
+        return _render(), 422
+    _row, text = tokens.create_token(shop.id, name, current_user.id)
+    flash(_("Copy the token now: it will not be shown again."))
+    return _render(new_token=text)
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@roles_required(Role.ADMIN)
+def revoke_token(token_id: int):
+    """Revoke an API token."""
+    row = get_in_shop_or_404(ApiToken, token_id)
+    tokens.revoke_token(row)
+    flash(_("Token revoked."))
+    return redirect(url_for("sms_settings.index"))
+
+
+@bp.get("/consent.csv")
+@roles_required(Role.ADMIN, Role.STAFF)
+def consent_ledger():
+    """Export the shop's consent ledger as CSV (the audit pack)."""
+    shop = current_shop()
+    if shop is None and not current_user.is_operator:
+        abort(404)
+    return Response(
+        consent.ledger_csv(shop.id if shop else None),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="sms-consent-ledger.csv"'},
+    )
+
+
+@bp.post("/pricing")
+@roles_required()
+def pricing():
+    """Set the price per segment (operator only)."""
+    try:
+        amount = Decimal(request.form.get("price_per_segment", "").strip())
+        if not amount.is_finite():
+            raise InvalidOperation
+        services.set_pricing(amount, request.form.get("currency", ""))
+    except (InvalidOperation, ValueError) as exc:
+        message = (
+            str(exc)
+            if isinstance(exc, ValueError) and str(exc)
+            else _("The price per segment is a number such as 0.0100.")
+        )
+        flash(message, "error")
+        return _render(), 422
+    flash(_("Price per segment saved."))
+    return redirect(url_for("sms_settings.index"))
+
+
+def _render(new_token: str | None = None):
+    shop = current_shop()
+    rows = []
+    if shop is not None:
+        rows = db.session.scalars(
+            select(ApiToken).where(ApiToken.company_id == shop.id).order_by(ApiToken.id.desc())
+        ).all()
+    return render_template(
+        "sms_module/settings.html",
+        shop=shop,
+        module_on=bool(shop and services.module_enabled(shop)),
+        module_off_message=services.module_off_message(),
+        location_ok=bool(shop and shop.country and shop.province),
+        location_message=services.location_message(),
+        tokens=rows,
+        new_token=new_token,
+        pricing=services.pricing(),
+    )

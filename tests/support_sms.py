@@ -1,0 +1,46 @@
+"""Helpers for the SMS module's tests: switch the module on, record consent."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from host.extensions import db
+from host.models import Company, CompanyOption, Customer
+from plugins.sms_module import consent
+from plugins.sms_module.models import ConsentMethod
+
+
+def module_on(company_id: int, enabled: bool = True) -> None:
+    """Set option 124 for the shop directly (the Options tab is tested on its own)."""
+    row = db.session.get(CompanyOption, (company_id, 124)) or CompanyOption(
+        company_id=company_id, number=124
+    )
+    row.enabled = enabled
+    db.session.add(row)
+    db.session.commit()
+
+
+def give_consent(customer_id: int) -> None:
+    """Record a signed-paper consent for the customer."""
+    customer = db.session.get(Customer, customer_id)
+    consent.give_consent(
+        customer, ConsentMethod.PAPER, datetime(2026, 1, 5, tzinfo=UTC), "form 12", None
+    )
+    db.session.commit()
+
+
+def ready_to_send(shops: dict, key: str = "a") -> tuple[Company, Customer]:
+    """Make shop ``key`` able to send to its customer; return both."""
+    module_on(shops[key]["shop"])
+    give_consent(shops[key]["customer"])
+    return db.session.get(Company, shops[key]["shop"]), db.session.get(
+        Customer, shops[key]["customer"]
+    )
+
+
+def login_en(client, email: str) -> None:
+    """Log in and read the pages in English, whatever the shop's language."""
+    from tests.conftest import login
+
+    login(client, email)
+    client.get("/language/en")

@@ -1,0 +1,221 @@
+"""``crmhost demo``: idempotent demo data, and the whole demo run and stopped for real."""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from http.cookiejar import CookieJar
+from urllib.parse import urlencode
+from urllib.request import HTTPCookieProcessor, build_opener
+
+import psutil
+import pytest
+from redis import Redis
+from sqlalchemy import func, select
+
+from host.demo import DEMO_SHOPS, OPERATOR, seed_demo
+from host.extensions import db
+from host.models import (
+    Appointment,
+    Company,
+    Customer,
+    Invoice,
+    LegacySmsLog,
+    Role,
+    User,
+)
+from host.phones import normalize_phone
+from tests.support_worker import DEADLINE, child_env, crmhost_command
+
+SEEDED = (Company, User, Customer, Appointment, Invoice, LegacySmsLog)
+
+
+def row_counts() -> dict[str, int]:
+    return {m.__name__: db.session.scalar(select(func.count()).select_from(m)) for m in SEEDED}
+
+
+def test_seeding_twice_creates_nothing_twice(app):
+    with app.app_context():
+        first_logins = seed_demo()
+        first = row_counts()
+        second_logins = seed_demo()
+        assert row_counts() == first
+    assert first_logins == second_logins
+    assert first == {
+        "Company": 2,
+        "User": 5,
+        "Customer": 8,
+        "Appointment": 8,
+        "Invoice": 8,
+        "LegacySmsLog": 8,
+    }
+
+
+def test_demo_shops_are_one_in_quebec_in_french_one_in_ontario_in_english(app):
+    with app.app_context():
+        seed_demo()
+        shops = {s.province: s for s in db.session.scalars(select(Company))}
+        assert set(shops) == {"QC", "ON"}
+        assert (shops["QC"].language, shops["ON"].language) == ("fr", "en")
+        for province, area_code in (("QC", "+1514"), ("ON", "+1416")):
+            shop = shops[province]
+            assert shop.v2v_number and shop.country == "CA"
+            phones = db.session.scalars(
+                select(Customer.mobile_phone).where(Customer.company_id == shop.id)
+            ).all()
+            assert phones and all(p.startswith(area_code) for p in phones)
+            assert all(normalize_phone(p) == p for p in phones)
+        times = db.session.scalars(select(Appointment.starts_at)).all()
+        # SQLite hands back naive UTC times; PostgreSQL aware ones.
+        assert all(t.replace(tzinfo=UTC) > datetime.now(UTC) for t in times)
+
+
+def test_every_printed_login_works(app):
+    with app.app_context():
+        logins = seed_demo()
+        for login in logins:
+            user = db.session.scalar(select(User).where(User.email == login.email))
+            assert user.check_password(login.password), login.email
+            assert user.role == login.role
+            assert (user.company.name if user.company else None) == login.shop
+    roles = [login.role for login in logins]
+    assert roles.count(Role.OPERATOR) == 1
+    assert roles.count(Role.ADMIN) == roles.count(Role.STAFF) == len(DEMO_SHOPS)
+
+
+def test_seeding_again_restores_the_printed_password(app):
+    with app.app_context():
+        seed_demo()
+        user = db.session.scalar(select(User).where(User.email == OPERATOR.email))
+        user.set_password("changed since")
+        db.session.commit()
+        seed_demo()
+        db.session.refresh(user)
+        assert user.check_password(OPERATOR.password)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Output:
+    """The lines a process prints, read in a thread so the test can wait for one."""
+
+    def __init__(self, process: subprocess.Popen) -> None:
+        self.lines: list[str] = []
+        self._new: queue.Queue[str | None] = queue.Queue()
+        self._stream = process.stdout
+        self._reader = threading.Thread(target=self._read, args=(self._stream,), daemon=True)
+        self._reader.start()
+
+    def close(self) -> str:
+        """Close the stream once the process has ended; return all it printed."""
+        self._reader.join(timeout=DEADLINE)
+        self._stream.close()
+        while not self._new.empty():
+            if (line := self._new.get_nowait()) is not None:
+                self.lines.append(line)
+        return "".join(self.lines)
+
+    def _read(self, stream) -> None:
+        for line in stream:
+            self._new.put(line)
+        self._new.put(None)
+
+    def wait_for(self, pattern: str) -> re.Match:
+        """Return the first line matching ``pattern``, waiting up to the deadline."""
+        deadline = time.monotonic() + DEADLINE
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self._new.get(timeout=left)
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            self.lines.append(line)
+            if found := re.search(pattern, line):
+                return found
+        pytest.fail(f"no line matched {pattern!r} in:\n{''.join(self.lines)}")
+
+
+def demo_processes(marker: str, instance: str) -> list[psutil.Process]:
+    """Find the demo's processes: those whose environment carries ``marker``, and the Redis
+    server working in ``instance`` (redis-server overwrites its environment with its title)."""
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if process.environ().get("CRMHOST_TEST_MARKER") == marker or (
+                process.name().startswith("redis-server") and process.cwd() == instance
+            ):
+                found.append(process)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            pass
+    return found
+
+
+def log_in(base: str, email: str, password: str) -> str:
+    """Log in through the real login form and return the page it leads to."""
+    browser = build_opener(HTTPCookieProcessor(CookieJar()))
+    with browser.open(f"{base}/login", timeout=DEADLINE) as response:
+        assert response.status == 200
+        form = response.read().decode()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form)
+    data = {"email": email, "password": password, "csrf_token": token.group(1) if token else ""}
+    with browser.open(f"{base}/login", urlencode(data).encode(), timeout=DEADLINE) as response:
+        assert response.status == 200
+        assert not response.url.endswith("/login"), "the printed login was refused"
+        return response.read().decode()
+
+
+def test_demo_runs_everything_and_ctrl_c_leaves_no_process(tmp_path):
+    marker, instance = uuid.uuid4().hex, str(tmp_path / "instance")
+    env = child_env(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'demo.sqlite'}",
+        # Its own instance folder: the embedded Redis of another run there is not joined.
+        CRMHOST_INSTANCE_PATH=instance,
+        REDIS_URL=None,
+        SMS_PROVIDER=None,
+        CRMHOST_TEST_MARKER=marker,
+    )
+    command = crmhost_command("demo", "--port", str(free_port()))
+    demo = subprocess.Popen(
+        command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    output = Output(demo)
+    try:
+        base = output.wait_for(r"CRM demo running on (http://\S+?)/?$").group(1)
+        redis_url = output.wait_for(r"Redis: (unix://\S+)").group(1)
+        email, password = output.wait_for(r"(admin\.qc@\S+)\s+(\S+)\s+admin").groups()
+        output.wait_for("Press Ctrl-C to stop")
+        output.wait_for("Listening on transactional, promotional")  # the worker is up
+
+        assert "Garage Beaubien" in log_in(base, email, password)
+        family = demo_processes(marker, instance)
+        with Redis.from_url(redis_url) as client:
+            assert client.info("server")["process_id"] in {p.pid for p in family}
+        worker = next(p for p in family if "host.cli worker" in " ".join(p.cmdline()))
+        assert worker.environ()["REDIS_URL"] == redis_url
+        assert worker.environ()["SMS_PROVIDER"] == "simulator"
+
+        demo.send_signal(signal.SIGINT)
+        assert demo.wait(timeout=DEADLINE) == 0, output.close()
+        assert "warm shut down requested" in output.close()  # the worker was asked, not cut
+        _, alive = psutil.wait_procs(family, timeout=DEADLINE)
+        assert not alive, [p.cmdline() for p in alive]
+        assert demo_processes(marker, instance) == []
+    finally:
+        for process in demo_processes(marker, instance):
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.kill()
+        demo.wait()
+        output.close()

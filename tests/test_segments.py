@@ -1,0 +1,342 @@
+"""Segments and price (PRODUCT.md §8): the guide's rule, GSM 03.38, look-alikes, Decimal price."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from plugins.sms_module.segments import (
+    GSM_7,
+    GSM_BASIC,
+    GSM_EXTENSION,
+    LOOKALIKES,
+    UCS_2,
+    MessageTooLong,
+    SegmentCount,
+    as_json,
+    count_segments,
+    plain_replacements,
+    price,
+    replace_lookalikes,
+)
+
+# GSM 03.38 default alphabet as code points, 0x00-0x7F in order, written independently of the
+# module's string; None is 0x1B, the escape to the extension table.
+SPEC_BASIC = [
+    0x40, 0xA3, 0x24, 0xA5, 0xE8, 0xE9, 0xF9, 0xEC, 0xF2, 0xC7, 0x0A, 0xD8, 0xF8, 0x0D, 0xC5, 0xE5,
+    0x394, 0x5F, 0x3A6, 0x393, 0x39B, 0x3A9, 0x3A0, 0x3A8, 0x3A3, 0x398, 0x39E, None, 0xC6, 0xE6,
+    0xDF, 0xC9,
+    0x20, 0x21, 0x22, 0x23, 0xA4, *range(0x25, 0x40),
+    0xA1, *range(0x41, 0x5B), 0xC4, 0xD6, 0xD1, 0xDC, 0xA7,
+    0xBF, *range(0x61, 0x7B), 0xE4, 0xF6, 0xF1, 0xFC, 0xE0,
+]  # fmt: skip
+SPEC_EXTENSION = [0x0C, 0x5E, 0x7B, 0x7D, 0x5C, 0x5B, 0x7E, 0x5D, 0x7C, 0x20AC]
+
+gsm_basic_chars = st.sampled_from(sorted(GSM_BASIC))
+gsm_chars = st.sampled_from(sorted(GSM_BASIC | GSM_EXTENSION))
+any_text = st.text(max_size=400)
+
+
+def utf16_units(text: str) -> int:
+    """Count UTF-16 code units the way a UCS-2/UTF-16 encoder does."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+# --- The GSM 03.38 table ---
+
+
+def test_gsm_basic_table_is_the_standard_one():
+    assert len(SPEC_BASIC) == 128
+    assert GSM_BASIC == {chr(code) for code in SPEC_BASIC if code is not None}
+    assert GSM_EXTENSION == {chr(code) for code in SPEC_EXTENSION}
+    assert not GSM_BASIC & GSM_EXTENSION
+
+
+@pytest.mark.parametrize(
+    "ch", ["é", "è", "É", "Ç", "à", "ù", "ì", "ò", "Ä", "ñ", "ß", "£", "¤", "Δ"]
+)
+def test_accents_in_the_gsm_basic_table_stay_gsm(ch):
+    count = count_segments(f"Caf{ch}")
+    assert count.encoding == GSM_7
+    assert count.unicode_characters == ()
+    assert count.units == 4
+
+
+@pytest.mark.parametrize(
+    "ch", ["ê", "ç", "â", "î", "ô", "û", "ë", "ï", "á", "í", "ó", "ú", "È", "`"]
+)
+def test_accents_outside_the_table_force_unicode(ch):
+    # ç (small) is not in GSM 03.38: 0x09 is the capital Ç.
+    count = count_segments(f"Fran{ch}ais")
+    assert count.encoding == UCS_2
+    assert count.unicode_characters == (ch,)
+    assert count.units == 8
+
+
+# --- The guide's rule and its boundaries ---
+
+
+def test_guide_example_200_regular_characters_are_2_segments():
+    assert count_segments("a" * 200) == SegmentCount(GSM_7, 200, 2, (), 200)
+
+
+def test_guide_example_150_characters_with_one_unicode_are_3_segments():
+    count = count_segments("a" * 149 + "ê")
+    assert (count.encoding, count.units, count.segments) == (UCS_2, 150, 3)
+    assert count.unicode_characters == ("ê",)
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "units", "segments"),
+    [
+        ("", GSM_7, 0, 0),
+        ("a", GSM_7, 1, 1),
+        ("a" * 153, GSM_7, 153, 1),
+        ("a" * 154, GSM_7, 154, 2),
+        ("a" * 306, GSM_7, 306, 2),
+        ("a" * 307, GSM_7, 307, 3),
+        ("ê" * 67, UCS_2, 67, 1),
+        ("ê" * 68, UCS_2, 68, 2),
+        ("ê" + "a" * 133, UCS_2, 134, 2),
+        ("ê" + "a" * 134, UCS_2, 135, 3),
+    ],
+)
+def test_one_rule_at_every_length(text, encoding, units, segments):
+    count = count_segments(text)
+    assert (count.encoding, count.units, count.segments) == (encoding, units, segments)
+
+
+def test_extension_characters_count_twice():
+    count = count_segments("€" * 77)
+    assert (count.encoding, count.units, count.segments, count.characters) == (GSM_7, 154, 2, 77)
+    assert count_segments("€" * 76 + "a").units == 153
+    assert count_segments("^{}\\[~]|\f€").units == 20
+
+
+def test_extension_characters_count_once_in_unicode():
+    count = count_segments("€ê")
+    assert (count.encoding, count.units) == (UCS_2, 2)
+    assert count.unicode_characters == ("ê",)
+
+
+def test_emoji_outside_the_bmp_counts_two_units():
+    count = count_segments("Hi 😀")
+    assert (count.encoding, count.units, count.characters) == (UCS_2, 5, 4)
+    assert count.unicode_characters == ("😀",)
+    assert count_segments("😀" * 33 + "a").segments == 1  # 67 units
+    assert count_segments("😀" * 34).segments == 2  # 68 units
+
+
+def test_unicode_characters_are_distinct_in_order_of_first_appearance():
+    count = count_segments("ç😀 ê ç 😀 “x”")
+    assert count.unicode_characters == ("ç", "😀", "ê", "“", "”")
+
+
+def test_per_segment_sizes_are_configurable():
+    assert count_segments("a" * 160, gsm_per_segment=160).segments == 1
+    assert count_segments("a" * 161, gsm_per_segment=160).segments == 2
+    assert count_segments("ê" * 70, unicode_per_segment=70).segments == 1
+    assert count_segments("ê" * 71, unicode_per_segment=70).segments == 2
+
+
+@pytest.mark.parametrize("bad", [0, -1, True, 1.5, "153"])
+def test_per_segment_sizes_must_be_positive_integers(bad):
+    with pytest.raises(ValueError, match="gsm_per_segment"):
+        count_segments("a", gsm_per_segment=bad)
+
+
+def test_1600_characters_are_allowed_and_1601_are_refused():
+    assert count_segments("a" * 1600).segments == 11
+    assert count_segments("ê" * 1600).segments == 24
+    with pytest.raises(MessageTooLong) as excinfo:
+        count_segments("a" * 1601)
+    assert isinstance(excinfo.value, ValueError)
+    assert (excinfo.value.characters, excinfo.value.limit) == (1601, 1600)
+    assert "1,601 characters" in str(excinfo.value)
+    assert "limit is 1,600" in str(excinfo.value)
+
+
+def test_the_limit_counts_characters_not_units():
+    assert count_segments("€" * 1600).units == 3200
+    assert count_segments("😀" * 1600).units == 3200
+    with pytest.raises(MessageTooLong):
+        count_segments("😀" * 1601)
+    with pytest.raises(MessageTooLong):
+        count_segments("a" * 11, max_characters=10)
+
+
+def test_text_must_be_a_string():
+    with pytest.raises(TypeError):
+        count_segments(b"abc")
+
+
+# --- Properties ---
+
+
+@given(any_text)
+def test_segments_are_units_over_the_segment_size_rounded_up(text):
+    count = count_segments(text)
+    per_segment = 153 if count.encoding == GSM_7 else 67
+    assert count.segments == math.ceil(count.units / per_segment)
+    assert count.characters == len(text)
+
+
+@given(any_text)
+def test_units_match_an_independent_count(text):
+    count = count_segments(text)
+    if any(ch not in GSM_BASIC | GSM_EXTENSION for ch in text):
+        assert count.encoding == UCS_2
+        assert count.units == utf16_units(text)
+    else:
+        assert count.encoding == GSM_7
+        assert count.units == len(text) + sum(ch in GSM_EXTENSION for ch in text)
+
+
+@given(any_text, st.characters(), st.integers(min_value=0, max_value=400))
+def test_adding_a_character_never_lowers_units_or_segments(text, ch, position):
+    position = min(position, len(text))
+    before = count_segments(text)
+    after = count_segments(text[:position] + ch + text[position:])
+    assert after.units >= before.units
+    assert after.segments >= before.segments
+
+
+@given(st.text(alphabet=gsm_chars, max_size=400))
+def test_gsm_only_text_never_reports_unicode_characters(text):
+    count = count_segments(text)
+    assert count.encoding == GSM_7
+    assert count.unicode_characters == ()
+
+
+@given(st.lists(st.one_of(gsm_chars, st.sampled_from(sorted(LOOKALIKES))), max_size=300))
+def test_replacing_lookalikes_in_gsm_text_gives_gsm_7(chars):
+    text = "".join(chars)
+    replaced = replace_lookalikes(text)
+    assert count_segments(replaced, max_characters=10_000).encoding == GSM_7
+    assert plain_replacements(replaced) == {}
+
+
+@given(any_text)
+def test_replacing_lookalikes_removes_exactly_the_offered_characters(text):
+    offered = plain_replacements(text)
+    replaced = replace_lookalikes(text)
+    remaining = count_segments(replaced, max_characters=10_000).unicode_characters
+    assert set(remaining) == set(count_segments(text).unicode_characters) - set(offered)
+    assert replace_lookalikes(replaced) == replaced
+
+
+@given(
+    st.integers(min_value=0, max_value=10_000),
+    st.decimals(min_value=0, allow_nan=False, allow_infinity=False),
+)
+def test_price_is_segments_times_price_per_segment_exactly(segments, per_segment):
+    result = price(segments, per_segment)
+    assert isinstance(result, Decimal)
+    assert Fraction(result) == segments * Fraction(per_segment)
+
+
+# --- Look-alikes ---
+
+
+def test_every_lookalike_forces_unicode_and_is_replaced_by_gsm_basic_characters():
+    for lookalike, plain in LOOKALIKES.items():
+        assert len(lookalike) == 1
+        assert lookalike not in GSM_BASIC | GSM_EXTENSION, repr(lookalike)
+        assert set(plain) <= GSM_BASIC, repr(lookalike)
+
+
+def test_plain_replacements_lists_only_the_lookalikes_present():
+    text = "It’s “great” – ça va… ê\u00a0ok"
+    assert plain_replacements(text) == {
+        "’": "'",
+        "“": '"',
+        "”": '"',
+        "–": "-",
+        "…": "...",
+        "\u00a0": " ",
+    }
+    assert plain_replacements("plain text, é and ç") == {}
+
+
+def test_replace_lookalikes_gives_the_plain_text():
+    text = "It’s «great» — really…\u2009•\tok"
+    assert replace_lookalikes(text) == 'It\'s "great" - really... - ok'
+    assert count_segments(text).encoding == UCS_2
+    assert count_segments(replace_lookalikes(text)).encoding == GSM_7
+
+
+def test_replacing_lookalikes_keeps_real_accents():
+    assert replace_lookalikes("Ça va, François? Fête!") == "Ça va, François? Fête!"
+
+
+# --- Price ---
+
+
+def test_price_examples():
+    assert price(2, Decimal("0.0079")) == Decimal("0.0158")
+    assert price(3, Decimal("0.01")) == Decimal("0.03")
+    assert price(0, Decimal("0.0079")) == 0
+    assert format(price(2, Decimal("-0.00")), "f") == "0.00"
+    # More digits than the default context's 28: still exact.
+    many = Decimal("0." + "3" * 40)
+    assert price(7, many) == Decimal("2." + "3" * 39 + "1")
+
+
+@pytest.mark.parametrize("bad", [0.0079, 1, "0.0079"])
+def test_price_per_segment_must_be_a_decimal(bad):
+    with pytest.raises(TypeError, match="Decimal"):
+        price(1, bad)
+
+
+@pytest.mark.parametrize("bad", [Decimal("-0.01"), Decimal("NaN"), Decimal("Infinity")])
+def test_price_per_segment_must_be_finite_and_not_negative(bad):
+    with pytest.raises(ValueError, match="price_per_segment"):
+        price(1, bad)
+
+
+@pytest.mark.parametrize("bad", [-1, True, 1.0])
+def test_segments_must_be_a_non_negative_integer(bad):
+    with pytest.raises(ValueError, match="segments"):
+        price(bad, Decimal("0.01"))
+
+
+# --- JSON shape ---
+
+
+def test_as_json_has_the_command_shape():
+    data = as_json(count_segments("a" * 149 + "ê😀"), Decimal("0.0079"), "CAD")
+    assert data == {
+        "encoding": "UCS-2",
+        "units": 152,
+        "segments": 3,
+        "unicode_characters": ["ê", "😀"],
+        "price": "0.0237",
+        "currency": "CAD",
+    }
+    assert json.loads(json.dumps(data)) == data
+
+
+def test_as_json_price_is_fixed_point():
+    assert as_json(count_segments("hi"), Decimal("1E+1"), "CAD")["price"] == "10"
+    assert as_json(count_segments(""), Decimal("0.0079"), "CAD")["price"] == "0.0000"
+    assert as_json(count_segments("hi"), Decimal("1E-7"), "CAD")["price"] == "0.0000001"
+
+
+def test_module_needs_no_flask_database_or_redis():
+    code = (
+        "import sys, plugins.sms_module.segments\n"
+        "heavy = {'flask', 'sqlalchemy', 'redis', 'rq', 'psycopg', 'host'}\n"
+        "print(sorted(heavy & {name.split('.')[0] for name in sys.modules}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
