@@ -41,6 +41,18 @@ def get_in_shop_or_404(model, object_id: int):
     return obj
 
 
+def local_path(target: str | None, default: str) -> str:
+    """Return ``target`` if it is a path on this site, else ``default`` (no open redirect)."""
+    target = target or ""
+    if (
+        not target.startswith("/")
+        or target.startswith(("//", "/\\"))
+        or any(c == "\\" or ord(c) < 32 or ord(c) == 127 for c in target)
+    ):
+        return default
+    return target
+
+
 def shop_filter(query, model):
     """Restrict ``query`` on ``model`` to the current shop."""
     return query.where(model.company_id == shop_required().id)

@@ -57,6 +57,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     # Instance config (deployment secrets), then the caller's overrides.
     app.config.from_pyfile("config.py", silent=True)
+    # Any setting from the environment: CRMHOST_SMS_MAX_ATTEMPTS=6 sets SMS_MAX_ATTEMPTS (JSON).
+    app.config.from_prefixed_env("CRMHOST")
     if test_config:
         app.config.from_mapping(test_config)
 
@@ -84,6 +86,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["reports"] = {
         r.name: r for r in collect_unique(pm, "register_reports", lambda r: r.name, "report")
     }
+    app.extensions["periodic_tasks"] = collect_unique(
+        pm, "register_periodic_tasks", lambda t: t.name, "periodic task"
+    )
     app.extensions["queues_declared"] = list(
         dict.fromkeys(name for names in pm.hook.register_queues() for name in names)
     )

@@ -51,16 +51,23 @@ def worker(burst: bool, queues: tuple[str, ...]) -> None:
     """Run queued jobs, with the scheduler, on the queues plugins declare."""
     from redis.exceptions import ConnectionError as RedisConnectionError
 
-    from host.worker import UnknownQueue, build_worker
+    from host.worker import PeriodicRunner, UnknownQueue, build_worker
 
+    app = current_app._get_current_object()
+    periodic = PeriodicRunner(app)
     try:
-        rq_worker = build_worker(current_app._get_current_object(), queues)
+        rq_worker = build_worker(app, queues)
+        periodic.run_once()
+        if not burst:
+            periodic.start()
         # The scheduler moves jobs due later (reminders) onto their queue.
         rq_worker.work(burst=burst, with_scheduler=True)
     except UnknownQueue as exc:
         raise click.UsageError(str(exc)) from exc
     except RedisConnectionError as exc:
         raise click.ClickException(f"Cannot reach Redis: {exc}") from exc
+    finally:
+        periodic.stop()
 
 
 @click.command("demo")

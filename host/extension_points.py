@@ -19,6 +19,15 @@ class MenuLink:
 
 
 @dataclass(frozen=True)
+class PeriodicTask:
+    """A function ``crmhost worker`` calls every ``every_seconds`` (one worker at a time)."""
+
+    name: str
+    every_seconds: float
+    function: Callable[[], object]
+
+
+@dataclass(frozen=True)
 class ShopOption:
     """A numbered option on the shop's Options tab (Configuration > General information)."""
 

@@ -45,6 +45,15 @@ def register_queues():
 
 
 @hookspec
+def register_periodic_tasks():
+    """Return an iterable of ``host.extension_points.PeriodicTask`` run by ``crmhost worker``.
+
+    Each task runs in an app context about every ``every_seconds``, by one worker of
+    the whole cluster at a time (a Redis lock), so a task may assume it runs alone.
+    """
+
+
+@hookspec
 def menu_links(user):
     """Return an iterable of ``host.extension_points.MenuLink`` shown to ``user``."""
 

@@ -8,7 +8,9 @@ pattern) and the job opens fresh connections of its own.
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 import weakref
 from collections.abc import Sequence
 
@@ -75,3 +77,51 @@ def _dispose_inherited_pools() -> None:
             for engine in db.engines.values():
                 # close=False: the parent still owns those connections; just forget them.
                 engine.dispose(close=False)
+
+
+log = logging.getLogger(__name__)
+
+
+class PeriodicRunner:
+    """Run the plugins' periodic tasks from a worker, one worker of the cluster at a time."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.tasks = app.extensions["periodic_tasks"]
+        self.redis = app.extensions["redis_connection"].client
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> list[str]:
+        """Run every task whose cluster-wide lock is free; return the names run."""
+        ran = []
+        for task in self.tasks:
+            lock = f"crmhost:periodic:{task.name}"
+            # The lock lives one interval: whoever takes it runs the task this time round.
+            if not self.redis.set(lock, os.getpid(), nx=True, px=int(task.every_seconds * 1000)):
+                continue
+            try:
+                with self.app.app_context():
+                    task.function()
+                ran.append(task.name)
+            except Exception:
+                log.exception("periodic task %s failed", task.name)
+        return ran
+
+    def start(self) -> None:
+        """Run the tasks in a daemon thread until ``stop``."""
+        if not self.tasks:
+            return
+        interval = min(task.every_seconds for task in self.tasks)
+        self._thread = threading.Thread(target=self._loop, args=(interval,), daemon=True)
+        self._thread.start()
+
+    def _loop(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            try:
+                self.run_once()
+            except Exception:  # Redis away for a moment: try again next round
+                log.exception("periodic tasks could not run")
+
+    def stop(self) -> None:
+        self._stop.set()

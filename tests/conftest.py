@@ -26,6 +26,7 @@ from host.models import (
 )
 
 PASSWORD = "correct horse"
+SEED_ROWS: dict[str, list[dict]] = {}
 # One cheap hash for every test user: the default scrypt costs ~0.1 s a user.
 PASSWORD_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
 
@@ -61,12 +62,20 @@ def database_uri(tmp_path_factory, redis_url):
         with db.engine.begin() as conn:
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         upgrade()
+        # Rows the migrations seed (the sender pools) come back after each emptying.
+        with db.engine.connect() as conn:
+            for table in db.metadata.sorted_tables:
+                rows = [dict(r._mapping) for r in conn.execute(table.select())]
+                if rows:
+                    SEED_ROWS[table.name] = [
+                        {k: v for k, v in r.items() if k != "id"} for r in rows
+                    ]
         db.engine.dispose()
     return uri
 
 
 def empty_tables() -> None:
-    """Delete every row, children first, so each test starts from an empty database."""
+    """Delete every row, children first, then put back the migrations' seed rows."""
     tables = list(reversed(db.metadata.sorted_tables))
     if db.engine.dialect.name == "postgresql":
         names = ", ".join(f'"{t.name}"' for t in tables)
@@ -74,6 +83,9 @@ def empty_tables() -> None:
     else:
         for table in tables:
             db.session.execute(table.delete())
+    for table in db.metadata.sorted_tables:
+        if table.name in SEED_ROWS:
+            db.session.execute(table.insert(), SEED_ROWS[table.name])
     db.session.commit()
 
 

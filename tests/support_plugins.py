@@ -19,7 +19,14 @@ from sqlalchemy.pool import NullPool
 
 from host import hookimpl
 from host.access import get_in_shop_or_404
-from host.extension_points import CustomerField, CustomerTab, MenuLink, Report, ShopOption
+from host.extension_points import (
+    CustomerField,
+    CustomerTab,
+    MenuLink,
+    PeriodicTask,
+    Report,
+    ShopOption,
+)
 from host.extensions import db
 from host.models import Customer
 
@@ -141,6 +148,13 @@ class RecordingPlugin:
     @hookimpl
     def register_queues(self):
         return ["testplugin"]
+
+    @hookimpl
+    def register_periodic_tasks(self):
+        return [PeriodicTask("testplugin-tick", 60, self.tick)]
+
+    def tick(self) -> None:
+        self.record("tick", app=current_app.name)
 
     @hookimpl
     def menu_links(self, user):

@@ -45,6 +45,11 @@ NOT_AN_OBJECT = {
     "code": "en",  # the language switch
     "name": "legacy_sent_sms_log",  # a report's name; its rows are checked by the list test
 }
+# Arguments naming a platform-wide object (the operator's, no shop's), with a value: a shop
+# user gets 403 or 404 for them, never the page.
+PLATFORM_IDS = {
+    "number_id": 1,  # a sender number, shared by every shop
+}
 # Rules checked by their own tests instead (endpoint -> why).
 EXEMPT: dict[str, str] = {}
 
@@ -164,12 +169,12 @@ def test_every_rule_answers_404_for_shop_b_objects(make_app, marked):
         f"{rule.rule} ({rule.endpoint}): {arg}"
         for rule in rules
         for arg in sorted(rule.arguments)
-        if arg not in NOT_AN_OBJECT and arg not in SHOP_IDS and arg not in MAKERS
+        if not any(arg in known for known in (NOT_AN_OBJECT, SHOP_IDS, MAKERS, PLATFORM_IDS))
     ]
     assert not unknown, (
-        "The isolation sweep cannot fill these URL arguments; add each to SHOP_IDS, MAKERS or "
-        "NOT_AN_OBJECT (or the endpoint to EXEMPT with a reason) in tests/test_isolation.py:\n"
-        + "\n".join(unknown)
+        "The isolation sweep cannot fill these URL arguments; add each to SHOP_IDS, MAKERS, "
+        "PLATFORM_IDS or NOT_AN_OBJECT (or the endpoint to EXEMPT with a reason) in "
+        "tests/test_isolation.py:\n" + "\n".join(unknown)
     )
     ids, headers = {}, {}
     with app.app_context():
@@ -184,6 +189,15 @@ def test_every_rule_answers_404_for_shop_b_objects(make_app, marked):
     swept = set()
     for rule in rules:
         auth = headers.get(rule.endpoint.rpartition(".")[0], {})
+        if platform := set(rule.arguments) & set(PLATFORM_IDS):
+            values = {**NOT_AN_OBJECT, **ids["b"], **PLATFORM_IDS}
+            _domain, path = rule.build({arg: values[arg] for arg in rule.arguments})
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                response = client.open(path, method=method, headers=auth)
+                where = f"{method} {path} ({rule.endpoint}, platform-wide {sorted(platform)})"
+                assert response.status_code in (403, 404), f"{where}: {response.status_code}"
+            swept.add(rule.endpoint)
+            continue
         for shop in ("b", "a"):
             values = {arg: NOT_AN_OBJECT.get(arg, ids[shop].get(arg)) for arg in rule.arguments}
             _domain, path = rule.build(values)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from urllib.parse import quote
 
 import pytest
 
@@ -160,7 +161,12 @@ def test_login_follows_local_next_only(client, shops):
     data = {"email": shops["a"]["admin"], "password": PASSWORD}
     assert client.post("/login?next=/invoices/", data=data).location == "/invoices/"
     client.post("/logout")
-    assert client.post("/login?next=//evil.example/", data=data).location == "/"
+    for target in ["//evil.example/", "/\\evil.example", "https://evil.example/", "/\r\nX:1"]:
+        client.post("/logout")
+        response = client.post(f"/login?next={quote(target)}", data=data)
+        assert response.location == "/", target
+    for target in ["//evil.example/", "/\\evil.example", "/\r\nSet-Cookie:x=1"]:
+        assert client.get(f"/language/en?next={quote(target)}").location == "/", target
 
 
 def test_logout_ends_the_session(admin):

@@ -184,6 +184,16 @@ def test_hook_register_queues(app, plugin_app):
     assert "testplugin" not in app.extensions["queues_declared"]
 
 
+def test_hook_register_periodic_tasks(plugin_app, plugin):
+    from host.worker import PeriodicRunner
+
+    assert "testplugin-tick" in [t.name for t in plugin_app.extensions["periodic_tasks"]]
+    assert "testplugin-tick" in PeriodicRunner(plugin_app).run_once()
+    # The cluster-wide lock holds for the task's interval: a second worker skips it.
+    assert "testplugin-tick" not in PeriodicRunner(plugin_app).run_once()
+    assert plugin.received("tick") == [{"app": plugin_app.name}]
+
+
 def test_hook_menu_links(client, plugin_client, shops):
     login(plugin_client, shops["a"]["staff"])
     page = plugin_client.get("/customers/").get_data(as_text=True)

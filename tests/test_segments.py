@@ -205,7 +205,11 @@ def test_adding_a_character_never_lowers_units_or_segments(text, ch, position):
     position = min(position, len(text))
     before = count_segments(text)
     after = count_segments(text[:position] + ch + text[position:])
-    assert after.units >= before.units
+    # Units can drop when the encoding switches ("\f[" is 4 GSM units, 3 UCS-2 units
+    # once a Unicode character joins), but within one encoding they never do, and the
+    # smaller Unicode segment keeps the segment count from ever dropping.
+    if after.encoding == before.encoding:
+        assert after.units >= before.units
     assert after.segments >= before.segments
 
 

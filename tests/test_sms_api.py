@@ -59,10 +59,10 @@ def test_send_then_read_status_and_history(api, shops):
         201,
         "Created",
     )
-    assert created["status"] == "scheduled"
+    assert created["status"] == "queued"  # due now: already on its queue
     assert (created["segments"], created["encoding"]) == (1, "GSM-7")
     shown = check(api("GET", f"/api/v1/sms/messages/{created['id']}"), 200, "Message")
-    assert [h["status"] for h in shown["history"]] == ["accepted", "scheduled"]
+    assert [h["status"] for h in shown["history"]] == ["accepted", "scheduled", "queued"]
     assert shown["phone"] == "+15145550101"
 
 

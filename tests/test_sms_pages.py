@@ -21,7 +21,7 @@ def test_send_from_the_customer_tab(client, app, shops):
     response = client.post(f"{url}/send", data={"body": "Votre véhicule est prêt"})
     assert response.status_code == 302
     page = client.get(url).get_data(as_text=True)
-    assert "Votre véhicule est prêt" in page and 'data-status="scheduled"' in page
+    assert "Votre véhicule est prêt" in page and 'data-status="queued"' in page
 
 
 def test_refused_send_keeps_the_text_and_says_why(client, app, shops):

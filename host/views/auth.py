@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import login_required, login_user, logout_user
 from sqlalchemy import func, select
 
+from host.access import local_path
 from host.extensions import db, login_manager
 from host.forms import LoginForm
 from host.models import User
@@ -28,10 +29,7 @@ def login():
         )
         if user and user.active and user.check_password(form.password.data):
             login_user(user)
-            target = request.args.get("next", "")
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("home.index")
-            return redirect(target)
+            return redirect(local_path(request.args.get("next"), url_for("home.index")))
         flash(_("Wrong e-mail or password."), "error")
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status

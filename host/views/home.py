@@ -4,7 +4,7 @@ from flask import Blueprint, abort, redirect, render_template, request, session,
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from host.access import current_shop
+from host.access import current_shop, local_path
 from host.extensions import db
 from host.models import Company
 
@@ -37,8 +37,4 @@ def language(code: str):
     """Switch the interface language."""
     if code in ("en", "fr"):
         session["lang"] = code
-    target = request.args.get("next", "/")
-    # Only local paths: never an open redirect.
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"
-    return redirect(target)
+    return redirect(local_path(request.args.get("next"), url_for("home.index")))

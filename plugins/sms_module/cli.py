@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 import click
 from flask.cli import with_appcontext
 
-from plugins.sms_module import services
+from plugins.sms_module import pools, services
 from plugins.sms_module.segments import MessageTooLong, as_json, count_segments
 
 
@@ -62,3 +62,84 @@ def price(amount: str | None, currency: str | None) -> None:
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{saved.price_per_segment} {saved.currency} per segment")
+
+
+@sms.group("numbers")
+def numbers() -> None:
+    """The sender pools: list numbers, add, disable, enable, set a rate."""
+
+
+def _pool_command(action):
+    """Run a pool change, turning a PoolError into a clear message and a non-zero exit."""
+    try:
+        return action()
+    except pools.PoolError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _describe(row) -> str:
+    state = "enabled" if row.enabled else "disabled"
+    return f"{row.number} ({row.queue.value}, {row.rate.normalize():f} segment(s)/s, {state})"
+
+
+def _warn_if_empty(queue) -> None:
+    if not pools.pool(queue):
+        click.echo(f"Warning: the {queue.value} pool has no enabled number left.", err=True)
+
+
+@numbers.command("list")
+@with_appcontext
+def numbers_list() -> None:
+    """List every number with its queue, rate, state and last send."""
+    counts = pools.conversation_counts()
+    click.echo(
+        f"{'NUMBER':<14}{'QUEUE':<15}{'RATE/S':>8}  {'STATE':<10}{'CONV.':>6}  LAST SEND (UTC)"
+    )
+    for row in pools.all_numbers():
+        last = row.last_sent_at.strftime("%Y-%m-%d %H:%M:%S") if row.last_sent_at else "never"
+        state = "enabled" if row.enabled else "disabled"
+        rate = f"{row.rate.normalize():f}"
+        click.echo(
+            f"{row.number:<14}{row.queue.value:<15}{rate:>8}  {state:<10}"
+            f"{counts.get(row.id, 0):>6}  {last}"
+        )
+
+
+@numbers.command("add")
+@click.argument("number")
+@click.option("--queue", "queue", required=True, help="transactional or promotional.")
+@click.option("--rate", default="1", show_default=True, help="Segments per second.")
+@with_appcontext
+def numbers_add(number: str, queue: str, rate: str) -> None:
+    """Add NUMBER to a queue's pool."""
+    row = _pool_command(lambda: pools.add_number(number, queue, rate))
+    click.echo(f"Added {_describe(row)}.")
+
+
+@numbers.command("disable")
+@click.argument("number")
+@with_appcontext
+def numbers_disable(number: str) -> None:
+    """Stop sending on NUMBER (its conversations move to another number)."""
+    row = _pool_command(lambda: pools.disable_number(number))
+    click.echo(f"Disabled {_describe(row)}.")
+    _warn_if_empty(row.queue)
+
+
+@numbers.command("enable")
+@click.argument("number")
+@with_appcontext
+def numbers_enable(number: str) -> None:
+    """Send on NUMBER again."""
+    row = _pool_command(lambda: pools.enable_number(number))
+    click.echo(f"Enabled {_describe(row)}.")
+
+
+@numbers.command("rate")
+@click.argument("number")
+@click.argument("rate")
+@with_appcontext
+def numbers_rate(number: str, rate: str) -> None:
+    """Set NUMBER's rate in segments per second (1 for a US/Canada long code)."""
+    row = _pool_command(lambda: pools.set_rate(number, rate))
+    click.echo(f"Set {_describe(row)}.")

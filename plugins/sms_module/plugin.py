@@ -9,7 +9,7 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 
 from host import hookimpl
-from host.extension_points import CustomerTab, MenuLink, ShopOption
+from host.extension_points import CustomerTab, MenuLink, PeriodicTask, ShopOption
 from plugins.sms_module import models  # noqa: F401  (tables for Alembic and create_all)
 
 OPTION_NUMBER = 124
@@ -31,13 +31,26 @@ def startup(app):
     app.config.setdefault("SMS_GSM_PER_SEGMENT", 153)
     app.config.setdefault("SMS_UNICODE_PER_SEGMENT", 67)
     app.config.setdefault("SMS_MAX_CHARACTERS", 1600)
+    # Sending pipeline: see pipeline.py and jobs.py for what each one bounds.
+    app.config.setdefault("SMS_JOB_TIMEOUT", 45)
+    app.config.setdefault("SMS_SEND_LEASE_SECONDS", 60)
+    app.config.setdefault("SMS_SWEEP_GRACE_SECONDS", 5)
+    app.config.setdefault("SMS_RATE_MARGIN_SECONDS", 0.03)
+    app.config.setdefault("SMS_RATE_MAX_WAIT", 0.5)
+    app.config.setdefault("SMS_MAX_ATTEMPTS", 4)
+    app.config.setdefault("SMS_RETRY_BASE_SECONDS", 2)
+    app.config.setdefault("SMS_SIMULATOR_CALLBACK_DELAY", 1.0)
+    app.config.setdefault("SMS_SIMULATOR_AUTH_TOKEN", env("SMS_SIMULATOR_AUTH_TOKEN", "simulator"))
+    from plugins.sms_module.pipeline import Pipeline
+
+    Pipeline(app)
 
 
 @hookimpl
 def register_blueprints():
-    from plugins.sms_module.views import api, customer_sms, settings
+    from plugins.sms_module.views import api, customer_sms, numbers, settings, webhooks
 
-    return [customer_sms.bp, settings.bp, api.bp]
+    return [customer_sms.bp, settings.bp, api.bp, numbers.bp, webhooks.bp]
 
 
 @hookimpl
@@ -53,10 +66,20 @@ def register_queues():
 
 
 @hookimpl
+def register_periodic_tasks():
+    from plugins.sms_module.jobs import sweep
+
+    return [PeriodicTask("sms-sweeper", 1, sweep)]
+
+
+@hookimpl
 def menu_links(user):
+    links = []
     if user.is_operator or user.role == "admin":
-        return [MenuLink(_l("SMS settings"), "sms_settings.index", 70)]
-    return []
+        links.append(MenuLink(_l("SMS settings"), "sms_settings.index", 70))
+    if user.is_operator:
+        links.append(MenuLink(_l("Sender numbers"), "sms_numbers.index", 71))
+    return links
 
 
 @hookimpl

@@ -1,0 +1,199 @@
+"""The send job: one message, from its queue to the carrier, safe against crashes.
+
+Sending is committed before the carrier is called and the carrier's SID after, so a
+message found in Sending with no worker on it was interrupted mid-call: the carrier is
+asked what it has before anything is sent again. A Redis lease marks the worker in the
+call; it expires on its own when that worker dies.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from host.extensions import db
+from host.models import option_enabled, utcnow
+from host.redis_connection import get_redis
+from plugins.sms_module import lifecycle, opt_out, pipeline, pools
+from plugins.sms_module.carrier import CarrierError, CarrierMessage
+from plugins.sms_module.consent import has_consent
+from plugins.sms_module.gateway import carrier_for, local_status
+from plugins.sms_module.models import SmsMessage
+from plugins.sms_module.rate import SenderRate
+from plugins.sms_module.statuses import TERMINAL, Status
+
+log = logging.getLogger(__name__)
+
+OPTION_NUMBER = 124
+UNSUBSCRIBED = 21610
+
+
+def send_message(message_id: int) -> str:
+    """Send message ``message_id`` if it still has to go; return what happened."""
+    config = current_app.config
+    redis = get_redis()
+    lease = pipeline.lease_key(message_id)
+    if not redis.set(lease, 1, nx=True, ex=config["SMS_SEND_LEASE_SECONDS"]):
+        return "another worker holds it"
+    try:
+        return _send(message_id, config)
+    finally:
+        redis.delete(lease)
+
+
+def _send(message_id: int, config) -> str:
+    message = _locked(message_id)
+    if message is None or message.status in TERMINAL or message.status == Status.SENT:
+        db.session.commit()
+        pipeline.forget_job(message_id)
+        return "nothing to do"
+    carrier = carrier_for(config)
+    if message.status == Status.SENDING:
+        # Interrupted in the carrier call: ask the carrier before sending again.
+        found = _already_sent(carrier, message)
+        if found is not None:
+            _record_sent(message, found, "reconciliation")
+            return "reconciled"
+    elif message.send_at and message.send_at > utcnow() + timedelta(seconds=1):
+        db.session.commit()
+        pipeline.enqueue(message, force=True)
+        return "not due yet"
+    refusal = _still_allowed(message)
+    if refusal:
+        code, reason = refusal
+        message.failure_code, message.failure_reason = code, reason
+        lifecycle.move(message, Status.FAILED, "module", f"refused before sending: {code}")
+        db.session.commit()
+        pipeline.forget_job(message_id)
+        return f"refused: {code}"
+
+    try:
+        sender = pools.sender_for(message.company_id, message.phone, message.queue)
+    except pools.PoolError:
+        # Every number of the pool is disabled: wait for the operator to enable one.
+        db.session.rollback()
+        log.warning("no enabled number for message %s; trying again in a minute", message_id)
+        pipeline.enqueue(
+            db.session.get(SmsMessage, message_id), at=utcnow() + timedelta(seconds=60), force=True
+        )
+        return "no sender number"
+    reservation = SenderRate(get_redis(), config["SMS_RATE_MARGIN_SECONDS"]).reserve(
+        sender.number, max(message.segments, 1), float(sender.rate), config["SMS_RATE_MAX_WAIT"]
+    )
+    if reservation.send_at is None:
+        # The number is busy for a while: free this worker, come back when it has room.
+        db.session.commit()
+        pipeline.enqueue(
+            message, at=utcnow() + timedelta(seconds=reservation.retry_after), force=True
+        )
+        return "waiting for the sender number"
+
+    message.sender_number = sender.number
+    message.attempts += 1  # every delivery attempt is charged
+    if message.status != Status.SENDING:
+        if message.status == Status.SCHEDULED:
+            lifecycle.move(message, Status.QUEUED, "module")
+        lifecycle.move(message, Status.SENDING, "module", f"from {sender.number}")
+    else:
+        message.history.append(_note(Status.SENDING, f"attempt {message.attempts}"))
+    sender.last_sent_at = utcnow()
+    db.session.commit()  # Sending is on record before the carrier is called
+
+    if reservation.wait > 0:
+        time.sleep(reservation.wait)  # bounded by SMS_RATE_MAX_WAIT
+    try:
+        receipt = carrier.send(
+            to=message.phone,
+            from_=sender.number,
+            body=message.body,
+            status_callback=status_callback_url(config, message.id),
+        )
+    except CarrierError as error:
+        return _carrier_refused(message_id, error, config)
+    message = _locked(message_id)
+    _record_sent(message, receipt, "module")
+    return "sent"
+
+
+def status_callback_url(config, message_id: int) -> str:
+    """Return the URL the carrier reports statuses to; it carries our message id."""
+    base = config["SMS_PUBLIC_BASE_URL"].rstrip("/")
+    return f"{base}/sms/twilio/status?message_id={message_id}"
+
+
+def _locked(message_id: int) -> SmsMessage | None:
+    return db.session.scalar(
+        select(SmsMessage).where(SmsMessage.id == message_id).with_for_update()
+    )
+
+
+def _still_allowed(message: SmsMessage) -> tuple[str, str] | None:
+    """Check again, just before the carrier, what may have changed since acceptance."""
+    if message.company_id is not None and not option_enabled(message.company_id, OPTION_NUMBER):
+        return "module_off", "The new SMS module was switched off before the message left."
+    if opt_out.is_opted_out(message.phone):
+        return "opted_out", "The phone opted out (STOP) before the message left."
+    if message.customer_id is not None and not has_consent(message.customer_id):
+        return "no_consent", "The customer withdrew consent before the message left."
+    return None
+
+
+def _already_sent(carrier, message: SmsMessage) -> CarrierMessage | None:
+    if message.provider_sid:
+        return carrier.fetch(message.provider_sid)
+    if not message.sender_number:
+        return None
+    since = message.updated_at - timedelta(minutes=5)
+    found = carrier.find(to=message.phone, from_=message.sender_number, sent_after=since)
+    for candidate in found:
+        if candidate.sid and not db.session.scalar(
+            select(SmsMessage.id).where(SmsMessage.provider_sid == candidate.sid)
+        ):
+            return candidate
+    return None
+
+
+def _record_sent(message: SmsMessage, receipt: CarrierMessage, source: str) -> None:
+    message.provider_sid = message.provider_sid or receipt.sid
+    lifecycle.move(message, Status.SENT, source, receipt.sid)
+    reported = local_status(receipt.status)
+    if reported is not None and reported != Status.SENT:
+        lifecycle.move(message, reported, source, receipt.status)
+    db.session.commit()
+    pipeline.forget_job(message.id)
+
+
+def _carrier_refused(message_id: int, error: CarrierError, config) -> str:
+    message = _locked(message_id)
+    if error.transient and message.attempts < config["SMS_MAX_ATTEMPTS"]:
+        delay = config["SMS_RETRY_BASE_SECONDS"] * 2 ** (message.attempts - 1)
+        message.history.append(_note(Status.SENDING, f"retry in {delay:g}s: {error.message}"))
+        db.session.commit()
+        # Still Sending: the retry asks the carrier first, in case it did take the message.
+        pipeline.enqueue(message, at=utcnow() + timedelta(seconds=delay), force=True)
+        return "retry"
+    message.failure_code = str(error.code) if error.code else "carrier_error"
+    message.failure_reason = error.message
+    lifecycle.move(message, Status.FAILED, "module", message.failure_code)
+    if error.code == UNSUBSCRIBED:
+        opt_out.opt_out(message.phone, "provider_error", message.company_id, str(error.code))
+    db.session.commit()
+    pipeline.forget_job(message_id)
+    return f"failed: {message.failure_code}"
+
+
+def _note(status: Status, detail: str):
+    from plugins.sms_module.models import SmsStatusChange
+
+    return SmsStatusChange(status=status, at=utcnow(), source="module", detail=detail)
+
+
+def sweep() -> None:
+    """Periodic task: give a job to every message that lost its own."""
+    count = pipeline.sweep()
+    if count:
+        log.info("sweeper re-enqueued %d message(s)", count)

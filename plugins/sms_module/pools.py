@@ -1,0 +1,206 @@
+"""Sender pools: the numbers of each queue, their rates, and which number a phone hears from.
+
+A customer's phone keeps hearing from the same number of a pool (sticky sender). Numbers are
+shared by every shop, so a new conversation prefers a number on which that phone talks to no
+other shop: a reply from the phone to that number then belongs to exactly one shop.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from host.extensions import db
+from host.models import utcnow
+from host.phones import InvalidPhone, normalize_phone
+from plugins.sms_module.models import Conversation, Queue, SenderNumber
+
+# Short codes reach 100 segments/s; nothing we send on needs more than this.
+MAX_RATE = Decimal(1000)
+
+
+class PoolError(ValueError):
+    """A pool change or a sender choice that cannot be done, with the reason."""
+
+
+def pool(queue: Queue | str) -> list[SenderNumber]:
+    """Return the enabled numbers of ``queue``'s pool, oldest first."""
+    return list(
+        db.session.scalars(
+            select(SenderNumber)
+            .where(SenderNumber.queue == parse_queue(queue), SenderNumber.enabled.is_(True))
+            .order_by(SenderNumber.id)
+        )
+    )
+
+
+def all_numbers() -> list[SenderNumber]:
+    """Return every number, by queue then age."""
+    return list(
+        db.session.scalars(select(SenderNumber).order_by(SenderNumber.queue, SenderNumber.id))
+    )
+
+
+def conversation_counts() -> dict[int, int]:
+    """Return how many conversations each number carries, by number id."""
+    rows = db.session.execute(
+        select(Conversation.sender_number_id, func.count()).group_by(Conversation.sender_number_id)
+    )
+    return {number_id: count for number_id, count in rows}
+
+
+def parse_queue(queue: Queue | str) -> Queue:
+    """Return ``queue`` as a Queue, or raise PoolError naming the valid ones."""
+    try:
+        return Queue(str(queue).strip().lower())
+    except ValueError:
+        names = ", ".join(q.value for q in Queue)
+        raise PoolError(
+            _("%(queue)r is not a queue: use one of %(names)s.", queue=str(queue), names=names)
+        ) from None
+
+
+def parse_rate(rate: Decimal | float | int | str) -> Decimal:
+    """Return ``rate`` as segments per second, or raise PoolError saying what is allowed."""
+    try:
+        value = Decimal(str(rate).strip())
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite() or value <= 0 or value > MAX_RATE:
+        raise PoolError(
+            _(
+                "%(rate)r is not a rate: give segments per second above 0 and at most %(max)s, "
+                "e.g. 1 for a long code.",
+                rate=str(rate),
+                max=MAX_RATE,
+            )
+        )
+    if value != value.quantize(Decimal("0.001")):
+        raise PoolError(_("Give the rate with 3 decimals at most, e.g. 0.5 or 1.25."))
+    return value
+
+
+def parse_number(number: str) -> str:
+    """Return ``number`` in E.164, or raise PoolError."""
+    try:
+        return normalize_phone(number or "")
+    except InvalidPhone:
+        raise PoolError(
+            _("%(number)r is not a phone number such as +1 438 601 3562.", number=number)
+        ) from None
+
+
+def get_number(number: str) -> SenderNumber:
+    """Return the pool number ``number`` (any format), or raise PoolError."""
+    e164 = parse_number(number)
+    row = db.session.scalar(select(SenderNumber).where(SenderNumber.number == e164))
+    if row is None:
+        raise PoolError(_("%(number)s is in no pool.", number=e164))
+    return row
+
+
+def add_number(number: str, queue: Queue | str, rate: Decimal | float | str = 1) -> SenderNumber:
+    """Add ``number`` to ``queue``'s pool, enabled, at ``rate`` segments per second."""
+    e164, target, value = parse_number(number), parse_queue(queue), parse_rate(rate)
+    existing = db.session.scalar(select(SenderNumber).where(SenderNumber.number == e164))
+    if existing is not None:
+        raise PoolError(
+            _("%(number)s is already in the %(queue)s pool.", number=e164, queue=existing.queue)
+        )
+    row = SenderNumber(number=e164, queue=target, rate=value, enabled=True)
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:
+        raise PoolError(_("%(number)s was just added by someone else.", number=e164)) from None
+    db.session.commit()
+    return row
+
+
+def disable_number(number: str) -> SenderNumber:
+    """Stop sending on ``number``; its conversations move to another number on their next send."""
+    return _set_enabled(number, False)
+
+
+def enable_number(number: str) -> SenderNumber:
+    """Send on ``number`` again."""
+    return _set_enabled(number, True)
+
+
+def _set_enabled(number: str, enabled: bool) -> SenderNumber:
+    row = get_number(number)
+    row.enabled = enabled
+    db.session.commit()
+    return row
+
+
+def set_rate(number: str, rate: Decimal | float | str) -> SenderNumber:
+    """Set how many segments per second the carrier allows ``number``."""
+    row = get_number(number)
+    row.rate = parse_rate(rate)
+    db.session.commit()
+    return row
+
+
+def sender_for(company_id: int, phone: str, queue: Queue | str) -> SenderNumber:
+    """Return the number ``phone`` hears from in ``queue`` for the shop, choosing one if needed.
+
+    The conversation row is added or moved in the session (flushed, not committed): the caller
+    commits it with the message it is sending.
+    """
+    target = parse_queue(queue)
+    conversation = _conversation(company_id, phone, target)
+    if conversation is not None and conversation.sender_number.enabled:
+        return conversation.sender_number
+    choice = _choose(company_id, phone, target)
+    if conversation is not None:
+        conversation.sender_number = choice
+        conversation.last_message_at = utcnow()
+        db.session.flush()
+        return choice
+    try:
+        with db.session.begin_nested():
+            db.session.add(
+                Conversation(company_id=company_id, phone=phone, queue=target, sender_number=choice)
+            )
+    except IntegrityError:
+        # Another worker started this conversation at the same moment: keep its choice.
+        conversation = _conversation(company_id, phone, target)
+        if conversation is None:
+            raise
+        return conversation.sender_number
+    return choice
+
+
+def touch(conversation: Conversation) -> None:
+    """Note that the conversation just carried a message."""
+    conversation.last_message_at = utcnow()
+
+
+def _conversation(company_id: int, phone: str, queue: Queue) -> Conversation | None:
+    return db.session.scalar(
+        select(Conversation).where(
+            Conversation.company_id == company_id,
+            Conversation.phone == phone,
+            Conversation.queue == queue,
+        )
+    )
+
+
+def _choose(company_id: int, phone: str, queue: Queue) -> SenderNumber:
+    numbers = pool(queue)
+    if not numbers:
+        raise PoolError(_("The %(queue)s pool has no enabled number.", queue=queue.value))
+    # Numbers on which this phone already talks to another shop: a reply there is ambiguous.
+    shared = set(
+        db.session.scalars(
+            select(Conversation.sender_number_id).where(
+                Conversation.phone == phone, Conversation.company_id != company_id
+            )
+        )
+    )
+    used = conversation_counts()
+    return min(numbers, key=lambda n: (n.id in shared, used.get(n.id, 0), n.id))

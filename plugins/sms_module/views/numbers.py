@@ -1,0 +1,98 @@
+"""The operator's sender numbers page: the pools, their rates, adding and disabling numbers."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from host.access import roles_required
+from host.extensions import db
+from plugins.sms_module import pools
+from plugins.sms_module.models import Queue, SenderNumber
+
+bp = Blueprint("sms_numbers", __name__, url_prefix="/sms/numbers", template_folder="../templates")
+
+
+@bp.get("/")
+@roles_required()
+def index():
+    """List every sender number with its queue, rate, state and last send (operator only)."""
+    return _render()
+
+
+@bp.post("/")
+@roles_required()
+def add():
+    """Add a number to a queue's pool."""
+    form = request.form
+    try:
+        row = pools.add_number(
+            form.get("number", ""), form.get("queue", ""), form.get("rate", "") or "1"
+        )
+    except pools.PoolError as exc:
+        return _refuse(exc)
+    flash(_("%(number)s added to the %(queue)s pool.", number=row.number, queue=row.queue.value))
+    return redirect(url_for("sms_numbers.index"))
+
+
+@bp.post("/<int:number_id>/rate")
+@roles_required()
+def rate(number_id: int):
+    """Set a number's rate in segments per second."""
+    row = _get_or_404(number_id)
+    try:
+        pools.set_rate(row.number, request.form.get("rate", ""))
+    except pools.PoolError as exc:
+        return _refuse(exc)
+    flash(
+        _("%(number)s now sends %(rate)s segment(s) per second.", number=row.number, rate=_fmt(row))
+    )
+    return redirect(url_for("sms_numbers.index"))
+
+
+@bp.post("/<int:number_id>/disable")
+@roles_required()
+def disable(number_id: int):
+    """Stop sending on a number."""
+    row = pools.disable_number(_get_or_404(number_id).number)
+    flash(_("%(number)s disabled.", number=row.number))
+    if not pools.pool(row.queue):
+        flash(_("The %(queue)s pool has no enabled number left.", queue=row.queue.value), "error")
+    return redirect(url_for("sms_numbers.index"))
+
+
+@bp.post("/<int:number_id>/enable")
+@roles_required()
+def enable(number_id: int):
+    """Send on a number again."""
+    row = pools.enable_number(_get_or_404(number_id).number)
+    flash(_("%(number)s enabled.", number=row.number))
+    return redirect(url_for("sms_numbers.index"))
+
+
+def _get_or_404(number_id: int) -> SenderNumber:
+    row = db.session.get(SenderNumber, number_id)
+    if row is None:
+        abort(404)
+    return row
+
+
+def _fmt(row: SenderNumber) -> str:
+    return f"{row.rate.normalize():f}"
+
+
+def _refuse(exc: pools.PoolError):
+    db.session.rollback()
+    flash(str(exc), "error")
+    return _render(), 422
+
+
+def _render():
+    return render_template(
+        "sms_module/numbers.html",
+        numbers=pools.all_numbers(),
+        counts=pools.conversation_counts(),
+        queues=list(Queue),
+        rate_of=_fmt,
+        form=request.form if request.method == "POST" else {},
+    )

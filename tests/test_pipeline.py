@@ -1,0 +1,236 @@
+"""The send job, the sweeper and the delivery reports, run in-process on a real Redis."""
+
+import pytest
+from sqlalchemy import select, update
+
+from host.extensions import db
+from host.redis_connection import get_redis
+from plugins.sms_module import jobs, opt_out, pipeline
+from plugins.sms_module.models import SenderNumber, SmsMessage
+from plugins.sms_module.simulator import SimulatorCarrier
+from plugins.sms_module.statuses import Status
+from tests.support_pipeline import accepted_message, message, post_report
+
+
+@pytest.fixture
+def app(make_app, redis_url):
+    """No simulator reports here: they are posted by tests that run a web server."""
+    from tests.conftest import empty_tables
+
+    app = make_app(SMS_SIMULATOR_CALLBACK_DELAY=None, SMS_RETRY_BASE_SECONDS=0.01)
+    with app.app_context():
+        empty_tables()
+        get_redis().flushdb()
+        # Room for several sends a second; the rate itself is tested on its own below.
+        db.session.execute(update(SenderNumber).values(rate=100))
+        db.session.commit()
+    return app
+
+
+def carrier(app) -> SimulatorCarrier:
+    return SimulatorCarrier.from_config(app.config)
+
+
+def history(m: SmsMessage) -> list[str]:
+    return [h.status.value for h in m.history]
+
+
+def test_accepted_message_is_queued_then_sent_from_a_pool_number(app, shops):
+    with app.app_context():
+        mid = accepted_message(shops)
+        assert message(mid).status == Status.QUEUED  # on its queue at once: it is due
+        assert pipeline.live_job(mid) is not None
+        assert jobs.send_message(mid) == "sent"
+        m = message(mid)
+        assert m.status == Status.SENT and m.provider_sid.startswith("SM")
+        assert history(m) == ["accepted", "scheduled", "queued", "sending", "sent"]
+        assert m.sender_number == "+14386013562" and m.attempts == 1
+        assert carrier(app).fetch(m.provider_sid).to == m.phone
+        # The job is idempotent: running it again sends nothing more.
+        assert jobs.send_message(mid) == "nothing to do"
+        assert carrier(app).sent_count() == 1
+
+
+def test_a_phone_keeps_its_number(app, shops):
+    with app.app_context():
+        first = accepted_message(shops)
+        jobs.send_message(first)
+        second = accepted_message(shops, body="Rappel")
+        jobs.send_message(second)
+        assert message(first).sender_number == message(second).sender_number
+
+
+def test_reports_move_forward_only_and_need_a_signature(app, shops):
+    with app.app_context():
+        mid = accepted_message(shops)
+        jobs.send_message(mid)
+        sid = message(mid).provider_sid
+    client = app.test_client()
+    assert post_report(client, app, mid, sid, "delivered").status_code == 200
+    assert post_report(client, app, mid, sid, "sent").status_code == 200  # late: ignored
+    assert post_report(client, app, mid, sid, "delivered").status_code == 200  # duplicate
+    assert post_report(client, app, mid, sid, "failed", token="wrong").status_code == 403
+    unsigned = client.post(
+        f"/sms/twilio/status?message_id={mid}", data={"MessageSid": sid, "MessageStatus": "failed"}
+    )
+    assert unsigned.status_code == 403
+    assert post_report(client, app, 0, "SMunknown", "delivered").status_code == 200
+    with app.app_context():
+        m = message(mid)
+        assert m.status == Status.DELIVERED
+        assert history(m)[-1] == "delivered" and history(m).count("delivered") == 1
+        assert m.history[-1].source == "provider_callback"
+
+
+def test_a_report_overtaking_our_sid_finds_the_message_by_id(app, shops):
+    with app.app_context():
+        mid = accepted_message(shops)
+    client = app.test_client()
+    assert post_report(client, app, mid, "SMearly", "delivered").status_code == 200
+    with app.app_context():
+        m = message(mid)
+        assert (m.status, m.provider_sid) == (Status.DELIVERED, "SMearly")
+
+
+def test_undelivered_report_keeps_the_error_and_21610_opts_out(app, shops):
+    with app.app_context():
+        mid = accepted_message(shops)
+        jobs.send_message(mid)
+        m = message(mid)
+        sid, phone = m.provider_sid, m.phone
+    post_report(app.test_client(), app, mid, sid, "undelivered", ErrorCode="21610")
+    with app.app_context():
+        m = message(mid)
+        assert (m.status, m.failure_code) == (Status.UNDELIVERED, "21610")
+        assert opt_out.is_opted_out(phone)
+
+
+def test_carrier_refusal_21610_fails_and_opts_the_phone_out(app, shops):
+    with app.app_context():
+        mid = accepted_message(shops, phone="+15145550610")
+        assert jobs.send_message(mid) == "failed: 21610"
+        m = message(mid)
+        assert m.status == Status.FAILED and m.failure_code == "21610" and m.attempts == 1
+        assert opt_out.is_opted_out("+15145550610")
+        assert [e.source for e in opt_out.events("+15145550610")] == ["provider_error"]
+
+
+def test_transient_errors_are_retried_then_fail_each_attempt_charged(app, shops):
+    with app.app_context():
+        mid = accepted_message(shops, phone="+15145550503")
+        outcomes = [jobs.send_message(mid) for _ in range(app.config["SMS_MAX_ATTEMPTS"])]
+        assert outcomes == ["retry"] * (app.config["SMS_MAX_ATTEMPTS"] - 1) + [
+            "failed: carrier_error"
+        ]
+        m = message(mid)
+        assert m.status == Status.FAILED and m.attempts == app.config["SMS_MAX_ATTEMPTS"]
+        assert m.cost == m.price * app.config["SMS_MAX_ATTEMPTS"]
+        assert carrier(app).sent_count() == 0
+
+
+def test_timeout_after_the_carrier_took_it_is_not_sent_twice(app, shops):
+    with app.app_context():
+        mid = accepted_message(shops, phone="+15145550408")
+        assert jobs.send_message(mid) == "retry"
+        assert message(mid).status == Status.SENDING
+        # The retry asks the carrier first and finds the message it already took.
+        assert jobs.send_message(mid) == "reconciled"
+        m = message(mid)
+        assert m.status == Status.SENT and carrier(app).sent_count() == 1
+        assert m.history[-1].source == "reconciliation"
+
+
+def test_a_message_stays_with_the_worker_holding_it(app, shops):
+    with app.app_context():
+        mid = accepted_message(shops)
+        get_redis().set(f"sms:sending:{mid}", 1, ex=30)
+        assert jobs.send_message(mid) == "another worker holds it"
+        assert carrier(app).sent_count() == 0
+
+
+def test_checks_run_again_just_before_the_carrier(app, shops):
+    with app.app_context():
+        mid = accepted_message(shops)
+        opt_out.opt_out(message(mid).phone, "sms_keyword", None, "STOP")
+        db.session.commit()
+        assert jobs.send_message(mid) == "refused: opted_out"
+        m = message(mid)
+        assert (m.status, m.failure_code, m.attempts) == (Status.FAILED, "opted_out", 0)
+        assert carrier(app).sent_count() == 0
+
+
+def test_sweeper_recovers_messages_after_redis_is_emptied(app, shops):
+    with app.app_context():
+        app.config["SMS_SWEEP_GRACE_SECONDS"] = 0
+        ids = [accepted_message(shops, body=f"m{i}") for i in range(3)]
+        get_redis().flushdb()  # every job is gone
+        assert all(pipeline.live_job(i) is None for i in ids)
+        assert pipeline.sweep() == 3
+        assert pipeline.sweep() == 0  # nothing enqueued twice
+        for i in ids:
+            assert jobs.send_message(i) == "sent"
+        assert carrier(app).sent_count() == 3
+
+
+def test_sweeper_resumes_a_message_left_in_sending(app, shops):
+    with app.app_context():
+        mid = accepted_message(shops)
+        m = message(mid)
+        from datetime import timedelta
+
+        from host.models import utcnow
+        from plugins.sms_module import lifecycle
+
+        lifecycle.move(m, Status.SENDING, "module")
+        m.sender_number = "+14386013562"
+        # Its worker died longer ago than a lease lasts.
+        m.updated_at = utcnow() - timedelta(seconds=app.config["SMS_SEND_LEASE_SECONDS"] + 1)
+        db.session.commit()
+        get_redis().flushdb()
+        assert pipeline.sweep() == 1
+        assert jobs.send_message(mid) == "sent"
+        assert carrier(app).sent_count() == 1
+
+
+def test_future_message_waits_for_its_time(app, shops):
+    from datetime import UTC, datetime, timedelta
+
+    from host.models import Company, Customer
+    from plugins.sms_module import services
+
+    with app.app_context():
+        accepted_message(shops)  # makes shop A ready
+        company = db.session.get(Company, shops["a"]["shop"])
+        customer = db.session.get(Customer, shops["a"]["customer"])
+        later = services.request_send(
+            company,
+            customer=customer,
+            body="Rappel",
+            send_at=datetime.now(UTC) + timedelta(hours=2),
+        )
+        assert message(later.id).status == Status.SCHEDULED
+        job = pipeline.live_job(later.id)
+        assert job is not None and job.get_status() == "scheduled"
+        assert jobs.send_message(later.id) == "not due yet"
+        assert message(later.id).status == Status.SCHEDULED
+        assert pipeline.sweep() == 0  # not due: the sweeper leaves it
+
+
+def test_unknown_message_id_is_nothing_to_do(app):
+    with app.app_context():
+        assert jobs.send_message(424242) == "nothing to do"
+        assert db.session.scalar(select(SmsMessage)) is None
+
+
+def test_a_busy_number_frees_the_worker_and_comes_back_later(app, shops):
+    with app.app_context():
+        db.session.execute(update(SenderNumber).values(rate=1))
+        db.session.commit()
+        first = accepted_message(shops)
+        second = accepted_message(shops, body="Rappel")
+        assert jobs.send_message(first) == "sent"
+        # 1 segment a second: the second message waits for the number without a worker.
+        assert jobs.send_message(second) == "waiting for the sender number"
+        assert message(second).status == Status.QUEUED
+        job = pipeline.live_job(second)
+        assert job is not None and job.get_status() == "scheduled"
