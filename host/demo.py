@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import click
 import psutil
 import redis
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import select
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -195,6 +195,9 @@ def seed_demo(today: date | None = None) -> list[DemoLogin]:
         seed_shop(spec, today)
     seed_user(OPERATOR, None)
     db.session.commit()
+    # Plugins add theirs once the shops exist (the SMS module: option 124, consents).
+    current_app.extensions["plugin_manager"].hook.seed_demo()
+    db.session.commit()
     return [OPERATOR, *(login for spec in DEMO_SHOPS for login in shop_logins(spec))]
 
 
@@ -298,6 +301,8 @@ def run_demo(host: str, port: int) -> None:
     from host.app import create_app
 
     os.environ.setdefault("SMS_PROVIDER", "simulator")
+    # The simulated carrier reports statuses to this demo's own address.
+    os.environ.setdefault("SMS_PUBLIC_BASE_URL", f"http://{host}:{port}")
     signal.signal(signal.SIGTERM, interrupt)
     app = create_app()
     embedded = start_redis(app)

@@ -54,6 +54,13 @@ def register_periodic_tasks():
 
 
 @hookspec
+def seed_demo():
+    """Add the plugin's demo data; ``crmhost demo`` calls it in an app context after the
+    host's demo shops, users and customers exist. Must be idempotent: the demo seeds on
+    every start. Returns nothing; the host commits."""
+
+
+@hookspec
 def menu_links(user):
     """Return an iterable of ``host.extension_points.MenuLink`` shown to ``user``."""
 

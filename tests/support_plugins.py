@@ -150,6 +150,10 @@ class RecordingPlugin:
         return ["testplugin"]
 
     @hookimpl
+    def seed_demo(self):
+        self.record("seed_demo", customers=db.session.query(Customer).count())
+
+    @hookimpl
     def register_periodic_tasks(self):
         return [PeriodicTask("testplugin-tick", 60, self.tick)]
 

@@ -184,6 +184,16 @@ def test_hook_register_queues(app, plugin_app):
     assert "testplugin" not in app.extensions["queues_declared"]
 
 
+def test_hook_seed_demo(plugin_app, plugin):
+    from host.demo import seed_demo
+
+    with plugin_app.app_context():
+        seed_demo()
+    # Called once, after the host's demo customers exist.
+    [call] = plugin.received("seed_demo")
+    assert call["customers"] > 0
+
+
 def test_hook_register_periodic_tasks(plugin_app, plugin):
     from host.worker import PeriodicRunner
 

@@ -231,3 +231,31 @@ class Conversation(db.Model):
     last_message_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     sender_number: Mapped[SenderNumber] = relationship()
+
+
+class SmsTemplate(db.Model):
+    """A shop's own text for one event in one language, and whether the event sends.
+
+    ``body`` None means the built-in default text; "enabled" is per event: the settings
+    page writes the same value on both language rows (see ``message_templates``).
+    """
+
+    __tablename__ = "sms_template"
+    __table_args__ = (
+        Index(
+            "uq_sms_template_company_event_language",
+            "company_id",
+            "event",
+            "language",
+            unique=True,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"))
+    event: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(2))
+    body: Mapped[str | None] = mapped_column(Text)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

@@ -73,6 +73,13 @@ def register_periodic_tasks():
 
 
 @hookimpl
+def seed_demo():
+    from plugins.sms_module.demo_data import seed_demo as seed
+
+    seed()
+
+
+@hookimpl
 def menu_links(user):
     links = []
     if user.is_operator or user.role == "admin":
