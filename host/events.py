@@ -14,11 +14,24 @@ import logging
 from flask import current_app
 from flask_sqlalchemy.session import Session
 from sqlalchemy import event, inspect
-from sqlalchemy.orm import SessionTransaction
+from sqlalchemy.orm import SessionTransaction, scoped_session
 
 log = logging.getLogger(__name__)
 
 PENDING = "host.pending_events"
+SAVED = "host.saved_objects"
+
+
+def mark_saved(session, obj) -> None:
+    """Fire ``obj``'s event at the commit even if none of its columns changed.
+
+    A Customer Information save is a save of the customer, also when only a plugin's
+    field (such as SMS consent) changed.
+    """
+    if isinstance(session, scoped_session):
+        session = session()
+    session.info.setdefault(SAVED, set()).add(id(obj))
+    session.info.setdefault(PENDING, []).append((obj, {}, False, session.get_nested_transaction()))
 
 
 def column_changes(obj) -> dict:
@@ -41,15 +54,17 @@ class EventSession(Session):
     def commit(self) -> None:
         super().commit()
         recorded = self.info.pop(PENDING, None)
+        saved = self.info.pop(SAVED, set())
         if recorded:
-            fire(merge(recorded))
+            fire(merge(recorded, saved))
 
     def close(self) -> None:
         self.info.pop(PENDING, None)
+        self.info.pop(SAVED, None)
         super().close()
 
 
-def merge(recorded: list) -> list:
+def merge(recorded: list, saved: set[int] = frozenset()) -> list:
     """Fold the flushes of one transaction into one event per object: first old, last new."""
     merged: dict[int, tuple] = {}
     for obj, changes, created, _savepoint in recorded:
@@ -64,7 +79,11 @@ def merge(recorded: list) -> list:
     folded = [
         (o, {k: v for k, v in c.items() if v[0] != v[1]}, new) for o, c, new in merged.values()
     ]
-    return [(obj, changes, created) for obj, changes, created in folded if changes or created]
+    return [
+        (obj, changes, created)
+        for obj, changes, created in folded
+        if changes or created or id(obj) in saved
+    ]
 
 
 def fire(pending: list) -> None:
@@ -117,3 +136,4 @@ def _forget(session, previous_transaction: SessionTransaction) -> None:
         recorded[:] = [r for r in recorded if not _inside(r[3], previous_transaction)]
     elif previous_transaction.parent is None:
         session.info.pop(PENDING, None)
+        session.info.pop(SAVED, None)

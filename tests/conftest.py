@@ -25,6 +25,9 @@ from host.models import (
     User,
 )
 
+# Fixture modules shared by several test modules (declared here, before any import of them).
+pytest_plugins = ["tests.support_browser", "tests.support_pipeline", "tests.support_prism"]
+
 PASSWORD = "correct horse"
 SEED_ROWS: dict[str, list[dict]] = {}
 # One cheap hash for every test user: the default scrypt costs ~0.1 s a user.

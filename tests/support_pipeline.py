@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
 from host.extensions import db
 from host.models import Customer
 from plugins.sms_module import services
 from plugins.sms_module.gateway import signature_for
 from plugins.sms_module.models import SmsMessage
-from tests.support_sms import ready_to_send
+from tests.support_sms import mark_disclaimed, ready_to_send
+from tests.support_worker import child_env, crmhost_command
 
 
 def accepted_message(shops, phone: str | None = None, body: str = "Votre auto est prete") -> int:
@@ -17,6 +26,7 @@ def accepted_message(shops, phone: str | None = None, body: str = "Votre auto es
         customer = db.session.get(Customer, customer.id)
         customer.mobile_phone = phone
         db.session.commit()
+        mark_disclaimed(company, customer, phone)
     return services.request_send(company, customer=customer, body=body).id
 
 
@@ -32,3 +42,67 @@ def post_report(client, app, message_id, sid, status, token=None, **extra):
     params = {"MessageSid": sid, "MessageStatus": status, **extra}
     signature = signature_for(token or app.config["SMS_SIMULATOR_AUTH_TOKEN"], url, params)
     return client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+
+
+DEADLINE = 60
+
+
+def wait_for(condition, timeout: float = DEADLINE, what: str = "condition"):
+    """Poll ``condition`` until it returns something true, or fail after ``timeout``."""
+    pause = threading.Event()
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        result = condition()
+        if result:
+            return result
+        pause.wait(0.05)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+class Workers:
+    """Start and kill ``crmhost worker`` processes, each in its own process group."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.running: list[subprocess.Popen] = []
+
+    def start(self) -> subprocess.Popen:
+        process = subprocess.Popen(
+            crmhost_command("worker"),
+            env=self.env,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.running.append(process)
+        return process
+
+    def kill(self, process: subprocess.Popen) -> None:
+        """kill -9 the worker and its work horse at once."""
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=DEADLINE)
+        self.running.remove(process)
+
+    def stop_all(self) -> None:
+        for process in list(self.running):
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=DEADLINE)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.running.clear()
+
+
+@pytest.fixture
+def workers(database_uri, redis_url):
+    def make(**settings) -> Workers:
+        env = child_env(DATABASE_URL=database_uri, REDIS_URL=redis_url, SMS_PROVIDER="simulator")
+        env.update({f"CRMHOST_{k}": str(v) for k, v in settings.items()})
+        made.append(Workers(env))
+        return made[-1]
+
+    made: list[Workers] = []
+    yield make
+    for w in made:
+        w.stop_all()

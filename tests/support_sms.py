@@ -29,13 +29,32 @@ def give_consent(customer_id: int) -> None:
     db.session.commit()
 
 
-def ready_to_send(shops: dict, key: str = "a") -> tuple[Company, Customer]:
-    """Make shop ``key`` able to send to its customer; return both."""
+def ready_to_send(shops: dict, key: str = "a", disclaimed: bool = True):
+    """Make shop ``key`` able to send to its customer; return both.
+
+    ``disclaimed`` records the phone's first-SMS disclaimer as already sent, so tests of
+    other rules see one message per request (the disclaimer has tests of its own).
+    """
     module_on(shops[key]["shop"])
     give_consent(shops[key]["customer"])
-    return db.session.get(Company, shops[key]["shop"]), db.session.get(
-        Customer, shops[key]["customer"]
-    )
+    company = db.session.get(Company, shops[key]["shop"])
+    customer = db.session.get(Customer, shops[key]["customer"])
+    if disclaimed:
+        mark_disclaimed(company, customer, customer.mobile_phone)
+    return company, customer
+
+
+def mark_disclaimed(company: Company, customer: Customer, phone: str) -> None:
+    """Record that the shop's disclaimer already reached ``phone``."""
+    from plugins.sms_module import disclaimer, lifecycle
+    from plugins.sms_module.statuses import Status
+
+    if disclaimer.state(company.id, phone) == "sent":
+        return
+    message = disclaimer.message_for(company, customer, phone)
+    lifecycle.start(message, Status.SENT, "module", "sent earlier")
+    db.session.add(message)
+    db.session.commit()
 
 
 def login_en(client, email: str) -> None:

@@ -12,8 +12,6 @@ from host.models import Appointment, CompanyOption, Customer, Invoice
 from tests.conftest import PASSWORD
 from tests.support_pages import OPTION_FREE, OPTION_REFUSED, REFUSAL, PagesPlugin
 
-pytest_plugins = ["tests.support_browser"]  # the serve, browser and page fixtures
-
 expect = pytest.importorskip("playwright.sync_api").expect
 
 

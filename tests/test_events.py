@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import event
 
 from host.extensions import db
-from host.models import Appointment, AppointmentStatus
+from host.models import Appointment, AppointmentStatus, Customer
 from tests.conftest import login
 from tests.support_plugins import FailingOnEvents, RecordingPlugin
 
@@ -274,3 +274,21 @@ def test_invalid_customer_fires_nothing(plugin_client, plugin, shops):
     )
     assert response.status_code == 422
     assert plugin.received("customer_saved") == []
+
+
+def test_customer_information_save_fires_even_when_only_a_plugin_field_changed(
+    plugin_client, plugin, app, shops
+):
+    login(plugin_client, shops["a"]["staff"])
+    cid = shops["a"]["customer"]
+    with app.app_context():
+        c = db.session.get(Customer, cid)
+        form = {
+            "first_name": c.first_name,
+            "last_name": c.last_name,
+            "mobile_phone": c.mobile_phone,
+            "email": "",
+            "language": "",
+        }
+    assert plugin_client.post(f"/customers/{cid}", data=form).status_code == 302
+    assert [(e["id"], e["changes"]) for e in plugin.received("customer_saved")] == [(cid, {})]

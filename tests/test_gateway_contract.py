@@ -32,8 +32,6 @@ from plugins.sms_module.gateway import (
 )
 from plugins.sms_module.statuses import Status, can_move
 
-pytest_plugins = ["tests.support_prism"]  # the prism_url and twilio_spec fixtures
-
 TO, FROM = "+15145550123", "+14385550001"
 CALLBACK = "https://crm.example.com/sms/twilio/status?message_id=42"
 SM_SID = "SM" + "0123456789abcdef" * 2

@@ -44,6 +44,8 @@ NOT_AN_OBJECT = {
     "filename": "style.css",  # static files
     "code": "en",  # the language switch
     "name": "legacy_sent_sms_log",  # a report's name; its rows are checked by the list test
+    "event": "welcome",  # an SMS template's event: the shop is the user's own, by design
+    "language": "fr",  # an SMS template's language
 }
 # Arguments naming a platform-wide object (the operator's, no shop's), with a value: a shop
 # user gets 403 or 404 for them, never the page.

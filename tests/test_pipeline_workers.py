@@ -3,13 +3,6 @@ delivery by itself, kill -9 in the middle of the carrier call, Redis emptied mid
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import threading
-import time
-
-import pytest
 from sqlalchemy import select, update
 
 from host.extensions import db
@@ -17,72 +10,7 @@ from host.redis_connection import get_redis
 from plugins.sms_module.models import SenderNumber, SmsMessage
 from plugins.sms_module.simulator import FREEZE_KEY, THAW_KEY, SimulatorCarrier
 from plugins.sms_module.statuses import Status
-from tests.support_browser import serve  # noqa: F401  (fixture)
-from tests.support_pipeline import accepted_message
-from tests.support_worker import child_env, crmhost_command
-
-DEADLINE = 60
-
-
-def wait_for(condition, timeout: float = DEADLINE, what: str = "condition"):
-    """Poll ``condition`` until it returns something true, or fail after ``timeout``."""
-    pause = threading.Event()
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        result = condition()
-        if result:
-            return result
-        pause.wait(0.05)
-    pytest.fail(f"timed out waiting for {what}")
-
-
-class Workers:
-    """Start and kill ``crmhost worker`` processes, each in its own process group."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.env = env
-        self.running: list[subprocess.Popen] = []
-
-    def start(self) -> subprocess.Popen:
-        process = subprocess.Popen(
-            crmhost_command("worker"),
-            env=self.env,
-            start_new_session=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self.running.append(process)
-        return process
-
-    def kill(self, process: subprocess.Popen) -> None:
-        """kill -9 the worker and its work horse at once."""
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=DEADLINE)
-        self.running.remove(process)
-
-    def stop_all(self) -> None:
-        for process in list(self.running):
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=DEADLINE)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        self.running.clear()
-
-
-@pytest.fixture
-def workers(database_uri, redis_url):
-    def make(**settings) -> Workers:
-        env = child_env(DATABASE_URL=database_uri, REDIS_URL=redis_url, SMS_PROVIDER="simulator")
-        env.update({f"CRMHOST_{k}": str(v) for k, v in settings.items()})
-        made.append(Workers(env))
-        return made[-1]
-
-    made: list[Workers] = []
-    yield make
-    for w in made:
-        w.stop_all()
+from tests.support_pipeline import accepted_message, wait_for
 
 
 def statuses(ids) -> dict[int, Status]:
@@ -93,7 +21,7 @@ def statuses(ids) -> dict[int, Status]:
     return dict(rows.all())
 
 
-def test_message_goes_to_delivered_by_itself(app, shops, serve, workers):  # noqa: F811
+def test_message_goes_to_delivered_by_itself(app, shops, serve, workers):
     url = serve(app)
     app.config["SMS_PUBLIC_BASE_URL"] = url
     pool = workers(SMS_SIMULATOR_CALLBACK_DELAY=0.2)

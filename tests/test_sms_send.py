@@ -14,7 +14,10 @@ from tests.support_sms import give_consent, module_on, ready_to_send
 
 
 def count_messages() -> int:
-    return db.session.scalar(select(func.count(SmsMessage.id)))
+    """Count the messages other than first-SMS disclaimers."""
+    return db.session.scalar(
+        select(func.count(SmsMessage.id)).where(SmsMessage.kind != "disclaimer")
+    )
 
 
 def test_accepted_message_is_scheduled_with_its_history(app, shops):

@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
 from host.access import get_in_shop_or_404, shop_filter, shop_required
+from host.events import mark_saved
 from host.extensions import db
 from host.forms import CustomerForm
 from host.models import Appointment, Customer, Invoice
@@ -112,6 +113,8 @@ def _edit_form(customer: Customer, country: str | None):
             db.session.flush()  # plugin fields need the customer's id
             for f in fields:
                 f.apply(customer, request.form, current_user)
+            # The save fires customer_saved even when only a plugin field changed.
+            mark_saved(db.session, customer)
             db.session.commit()
             flash(_("Customer saved."))
             return redirect(url_for("customers.show", customer_id=customer.id))

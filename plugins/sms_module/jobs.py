@@ -18,7 +18,7 @@ from sqlalchemy import select
 from host.extensions import db
 from host.models import option_enabled, utcnow
 from host.redis_connection import get_redis
-from plugins.sms_module import lifecycle, opt_out, pipeline, pools
+from plugins.sms_module import disclaimer, lifecycle, opt_out, pipeline, pools
 from plugins.sms_module.carrier import CarrierError, CarrierMessage
 from plugins.sms_module.consent import has_consent
 from plugins.sms_module.gateway import carrier_for, local_status
@@ -71,6 +71,10 @@ def _send(message_id: int, config) -> str:
         pipeline.forget_job(message_id)
         return f"refused: {code}"
 
+    if message.kind != disclaimer.KIND and message.customer_id is not None:
+        waiting = _disclaimer_first(message)
+        if waiting:
+            return waiting
     try:
         sender = pools.sender_for(message.company_id, message.phone, message.queue)
     except pools.PoolError:
@@ -119,6 +123,26 @@ def _send(message_id: int, config) -> str:
     return "sent"
 
 
+def _disclaimer_first(message: SmsMessage) -> str | None:
+    """Hold the message back until the phone's disclaimer reached the carrier."""
+    found = disclaimer.state(message.company_id, message.phone)
+    if found == "sent":
+        return None
+    if found is None:  # none yet (a new phone), or the last one failed: write one
+        first = disclaimer.message_for(message.company, message.customer, message.phone)
+        lifecycle.start(first, Status.ACCEPTED, "module", "first SMS to this phone")
+        lifecycle.move(first, Status.SCHEDULED, "module")
+        db.session.add(first)
+        db.session.commit()
+        pipeline.enqueue(first)
+    else:
+        db.session.commit()
+    pipeline.enqueue(
+        db.session.get(SmsMessage, message.id), at=utcnow() + timedelta(seconds=1), force=True
+    )
+    return "waiting for the disclaimer"
+
+
 def status_callback_url(config, message_id: int) -> str:
     """Return the URL the carrier reports statuses to; it carries our message id."""
     base = config["SMS_PUBLIC_BASE_URL"].rstrip("/")
@@ -160,6 +184,7 @@ def _already_sent(carrier, message: SmsMessage) -> CarrierMessage | None:
 def _record_sent(message: SmsMessage, receipt: CarrierMessage, source: str) -> None:
     message.provider_sid = message.provider_sid or receipt.sid
     lifecycle.move(message, Status.SENT, source, receipt.sid)
+    disclaimer.record_sent(message)
     reported = local_status(receipt.status)
     if reported is not None and reported != Status.SENT:
         lifecycle.move(message, reported, source, receipt.status)

@@ -84,6 +84,8 @@ class SmsMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
+    company = relationship("Company")
+    customer = relationship("Customer")
     history: Mapped[list[SmsStatusChange]] = relationship(
         back_populates="message", order_by="SmsStatusChange.id", cascade="all, delete-orphan"
     )
@@ -98,6 +100,8 @@ class SmsStatusChange(db.Model):
     """One step of a message's status history."""
 
     __tablename__ = "sms_status_change"
+    # The operator's figures look up recent steps by status and time.
+    __table_args__ = (Index("ix_sms_status_change_status_at", "status", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("sms_message.id"), index=True)

@@ -40,7 +40,12 @@ def startup(app):
     app.config.setdefault("SMS_MAX_ATTEMPTS", 4)
     app.config.setdefault("SMS_RETRY_BASE_SECONDS", 2)
     app.config.setdefault("SMS_SIMULATOR_CALLBACK_DELAY", 1.0)
+    # Appointment reminders: how long before the start, and the night they avoid (shop time).
+    app.config.setdefault("SMS_REMINDER_HOURS_BEFORE", 24)
+    app.config.setdefault("SMS_QUIET_START_HOUR", 21)
+    app.config.setdefault("SMS_QUIET_END_HOUR", 8)
     app.config.setdefault("SMS_SIMULATOR_AUTH_TOKEN", env("SMS_SIMULATOR_AUTH_TOKEN", "simulator"))
+    app.config.setdefault("SMS_METRICS_TOKEN", env("SMS_METRICS_TOKEN"))  # see views/operations.py
     from plugins.sms_module.pipeline import Pipeline
 
     Pipeline(app)
@@ -48,9 +53,18 @@ def startup(app):
 
 @hookimpl
 def register_blueprints():
-    from plugins.sms_module.views import api, customer_sms, numbers, settings, webhooks
+    from plugins.sms_module.views import api, customer_sms, numbers, operations, settings, webhooks
+    from plugins.sms_module.views import templates as message_templates
 
-    return [customer_sms.bp, settings.bp, api.bp, numbers.bp, webhooks.bp]
+    return [
+        customer_sms.bp,
+        settings.bp,
+        api.bp,
+        numbers.bp,
+        webhooks.bp,
+        operations.bp,
+        message_templates.bp,
+    ]
 
 
 @hookimpl
@@ -86,6 +100,7 @@ def menu_links(user):
         links.append(MenuLink(_l("SMS settings"), "sms_settings.index", 70))
     if user.is_operator:
         links.append(MenuLink(_l("Sender numbers"), "sms_numbers.index", 71))
+        links.append(MenuLink(_l("SMS queues"), "sms_operations.index", 72))
     return links
 
 
@@ -120,6 +135,27 @@ def customer_fields(customer):
 @hookimpl
 def customer_tabs(customer):
     return [CustomerTab(_l("SMS"), url_for("sms_customer.show", customer_id=customer.id))]
+
+
+@hookimpl
+def appointment_changed(appointment, changes, created):
+    from plugins.sms_module import notifications
+
+    notifications.appointment_changed(appointment, changes, created)
+
+
+@hookimpl
+def invoice_printed(invoice):
+    from plugins.sms_module import notifications
+
+    notifications.invoice_printed(invoice)
+
+
+@hookimpl
+def customer_saved(customer, changes, created):
+    from plugins.sms_module import notifications
+
+    notifications.customer_saved(customer, changes, created)
 
 
 @hookimpl

@@ -14,11 +14,12 @@ from decimal import Decimal
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from host.extensions import db
 from host.models import Company, Customer, option_enabled, utcnow
 from host.phones import InvalidPhone, normalize_phone
-from plugins.sms_module import dispatch, lifecycle
+from plugins.sms_module import disclaimer, dispatch, lifecycle
 from plugins.sms_module.consent import has_consent
 from plugins.sms_module.models import PlatformSettings, Queue, SmsMessage
 from plugins.sms_module.opt_out import is_opted_out
@@ -159,7 +160,7 @@ def request_send(
     if not body or not body.strip():
         refuse("empty_body", _("The message is empty: write the text to send."))
     try:
-        count = count_segments(body, **segment_rule())
+        count_segments(body, **segment_rule())
     except MessageTooLong as exc:
         refuse(
             "too_long",
@@ -190,29 +191,59 @@ def request_send(
             _("This phone replied STOP: it receives no SMS from any shop until it texts START."),
         )
 
+    message = new_message(company, customer, phone, body, kind, _due(send_at), Queue(queue))
+    message.dedupe_key, message.created_by_id = dedupe_key, user_id
+    lifecycle.start(message, Status.ACCEPTED, source)
+    first = None
+    if kind != disclaimer.KIND and disclaimer.state(company.id, phone) is None:
+        # The phone's first SMS from this shop: the disclaimer goes first.
+        first = disclaimer.message_for(company, customer, phone)
+        lifecycle.start(first, Status.ACCEPTED, "module", "first SMS to this phone")
+        lifecycle.move(first, Status.SCHEDULED, "module")
+        db.session.add(first)
+    lifecycle.move(message, Status.SCHEDULED, "module", f"due {message.send_at.isoformat()}")
+    db.session.add(message)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same event, accepted at the same moment by another process: send it once.
+        db.session.rollback()
+        existing = db.session.scalar(select(SmsMessage).where(SmsMessage.dedupe_key == dedupe_key))
+        if existing is None:
+            raise
+        return existing
+    if first is not None:
+        dispatch.message_scheduled(first.id)
+    dispatch.message_scheduled(message.id)
+    return message
+
+
+def new_message(
+    company: Company,
+    customer: Customer,
+    phone: str,
+    body: str,
+    kind: str,
+    send_at: datetime,
+    queue: Queue = Queue.TRANSACTIONAL,
+) -> SmsMessage:
+    """Build a message with its segments and price (the caller gives it a status)."""
     prices = pricing()
-    message = SmsMessage(
+    count = count_segments(body, **segment_rule())
+    return SmsMessage(
         company_id=company.id,
         customer_id=customer.id,
         phone=phone,
         body=body,
-        queue=Queue(queue),
+        queue=queue,
         kind=kind,
         segments=count.segments,
         encoding=count.encoding,
         price_per_segment=prices.price_per_segment,
         price=price(count.segments, prices.price_per_segment),
         currency=prices.currency,
-        send_at=_due(send_at),
-        dedupe_key=dedupe_key,
-        created_by_id=user_id,
+        send_at=send_at,
     )
-    lifecycle.start(message, Status.ACCEPTED, source)
-    lifecycle.move(message, Status.SCHEDULED, "module", f"due {message.send_at.isoformat()}")
-    db.session.add(message)
-    db.session.commit()
-    dispatch.message_scheduled(message.id)
-    return message
 
 
 def _due(send_at: datetime | None) -> datetime:

@@ -1,0 +1,396 @@
+"""Shop message templates: defaults, EN/FR rendering in the shop's zone, the sandbox, the pages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from jinja2.sandbox import SecurityError
+from sqlalchemy import select
+
+from host.extensions import db
+from host.models import Appointment, Company, Customer, Invoice
+from plugins.sms_module import message_templates as mt
+from plugins.sms_module.models import SmsTemplate
+from plugins.sms_module.segments import GSM_7, count_segments
+from tests.support_sms import login_en
+
+# 19:30 UTC on Tuesday 2 December 2025 is 14:30 in Toronto (EST, UTC-5).
+WINTER = datetime(2025, 12, 2, 19, 30, tzinfo=UTC)
+# 13:05 UTC on Tuesday 7 July 2026 is 9:05 in Toronto (EDT, UTC-4).
+SUMMER = datetime(2026, 7, 7, 13, 5, tzinfo=UTC)
+
+
+def objects(shops: dict, key: str) -> tuple[Company, Customer, Appointment, Invoice]:
+    """Load shop ``key``'s company, customer, appointment and invoice."""
+    data = shops[key]
+    return (
+        db.session.get(Company, data["shop"]),
+        db.session.get(Customer, data["customer"]),
+        db.session.get(Appointment, data["appointment"]),
+        db.session.get(Invoice, data["invoice"]),
+    )
+
+
+def saved_rows(company_id: int) -> dict[tuple[str, str], SmsTemplate]:
+    db.session.expire_all()
+    rows = db.session.scalars(select(SmsTemplate).where(SmsTemplate.company_id == company_id))
+    return {(row.event, row.language): row for row in rows}
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+
+def test_french_defaults_use_the_shop_time_zone_and_stay_in_gsm(app, shops):
+    with app.app_context():
+        company, customer, appointment, invoice = objects(shops, "a")
+        assert company.time_zone == "America/Toronto"
+        appointment.starts_at = WINTER
+        text = mt.render_event(company, mt.APPOINTMENT_BOOKED, "fr", appointment=appointment)
+        assert text == (
+            "Garage A : Bonjour Client, votre rendez-vous est confirmé pour le "
+            "mardi 2 décembre à 14 h 30 (Civic 2019)."
+        )
+        appointment.starts_at = SUMMER
+        moved = mt.render_event(company, mt.APPOINTMENT_MOVED, "fr", appointment=appointment)
+        assert "le mardi 7 juillet à 9 h 05." in moved
+        total = mt.render_event(company, mt.INVOICE_PRINTED, "fr", invoice=invoice)
+        assert "Facture a-1 : 120,50 $." in total and total.startswith("Garage A : Merci Client!")
+        for event in mt.EVENTS:
+            body = mt.render_event(
+                company, event, "fr", customer=customer, appointment=appointment, invoice=invoice
+            )
+            assert "Garage A" in body and "{" not in body
+            assert count_segments(body).encoding == GSM_7, (event, body)
+
+
+def test_english_defaults_use_the_shop_time_zone(app, shops):
+    with app.app_context():
+        company, customer, appointment, invoice = objects(shops, "b")
+        appointment.starts_at = WINTER
+        text = mt.render_event(company, mt.APPOINTMENT_REMINDER, "en", appointment=appointment)
+        assert text == (
+            "Garage B: Reminder, Client: your appointment is on Tuesday, December 2 at 2:30 PM. "
+            "See you soon!"
+        )
+        appointment.starts_at = SUMMER
+        moved = mt.render_event(company, mt.APPOINTMENT_MOVED, "en", appointment=appointment)
+        assert moved.endswith("moved to Tuesday, July 7 at 9:05 AM.")
+        total = mt.render_event(company, mt.INVOICE_PRINTED, "en", invoice=invoice)
+        assert "Invoice b-1: $120.50." in total
+        welcome = mt.render_event(company, mt.WELCOME, "en", customer=customer)
+        assert welcome.startswith("Garage B: Welcome Client!")
+        for event in mt.EVENTS:
+            body = mt.render_event(
+                company, event, "en", customer=customer, appointment=appointment, invoice=invoice
+            )
+            assert count_segments(body).encoding == GSM_7, (event, body)
+
+
+def test_every_variable_is_filled_from_the_objects(app, shops):
+    with app.app_context():
+        company, customer, appointment, invoice = objects(shops, "a")
+        appointment.starts_at = WINTER
+        customer.first_name = "Zoé’s"  # a curly apostrophe would force Unicode: made plain
+        values = mt.variables(company, "fr", appointment=appointment, invoice=invoice)
+        assert values == {
+            "first_name": "Zoé's",
+            "shop_name": "Garage A",
+            "appointment_time": "mardi 2 décembre à 14 h 30",
+            "appointment_date": "mardi 2 décembre",
+            "vehicle": "Civic 2019",
+            "invoice_number": "a-1",
+            "invoice_total": "120,50 $",
+        }
+        assert set(values) == set(mt.VARIABLES)
+        english = mt.variables(company, "en", appointment=appointment)
+        assert english["appointment_date"] == "Tuesday, December 2"
+        assert english["invoice_total"] == ""  # no invoice given: empty, never a crash
+
+
+def test_message_language_rules(app, shops):
+    with app.app_context():
+        quebec, customer_a, _appointment, _invoice = objects(shops, "a")
+        ontario, customer_b, _appointment, _invoice = objects(shops, "b")
+        assert mt.message_language(customer_a, quebec) == "fr"  # the shop's language
+        assert mt.message_language(customer_b, ontario) == "en"
+        customer_a.language = "EN"
+        assert mt.message_language(customer_a, quebec) == "en"  # the customer's first
+        customer_b.language = "fr"
+        assert mt.message_language(customer_b, ontario) == "fr"
+        customer_b.language = "es"  # not one the messages are written in: the shop's
+        assert mt.message_language(customer_b, ontario) == "en"
+        silent_quebec = Company(name="Q", country="CA", province="QC", language="")
+        silent_ontario = Company(name="O", country="CA", province="ON", language=None)
+        assert mt.message_language(None, silent_quebec) == "fr"
+        assert mt.message_language(None, silent_ontario) == "en"
+
+
+def test_disclaimer_says_who_writes_why_and_how_to_stop(app, shops):
+    with app.app_context():
+        quebec, ontario = objects(shops, "a")[0], objects(shops, "b")[0]
+        french = mt.disclaimer_text(quebec, "fr")
+        english = mt.disclaimer_text(ontario, "en")
+        assert french.startswith("Garage A ") and "répondez ARRET pour vous désabonner" in french
+        assert english.startswith("Garage B ") and "reply STOP to unsubscribe" in english
+        assert "rendez-vous" in french and "appointments" in english
+        for text in (french, english):
+            assert count_segments(text).encoding == GSM_7 and count_segments(text).segments == 1
+        with pytest.raises(ValueError):
+            mt.disclaimer_text(quebec, "de")
+
+
+def test_switched_off_event_renders_nothing_and_override_wins(client, app, shops):
+    login_en(client, shops["a"]["admin"])
+    client.post(f"/sms/settings/templates/{mt.VEHICLE_READY}/enabled", data={"enabled": "0"})
+    body = "{{ shop_name }} : {{ first_name }}, votre auto est prête."
+    client.post(f"/sms/settings/templates/{mt.WELCOME}/fr", data={"body": body})
+    with app.app_context():
+        company_a, customer_a, appointment_a, _invoice = objects(shops, "a")
+        company_b, _customer, appointment_b, _invoice = objects(shops, "b")
+        for language in ("fr", "en"):  # off is per event: both languages
+            assert (
+                mt.render_event(company_a, mt.VEHICLE_READY, language, appointment=appointment_a)
+                is None
+            )
+        assert mt.render_event(company_b, mt.VEHICLE_READY, "en", appointment=appointment_b)
+        welcome = mt.render_event(company_a, mt.WELCOME, "fr", customer=customer_a)
+        assert welcome == "Garage A : Client, votre auto est prête."
+        english = mt.render_event(company_a, mt.WELCOME, "en", customer=customer_a)
+        assert english.startswith("Garage A: Welcome Client!")  # the other language: default
+        assert mt.render_event(company_b, mt.WELCOME, "fr").startswith("Garage B : Bienvenue")
+
+
+def test_a_broken_saved_template_falls_back_to_the_default(app, shops):
+    with app.app_context():
+        company, customer, _appointment, _invoice = objects(shops, "a")
+        # Written around validation, as a template saved before a variable was renamed.
+        db.session.add(
+            SmsTemplate(company_id=company.id, event=mt.WELCOME, language="fr", body="{{ nom }}")
+        )
+        db.session.commit()
+        text = mt.render_event(company, mt.WELCOME, "fr", customer=customer)
+        assert text.startswith("Garage A : Bienvenue Client!")
+
+
+def test_unknown_event_or_language_is_a_programming_error(app, shops):
+    with app.app_context():
+        company = objects(shops, "a")[0]
+        with pytest.raises(ValueError, match="event"):
+            mt.render_event(company, "birthday", "fr")
+        with pytest.raises(ValueError, match="language"):
+            mt.render_event(company, mt.WELCOME, "de")
+
+
+# --- validation and the sandbox ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("", "empty"),
+        ("   \n", "empty"),
+        ("Hi {{ firstname }}", "Unknown variable firstname: did you mean first_name?"),
+        ("Hi {{ customer }}", "Unknown variable customer"),
+        ("Hi {{ first_name }", "Syntax error on line 1"),
+        ("{% if vehicle %}ready", "Syntax error"),
+        ("{{ ''.__class__.__mro__ }}", "attribute and item access"),
+        ("{{ first_name['__class__'] }}", "attribute and item access"),
+        ("{{ first_name.upper() }}", "function and method calls"),
+        ("{{ range(10) }}", "function and method calls"),
+        ("{{ first_name * 100000000 }}", "arithmetic"),
+        ("{% for x in vehicle %}{% endfor %}", "loops"),
+        ("{% include 'base.html' %}", "other templates"),
+        ("{% set first_name = 'x' %}", "setting variables"),
+        ("{{ first_name|center(99999) }}", "Unknown filter center"),
+        ("{% if vehicle %}{% endif %}", "empty once its variables are filled in"),
+        ("x" * 1601, "1601 characters; the limit is 1600"),
+        ("{{ shop_name }}" + "x" * 1590, "characters; the limit is 1600"),
+    ],
+)
+def test_bad_templates_are_refused_with_a_clear_message(app, body, expected):
+    with app.test_request_context():
+        errors = mt.validate_body(body)
+    assert errors and any(expected in error for error in errors), errors
+
+
+def test_good_templates_pass_and_variables_follow_the_event(app):
+    with app.test_request_context():
+        for event in mt.EVENTS:
+            for language in mt.LANGUAGES:
+                assert mt.validate_body(mt.DEFAULTS[event][language], event) == []
+        body = "{{ first_name|default('client')|upper }}{% if vehicle %} {{ vehicle }}{% endif %}"
+        assert mt.validate_body(body, mt.VEHICLE_READY) == []
+        refused = mt.validate_body("{{ appointment_time }}", mt.WELCOME)
+        assert refused == ["The variable appointment_time is not available in this message."]
+        assert mt.validate_body("{{ invoice_total }}") == []  # no event: every variable
+
+
+def test_the_sandbox_itself_refuses_unsafe_access():
+    # Defence in depth: even a template that skipped validation cannot reach Python objects.
+    with pytest.raises(SecurityError):
+        mt.ENVIRONMENT.from_string("{{ ''.__class__.__mro__ }}").render()
+    with pytest.raises(SecurityError):
+        mt.ENVIRONMENT.from_string("{{ 'x' * 100000000 }}").render()
+    assert mt.ENVIRONMENT.from_string("{{ a }} & <b>").render(a="<i>") == "<i> & <b>"  # no escape
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+
+def test_list_and_edit_pages_show_texts_variables_and_preview(client, shops):
+    login_en(client, shops["a"]["admin"])
+    settings = client.get("/sms/settings/").text
+    assert 'id="sms-templates-link"' in settings and "/sms/settings/templates/" in settings
+    page = client.get("/sms/settings/templates/")
+    assert page.status_code == 200
+    for event in mt.EVENTS:
+        assert f'id="template-{event}" data-enabled="on"' in page.text
+    assert "votre rendez-vous est confirmé" in page.text and "Built-in text" in page.text
+    edit = client.get(f"/sms/settings/templates/{mt.APPOINTMENT_BOOKED}/fr")
+    assert edit.status_code == 200
+    assert "{{ appointment_time }}" in edit.text and "{{ invoice_total }}" not in edit.text
+    assert "mercredi 30 septembre à 14 h 30" in edit.text  # the sample, in the shop's zone
+    assert "segment(s)" in edit.text
+
+
+def test_preview_returns_the_sample_text_and_its_segments(client, shops):
+    login_en(client, shops["b"]["admin"])
+    url = f"/sms/settings/templates/{mt.INVOICE_PRINTED}/en/preview"
+    data = client.post(url, json={"body": "{{ shop_name }}: {{ invoice_total }}, merci ✓"}).json
+    assert data["text"] == "Garage B: $1,234.56, merci ✓"
+    assert data["encoding"] == "UCS-2" and data["unicode_characters"] == ["✓"]
+    assert data["segments"] == 1 and data["currency"] == "CAD"
+    bad = client.post(url, json={"body": "{{ appointment_time }}"})
+    assert bad.status_code == 422 and "not available" in bad.json["error"]["message"]
+    assert client.post(url, json={"body": 5}).status_code == 400
+
+
+def test_saving_refuses_bad_templates_with_422_and_keeps_the_text(client, app, shops):
+    login_en(client, shops["a"]["admin"])
+    url = f"/sms/settings/templates/{mt.APPOINTMENT_BOOKED}/fr"
+    for body, message in [
+        ("Bonjour {{ prenom }}", "Unknown variable prenom"),
+        ("Bonjour {{ first_name ", "Syntax error"),
+        ("{{ ''.__class__ }}", "attribute and item access"),
+        ("", "The message is empty"),
+    ]:
+        response = client.post(url, data={"body": body})
+        assert response.status_code == 422, body
+        assert message in response.text and 'id="template-errors"' in response.text
+        assert f">{body}</textarea>" in response.text.replace("&#39;", "'").replace("&#34;", '"')
+    with app.app_context():
+        assert saved_rows(shops["a"]["shop"]) == {}
+
+
+def test_save_then_reset_to_default(client, app, shops):
+    login_en(client, shops["a"]["admin"])
+    url = f"/sms/settings/templates/{mt.APPOINTMENT_BOOKED}/fr"
+    body = "{{ shop_name }} : RDV le {{ appointment_date }}.\r\nMerci!"
+    response = client.post(url, data={"body": body})
+    assert response.status_code == 302
+    with app.app_context():
+        rows = saved_rows(shops["a"]["shop"])
+        row = rows[(mt.APPOINTMENT_BOOKED, "fr")]
+        assert row.body == "{{ shop_name }} : RDV le {{ appointment_date }}.\nMerci!"
+        assert row.enabled and row.updated_by_id == shops["a"]["admin_id"]
+        assert saved_rows(shops["b"]["shop"]) == {}  # the other shop is untouched
+    page = client.get("/sms/settings/templates/").text
+    assert 'data-language="fr" data-custom="yes"' in page and "Own text" in page
+    assert "Go back to the built-in text" in client.get(url).text
+    assert client.post(f"{url}/reset").status_code == 302
+    with app.app_context():
+        assert saved_rows(shops["a"]["shop"])[(mt.APPOINTMENT_BOOKED, "fr")].body is None
+        company, _customer, appointment, _invoice = objects(shops, "a")
+        text = mt.render_event(company, mt.APPOINTMENT_BOOKED, "fr", appointment=appointment)
+        assert "votre rendez-vous est confirmé" in text
+
+
+def test_switching_an_event_off_and_on(client, app, shops):
+    login_en(client, shops["a"]["admin"])
+    url = f"/sms/settings/templates/{mt.APPOINTMENT_REMINDER}/enabled"
+    assert client.post(url, data={"enabled": "0"}).status_code == 302
+    assert (
+        'id="template-appointment_reminder" data-enabled="off"'
+        in client.get("/sms/settings/templates/").text
+    )
+    with app.app_context():
+        rows = saved_rows(shops["a"]["shop"])
+        assert {key: row.enabled for key, row in rows.items()} == {
+            (mt.APPOINTMENT_REMINDER, "en"): False,
+            (mt.APPOINTMENT_REMINDER, "fr"): False,
+        }
+        assert not mt.event_enabled(shops["a"]["shop"], mt.APPOINTMENT_REMINDER)
+    # A text saved while off stays off; switching on again sends it.
+    client.post(
+        f"/sms/settings/templates/{mt.APPOINTMENT_REMINDER}/en",
+        data={"body": "{{ shop_name }}: see you {{ appointment_time }}"},
+    )
+    with app.app_context():
+        assert not mt.event_enabled(shops["a"]["shop"], mt.APPOINTMENT_REMINDER)
+    assert client.post(url, data={"enabled": "1"}).status_code == 302
+    bad = client.post(url, data={"enabled": "maybe"})
+    assert bad.status_code == 400 and "Choose on or off" in bad.text
+    with app.app_context():
+        assert mt.event_enabled(shops["a"]["shop"], mt.APPOINTMENT_REMINDER)
+        company, _customer, appointment, _invoice = objects(shops, "a")
+        appointment.starts_at = WINTER
+        text = mt.render_event(company, mt.APPOINTMENT_REMINDER, "en", appointment=appointment)
+        assert text == "Garage A: see you Tuesday, December 2 at 2:30 PM"
+
+
+def test_access_staff_403_operator_needs_a_shop_unknown_names_404(client, shops):
+    pages = [
+        ("get", "/sms/settings/templates/"),
+        ("get", f"/sms/settings/templates/{mt.WELCOME}/fr"),
+        ("post", f"/sms/settings/templates/{mt.WELCOME}/fr"),
+        ("post", f"/sms/settings/templates/{mt.WELCOME}/fr/reset"),
+        ("post", f"/sms/settings/templates/{mt.WELCOME}/fr/preview"),
+        ("post", f"/sms/settings/templates/{mt.WELCOME}/enabled"),
+    ]
+    login_en(client, shops["a"]["staff"])
+    for method, url in pages:
+        assert getattr(client, method)(url, data={"body": "x"}).status_code == 403, url
+    client.post("/logout")
+    login_en(client, "operator@example.com")
+    assert client.get("/sms/settings/templates/").status_code == 409
+    client.post(f"/shops/{shops['b']['shop']}/pick")
+    edit = client.get(f"/sms/settings/templates/{mt.WELCOME}/en")
+    assert edit.status_code == 200 and "Garage B" in edit.text
+    client.post("/logout")
+    login_en(client, shops["a"]["admin"])
+    for url in [
+        "/sms/settings/templates/birthday/fr",
+        f"/sms/settings/templates/{mt.WELCOME}/de",
+        f"/sms/settings/templates/{mt.WELCOME}/../fr",
+    ]:
+        assert client.get(url).status_code == 404, url
+    assert (
+        client.post("/sms/settings/templates/birthday/enabled", data={"enabled": "0"}).status_code
+        == 404
+    )
+
+
+def test_a_shop_never_sees_another_shops_text(client, app, shops):
+    login_en(client, shops["b"]["admin"])
+    secret = "{{ shop_name }}: bsecret offer for {{ first_name }}"
+    assert (
+        client.post(f"/sms/settings/templates/{mt.WELCOME}/en", data={"body": secret}).status_code
+        == 302
+    )
+    client.post("/logout")
+    login_en(client, shops["a"]["admin"])
+    assert "bsecret" not in client.get("/sms/settings/templates/").text
+    assert "bsecret" not in client.get(f"/sms/settings/templates/{mt.WELCOME}/en").text
+    with app.app_context():
+        company, customer, _appointment, _invoice = objects(shops, "a")
+        assert "bsecret" not in mt.render_event(company, mt.WELCOME, "en", customer=customer)
+
+
+def test_pages_in_french_for_a_french_speaking_admin(client, shops):
+    from tests.conftest import login
+
+    login(client, shops["a"]["admin"])
+    page = client.get("/sms/settings/templates/")
+    assert page.status_code == 200 and '<html lang="fr">' in page.text
+    assert "Modèles de messages" in page.text
