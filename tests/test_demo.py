@@ -11,7 +11,7 @@ import subprocess
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.cookiejar import CookieJar
 from urllib.parse import urlencode
 from urllib.request import HTTPCookieProcessor, build_opener
@@ -19,7 +19,7 @@ from urllib.request import HTTPCookieProcessor, build_opener
 import psutil
 import pytest
 from redis import Redis
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
 
 from host.demo import DEMO_SHOPS, OPERATOR, seed_demo
 from host.extensions import db
@@ -165,6 +165,11 @@ def demo_processes(marker: str, instance: str) -> list[psutil.Process]:
 
 def log_in(base: str, email: str, password: str) -> str:
     """Log in through the real login form and return the page it leads to."""
+    return logged_in(base, email, password)[1]
+
+
+def logged_in(base: str, email: str, password: str):
+    """Log in through the real login form; return the browser and the page it leads to."""
     browser = build_opener(HTTPCookieProcessor(CookieJar()))
     with browser.open(f"{base}/login", timeout=DEADLINE) as response:
         assert response.status == 200
@@ -174,7 +179,36 @@ def log_in(base: str, email: str, password: str) -> str:
     with browser.open(f"{base}/login", urlencode(data).encode(), timeout=DEADLINE) as response:
         assert response.status == 200
         assert not response.url.endswith("/login"), "the printed login was refused"
-        return response.read().decode()
+        return browser, response.read().decode()
+
+
+def book_appointment(base: str, browser) -> None:
+    """Book an appointment for the shop's first customer through the real form."""
+    with browser.open(f"{base}/appointments/new", timeout=DEADLINE) as response:
+        form = response.read().decode()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)
+    customer = re.search(r'<option[^>]*value="(\d+)"', form).group(1)
+    when = (datetime.now() + timedelta(days=3)).strftime("%Y-%m-%dT10:00")
+    data = {
+        "csrf_token": token,
+        "customer_id": customer,
+        "starts_at": when,
+        "vehicle": "Civic",
+        "status": "booked",
+    }
+    with browser.open(f"{base}/appointments/new", urlencode(data).encode(), timeout=DEADLINE) as r:
+        assert r.status == 200 and "/appointments/new" not in r.url
+
+
+def delivered_kinds(database_url: str) -> set[str]:
+    """Read the demo's database: the kinds of message the carrier reported delivered."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT kind FROM sms_message WHERE status = 'delivered'"))
+            return {row[0] for row in rows}
+    finally:
+        engine.dispose()
 
 
 def test_demo_runs_everything_and_ctrl_c_leaves_no_process(tmp_path):
@@ -199,7 +233,16 @@ def test_demo_runs_everything_and_ctrl_c_leaves_no_process(tmp_path):
         output.wait_for("Press Ctrl-C to stop")
         output.wait_for("Listening on transactional, promotional")  # the worker is up
 
-        assert "Garage Beaubien" in log_in(base, email, password)
+        browser, page = logged_in(base, email, password)
+        assert "Garage Beaubien" in page
+        # An appointment message goes Scheduled → … → Delivered by itself.
+        book_appointment(base, browser)
+        database = env["DATABASE_URL"]
+        deadline = time.monotonic() + DEADLINE
+        while "appointment_booked" not in delivered_kinds(database):
+            assert time.monotonic() < deadline, "the demo never delivered the confirmation"
+            threading.Event().wait(0.2)
+        assert "disclaimer" in delivered_kinds(database)
         family = demo_processes(marker, instance)
         with Redis.from_url(redis_url) as client:
             assert client.info("server")["process_id"] in {p.pid for p in family}

@@ -12,12 +12,14 @@ from plugins.sms_module import notifications
 from plugins.sms_module.models import ConsentEvent, ConsentKind, SmsMessage
 from plugins.sms_module.statuses import Status
 from tests.conftest import login
-from tests.support_sms import give_consent, module_on, ready_to_send
+from tests.support_sms import give_consent, module_on, ready_to_send, run_event_jobs
 
 TORONTO = ZoneInfo("America/Toronto")
 
 
 def kinds(customer_id: int) -> list[tuple[str, str]]:
+    """Run the queued event jobs, then list the customer's messages as (kind, status)."""
+    run_event_jobs()
     db.session.expire_all()
     rows = db.session.scalars(
         select(SmsMessage).where(SmsMessage.customer_id == customer_id).order_by(SmsMessage.id)
@@ -26,12 +28,15 @@ def kinds(customer_id: int) -> list[tuple[str, str]]:
 
 
 def book(client, customer_id: int, when: datetime, status: str = "booked") -> None:
+    """Book through the page, then let a worker handle the event (as it does at once)."""
     local = when.astimezone(TORONTO).strftime("%Y-%m-%dT%H:%M")
     response = client.post(
         "/appointments/new",
         data={"customer_id": customer_id, "starts_at": local, "vehicle": "Civic", "status": status},
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    with client.application.app_context():
+        assert run_event_jobs() >= 1
 
 
 @pytest.fixture
@@ -174,6 +179,7 @@ def test_new_phone_gets_the_waiting_messages_and_its_own_disclaimer(app, shops):
         notifications.schedule_reminder(a)
         customer.mobile_phone = "+15145550177"
         db.session.commit()
+        run_event_jobs()
         reminder = db.session.scalar(
             select(SmsMessage).where(SmsMessage.kind == "appointment_reminder")
         )
@@ -224,3 +230,33 @@ def test_disclaimer_text_is_kept_in_the_ledger_when_sent(app, shops):
         services.request_send(company, customer=customer, body="Encore")
         assert db.session.query(SmsMessage).filter_by(kind="disclaimer").count() == 1
         give_consent(customer.id)
+
+
+def test_shop_chooses_the_reminder_lead(client, app, shops):
+    from tests.support_sms import login_en
+
+    login_en(client, shops["a"]["admin"])
+    assert (
+        client.post("/sms/settings/reminders", data={"reminder_hours_before": "0"}).status_code
+        == 422
+    )
+    assert (
+        client.post("/sms/settings/reminders", data={"reminder_hours_before": "x"}).status_code
+        == 422
+    )
+    assert (
+        client.post("/sms/settings/reminders", data={"reminder_hours_before": "48"}).status_code
+        == 302
+    )
+    assert 'value="48"' in client.get("/sms/settings/").get_data(as_text=True)
+    with app.app_context():
+        a = db.session.get(Appointment, shops["a"]["appointment"])
+        a.starts_at = at("2026-12-05 14:00")
+        found = notifications.reminder_time(a, now=at("2026-12-01 09:00"))
+        assert found.astimezone(TORONTO).strftime("%Y-%m-%d %H:%M") == "2026-12-03 14:00"
+    client.post("/logout")
+    login_en(client, shops["a"]["staff"])
+    assert (
+        client.post("/sms/settings/reminders", data={"reminder_hours_before": "12"}).status_code
+        == 403
+    )

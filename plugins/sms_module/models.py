@@ -263,3 +263,14 @@ class SmsTemplate(db.Model):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+
+class ShopSmsSettings(db.Model):
+    """A shop's own SMS choices (one row per shop, created when first saved)."""
+
+    __tablename__ = "sms_shop_settings"
+
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), primary_key=True)
+    # How long before an appointment its reminder goes (shop time, never at night).
+    reminder_hours_before: Mapped[int] = mapped_column(Integer, default=24)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

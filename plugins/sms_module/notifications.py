@@ -19,13 +19,13 @@ from plugins.sms_module import message_templates as templates
 from plugins.sms_module import services
 from plugins.sms_module.consent import latest_consent
 from plugins.sms_module.lifecycle import move
-from plugins.sms_module.models import ConsentKind, SmsMessage
+from plugins.sms_module.models import ConsentKind, ShopSmsSettings, SmsMessage
 from plugins.sms_module.statuses import CANCELABLE, Status
 
 log = logging.getLogger(__name__)
 
-# A consent recorded this recently counts as "newly given" for the welcome message.
-WELCOME_WITHIN = timedelta(hours=1)
+# A consent recorded this long before a customer's save was given with that save.
+WELCOME_WITHIN = timedelta(minutes=5)
 
 
 def send_event(
@@ -88,7 +88,8 @@ def appointment_changed(appointment: Appointment, changes: dict, created: bool) 
         schedule_reminder(appointment)
     elif "starts_at" in changes:
         when = appointment.starts_at.isoformat()
-        cancel_reminders(appointment.id, "appointment moved")
+        # The reminder for the new time stays if an earlier job already scheduled it.
+        cancel_reminders(appointment.id, "appointment moved", keep=reminder_key(appointment))
         send_event(
             company,
             templates.APPOINTMENT_MOVED,
@@ -113,7 +114,7 @@ def reminder_time(appointment: Appointment, now: datetime | None = None) -> date
         time(config["SMS_QUIET_START_HOUR"]),
         time(config["SMS_QUIET_END_HOUR"]),
     )
-    lead = timedelta(hours=config["SMS_REMINDER_HOURS_BEFORE"])
+    lead = timedelta(hours=reminder_hours(appointment.company_id))
     at = (appointment.starts_at - lead).astimezone(zone)
     if at.time() >= quiet_start or at.time() < quiet_end:
         # At night: the evening before the quiet hours begin, one hour before they do.
@@ -129,28 +130,41 @@ def reminder_time(appointment: Appointment, now: datetime | None = None) -> date
     return at
 
 
+def reminder_hours(company_id: int) -> int:
+    """Return how many hours before an appointment the shop reminds (default 24)."""
+    row = db.session.get(ShopSmsSettings, company_id)
+    if row is not None:
+        return row.reminder_hours_before
+    return current_app.config["SMS_REMINDER_HOURS_BEFORE"]
+
+
 def schedule_reminder(appointment: Appointment) -> SmsMessage | None:
     """Schedule the appointment's reminder (one per start time)."""
     at = reminder_time(appointment)
     if at is None:
         return None
-    key = f"appointment:{appointment.id}:reminder:{appointment.starts_at.isoformat()}"
     return send_event(
         appointment.company,
         templates.APPOINTMENT_REMINDER,
         appointment.customer,
-        key,
+        reminder_key(appointment),
         send_at=at,
         appointment=appointment,
     )
 
 
-def cancel_reminders(appointment_id: int, reason: str) -> int:
-    """Cancel the appointment's reminders that have not left yet."""
+def reminder_key(appointment: Appointment) -> str:
+    """Return the dedupe key of the appointment's reminder for its current start time."""
+    return f"appointment:{appointment.id}:reminder:{appointment.starts_at.isoformat()}"
+
+
+def cancel_reminders(appointment_id: int, reason: str, keep: str | None = None) -> int:
+    """Cancel the appointment's reminders that have not left yet (but the one ``keep``)."""
     rows = db.session.scalars(
         select(SmsMessage)
         .where(
             SmsMessage.dedupe_key.like(f"appointment:{appointment_id}:reminder:%"),
+            SmsMessage.dedupe_key != (keep or ""),
             SmsMessage.status.in_(CANCELABLE),
         )
         .with_for_update()
@@ -173,9 +187,15 @@ def invoice_printed(invoice: Invoice) -> None:
         )
 
 
-def customer_saved(customer: Customer, changes: dict, created: bool) -> None:
+def customer_saved(
+    customer: Customer, changes: dict, created: bool, saved_at: datetime | None = None
+) -> None:
     """Welcome a customer who just consented; stop everything for one who withdrew;
-    send what is still waiting to the customer's new phone."""
+    send what is still waiting to the customer's new phone.
+
+    Consent counts as newly given when it was recorded with this save: in the
+    ``WELCOME_WITHIN`` before ``saved_at`` (the commit), not after it.
+    """
     company = customer.company
     if "mobile_phone" in changes and not created:
         repoint_waiting(customer)
@@ -187,11 +207,11 @@ def customer_saved(customer: Customer, changes: dict, created: bool) -> None:
         return
     if not services.module_enabled(company):
         return
-    newly_given = utcnow() - event.recorded_at <= WELCOME_WITHIN
+    saved_at = saved_at or utcnow()
+    newly_given = saved_at - WELCOME_WITHIN <= event.recorded_at <= saved_at
     if event.kind == ConsentKind.GIVEN and newly_given:
-        send_event(
-            company, templates.WELCOME, customer, f"customer:{customer.id}:welcome:{event.id}"
-        )
+        key = f"customer:{customer.id}:welcome:{event.id}"
+        send_event(company, templates.WELCOME, customer, key)
 
 
 def repoint_waiting(customer: Customer) -> None:

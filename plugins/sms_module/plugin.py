@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from host import hookimpl
 from host.extension_points import CustomerTab, MenuLink, PeriodicTask, ShopOption
+from host.models import option_enabled, utcnow
 from plugins.sms_module import models  # noqa: F401  (tables for Alembic and create_all)
 
 OPTION_NUMBER = 124
@@ -137,25 +138,34 @@ def customer_tabs(customer):
     return [CustomerTab(_l("SMS"), url_for("sms_customer.show", customer_id=customer.id))]
 
 
+def _module_on(company_id: int) -> bool:
+    # Checked at the event: a shop's events while the module is off are ignored for good.
+    return option_enabled(company_id, OPTION_NUMBER)
+
+
 @hookimpl
 def appointment_changed(appointment, changes, created):
-    from plugins.sms_module import notifications
+    from plugins.sms_module import event_jobs
 
-    notifications.appointment_changed(appointment, changes, created)
+    if _module_on(appointment.company_id):
+        event_jobs.enqueue("appointment_changed", appointment.id, sorted(changes), created)
 
 
 @hookimpl
 def invoice_printed(invoice):
-    from plugins.sms_module import notifications
+    from plugins.sms_module import event_jobs
 
-    notifications.invoice_printed(invoice)
+    if _module_on(invoice.company_id):
+        event_jobs.enqueue("invoice_printed", invoice.id)
 
 
 @hookimpl
 def customer_saved(customer, changes, created):
-    from plugins.sms_module import notifications
+    from plugins.sms_module import event_jobs
 
-    notifications.customer_saved(customer, changes, created)
+    # Withdrawn consent and a changed phone matter even while the module is off.
+    saved_at = utcnow().isoformat()
+    event_jobs.enqueue("customer_saved", customer.id, sorted(changes), created, saved_at)
 
 
 @hookimpl

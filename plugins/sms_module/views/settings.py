@@ -13,7 +13,10 @@ from host.access import current_shop, get_in_shop_or_404, roles_required
 from host.extensions import db
 from host.models import Role
 from plugins.sms_module import consent, services, tokens
-from plugins.sms_module.models import ApiToken
+from plugins.sms_module.models import ApiToken, ShopSmsSettings
+from plugins.sms_module.notifications import reminder_hours
+
+MIN_REMINDER_HOURS, MAX_REMINDER_HOURS = 1, 168
 
 bp = Blueprint("sms_settings", __name__, url_prefix="/sms/settings", template_folder="../templates")
 
@@ -68,6 +71,32 @@ def consent_ledger():
     )
 
 
+@bp.post("/reminders")
+@roles_required(Role.ADMIN)
+def reminders():
+    """Set how many hours before an appointment its reminder goes."""
+    shop = current_shop()
+    if shop is None:
+        abort(409, description=_("Pick a shop on the Shops page first."))
+    text = request.form.get("reminder_hours_before", "").strip()
+    if not text.isdigit() or not MIN_REMINDER_HOURS <= int(text) <= MAX_REMINDER_HOURS:
+        flash(
+            _(
+                "The reminder goes between %(low)s and %(high)s hours before the appointment.",
+                low=MIN_REMINDER_HOURS,
+                high=MAX_REMINDER_HOURS,
+            ),
+            "error",
+        )
+        return _render(), 422
+    row = db.session.get(ShopSmsSettings, shop.id) or ShopSmsSettings(company_id=shop.id)
+    row.reminder_hours_before = int(text)
+    db.session.add(row)
+    db.session.commit()
+    flash(_("Reminder saved: it applies to appointments booked or moved from now on."))
+    return redirect(url_for("sms_settings.index"))
+
+
 @bp.post("/pricing")
 @roles_required()
 def pricing():
@@ -106,4 +135,5 @@ def _render(new_token: str | None = None):
         tokens=rows,
         new_token=new_token,
         pricing=services.pricing(),
+        reminder_hours=reminder_hours(shop.id) if shop else None,
     )
