@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -65,17 +66,28 @@ class Workers:
     def __init__(self, env: dict[str, str]) -> None:
         self.env = env
         self.running: list[subprocess.Popen] = []
+        self.logs: list[str] = []
 
     def start(self) -> subprocess.Popen:
+        log = tempfile.NamedTemporaryFile(prefix="crmhost-worker-", suffix=".log", delete=False)
         process = subprocess.Popen(
             crmhost_command("worker"),
             env=self.env,
             start_new_session=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
+        self.logs.append(log.name)
         self.running.append(process)
         return process
+
+    def print_logs(self, lines: int = 40) -> None:
+        """Print the end of each worker's log (pytest shows it when the test fails)."""
+        for name in self.logs:
+            with open(name, errors="replace") as log:
+                tail = log.readlines()[-lines:]
+            print(f"--- {name}\n{''.join(tail)}")
+            os.unlink(name)
 
     def kill(self, process: subprocess.Popen) -> None:
         """kill -9 the worker and its work horse at once."""
@@ -106,3 +118,4 @@ def workers(database_uri, redis_url):
     yield make
     for w in made:
         w.stop_all()
+        w.print_logs()

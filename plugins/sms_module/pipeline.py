@@ -92,8 +92,13 @@ def enqueue(message: SmsMessage, at: datetime | None = None, force: bool = False
 
 def mark_queued(message_id: int) -> None:
     """Move a Scheduled message to Queued (no-op for any other status)."""
+    # populate_existing: a copy already in the session may be stale (e.g. Sent since);
+    # the locked row's own status decides, else Sent would be overwritten with Queued.
     message = db.session.scalar(
-        select(SmsMessage).where(SmsMessage.id == message_id).with_for_update()
+        select(SmsMessage)
+        .where(SmsMessage.id == message_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     if message is not None and message.status == Status.SCHEDULED:
         lifecycle.move(message, Status.QUEUED, "module")

@@ -1,0 +1,369 @@
+"""Appointment save: the host's ``POST /appointments/<id>`` with the SMS plugin on against off.
+
+Three variants, each served by its own single-threaded werkzeug WSGI server on localhost
+(HTTP/1.1 keep-alive) and driven over one ``http.client`` connection by a logged-in admin:
+
+* ``on``      — plugin loaded, option 124 on, the customer has consent and a phone and the
+  disclaimer already went: each save moves the appointment, and the plugin's hook puts one
+  event job on a real Redis (RQ); a worker later cancels the old reminder and writes the
+  "moved" message and the new reminder;
+* ``opt-off`` — plugin loaded, option 124 off for the shop (the hook returns at once);
+* ``absent``  — plugin not loaded (``PLUGINS_DISABLED=["sms"]``).
+
+Each save moves its appointment one minute later than the last one, so every save changes
+the appointment and fires the event. No worker runs during the timing: jobs only queue.
+Afterwards the script runs the queued event jobs in-process, as a worker would, and checks
+what they wrote. The variants are interleaved in a shuffled order each round, so machine noise hits
+all three. Goal (issue 5): median(on) / median(off) ≤ 1.5 against both baselines.
+
+    .venv/bin/python bench/appointment_save.py      # BENCH_SAVES=300, BENCH_PROFILE=1 to profile
+"""
+
+from __future__ import annotations
+
+import cProfile
+import http.client
+import io
+import os
+import pstats
+import random
+import re
+import statistics
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from sqlalchemy import func, select  # noqa: E402
+from werkzeug.security import generate_password_hash  # noqa: E402
+from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
+
+from bench.common import OPTION_NUMBER, Bench, percentile, verdict  # noqa: E402
+from host.app import create_app  # noqa: E402
+from host.extensions import db  # noqa: E402
+from host.models import (  # noqa: E402
+    Appointment,
+    AppointmentStatus,
+    Company,
+    CompanyOption,
+    Customer,
+    Role,
+    User,
+)
+from host.redis_connection import get_queue  # noqa: E402
+from plugins.sms_module import disclaimer, lifecycle  # noqa: E402
+from plugins.sms_module.models import SmsMessage  # noqa: E402
+from plugins.sms_module.statuses import Status  # noqa: E402
+
+SAVES = int(os.environ.get("BENCH_SAVES", "300"))
+WARMUP = 20
+BUDGET_SECONDS = float(os.environ.get("BENCH_SECONDS", "45"))
+PROFILE = os.environ.get("BENCH_PROFILE") == "1"
+GOAL = 1.5
+PASSWORD = "bench password"
+CSRF = re.compile(rb'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+class KeepAliveHandler(WSGIRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep the connection open between requests
+
+    def log_request(self, *args) -> None:
+        pass  # a line per request would cost more than some requests
+
+
+class Profiled:
+    """WSGI middleware that profiles its app while ``active`` (single-threaded server)."""
+
+    def __init__(self, app) -> None:
+        self.app, self.active, self.profile = app, False, cProfile.Profile()
+
+    def __call__(self, environ, start_response):
+        if not self.active:
+            return self.app(environ, start_response)
+        self.profile.enable()
+        try:
+            return list(self.app(environ, start_response))
+        finally:
+            self.profile.disable()
+
+
+class Variant:
+    """One variant: its server, its logged-in connection, its appointment and timings."""
+
+    def __init__(self, name: str, app, shop: dict) -> None:
+        self.name, self.shop = name, shop
+        self.wsgi = Profiled(app)
+        self.server = make_server("127.0.0.1", 0, self.wsgi, request_handler=KeepAliveHandler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.conn = http.client.HTTPConnection("127.0.0.1", self.server.server_port)
+        self.cookie = ""
+        self.moves = 0
+        self.times: list[float] = []
+        self.login()
+
+    def request(self, method: str, path: str, form: dict | None = None, keep_cookie=True):
+        headers = {"Cookie": self.cookie}
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        self.conn.request(method, path, body=body, headers=headers)
+        response = self.conn.getresponse()
+        data = response.read()
+        cookie = response.getheader("Set-Cookie")
+        if cookie and keep_cookie:
+            self.cookie = cookie.split(";", 1)[0]
+        return response.status, data
+
+    def login(self) -> None:
+        _, page = self.request("GET", "/login")
+        form = {"email": self.shop["email"], "password": PASSWORD}
+        status, _ = self.request("POST", "/login", {**form, "csrf_token": token(page)})
+        if status != 302:
+            raise RuntimeError(f"{self.name}: login refused ({status})")
+        status, page = self.request("GET", f"/appointments/{self.shop['appointment']}")
+        if status != 200:
+            raise RuntimeError(f"{self.name}: appointment page answered {status}")
+        self.csrf = token(page)
+
+    def save(self) -> float:
+        """Move the appointment one minute later; return the request's seconds."""
+        self.moves += 1
+        starts = self.shop["starts_local"] + timedelta(minutes=self.moves)
+        form = {
+            "csrf_token": self.csrf,
+            "customer_id": self.shop["customer"],
+            "starts_at": starts.strftime("%Y-%m-%dT%H:%M"),
+            "vehicle": "Civic 2019",
+            "status": AppointmentStatus.BOOKED.value,
+        }
+        started = time.perf_counter()
+        # The flash of a save is read by the page the browser goes to next, which this client
+        # does not load: keep the logged-in cookie so flashes do not pile up in the session.
+        status, body = self.request(
+            "POST", f"/appointments/{self.shop['appointment']}", form, keep_cookie=False
+        )
+        elapsed = time.perf_counter() - started
+        if status != 302:
+            raise RuntimeError(f"{self.name}: save answered {status}: {body[:300]!r}")
+        return elapsed
+
+    def close(self) -> None:
+        self.conn.close()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def token(page: bytes) -> str:
+    found = CSRF.search(page)
+    if not found:
+        raise RuntimeError("no CSRF token on the page")
+    return found.group(1).decode()
+
+
+def add_shop(bench: Bench, index: int, option_on: bool, disclaimer_sent: bool) -> dict:
+    """Add a shop, its admin, a consenting customer and an appointment three days ahead."""
+    phone = f"+1514555{2000 + index:04d}"
+    shop_id, (customer_id,) = bench.shop_with_customers([phone])
+    company = db.session.get(Company, shop_id)
+    customer = db.session.get(Customer, customer_id)
+    if not option_on:
+        db.session.get(CompanyOption, (shop_id, OPTION_NUMBER)).enabled = False
+    email = f"admin-{index}@bench.example"
+    user = User(email=email, role=Role.ADMIN, company_id=shop_id, name=email)
+    user.password_hash = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+    # 10:00 shop time in three days: its reminder falls in the day, outside the quiet hours.
+    zone = ZoneInfo(company.time_zone or "UTC")
+    local = (datetime.now(UTC) + timedelta(days=3)).astimezone(zone)
+    starts_local = local.replace(hour=10, minute=0, second=0, microsecond=0, tzinfo=None)
+    appointment = Appointment(
+        company_id=shop_id,
+        customer_id=customer_id,
+        vehicle="Civic 2019",
+        starts_at=starts_local.replace(tzinfo=zone).astimezone(UTC),
+        status=AppointmentStatus.BOOKED,
+    )
+    db.session.add_all([user, appointment])
+    if disclaimer_sent:
+        message = disclaimer.message_for(company, customer, phone)
+        lifecycle.start(message, Status.SENT, "module", "bench: sent before the run")
+        db.session.add(message)
+    db.session.commit()
+    return {
+        "shop": shop_id,
+        "email": email,
+        "customer": customer_id,
+        "appointment": appointment.id,
+        "starts_local": starts_local,
+    }
+
+
+def summary(times: list[float]) -> dict[str, float]:
+    return {
+        "median": statistics.median(times) * 1000,
+        "p90": percentile(times, 0.9) * 1000,
+        "mean": statistics.fmean(times) * 1000,
+    }
+
+
+def message_counts(bench: Bench, variants: dict[str, Variant]) -> dict[str, dict[str, int]]:
+    """Return each variant's shop's messages by kind, and Redis's waiting and scheduled jobs."""
+    counts = {}
+    with bench.app.app_context():
+        for name, variant in variants.items():
+            counts[name] = dict(
+                db.session.execute(
+                    select(SmsMessage.kind, func.count())
+                    .where(SmsMessage.company_id == variant.shop["shop"])
+                    .group_by(SmsMessage.kind)
+                ).all()
+            )
+        queue = get_queue("transactional")
+        counts["redis"] = {"waiting": queue.count, "scheduled": queue.scheduled_job_registry.count}
+        db.session.remove()
+    return counts
+
+
+def event_job_ids(bench: Bench) -> set[str]:
+    """Return the ids of the event jobs waiting on the transactional queue."""
+    with bench.app.app_context():
+        return {
+            job.id
+            for job in get_queue("transactional").get_jobs()
+            if job.func_name.startswith("plugins.sms_module.event_jobs.")
+        }
+
+
+def run_event_jobs(bench: Bench, ids: set[str]) -> int:
+    """Do, after the timing, what a worker does with the saves' event jobs."""
+    with bench.app.app_context():
+        queue = get_queue("transactional")
+        ran = 0
+        for job in queue.get_jobs():
+            if job.id in ids:
+                queue.remove(job)
+                job.perform()
+                ran += 1
+        db.session.remove()
+    return ran
+
+
+def check_messages(before: dict, after: dict, variants: dict[str, Variant]) -> list[str]:
+    """Say what the saves' events wrote once a worker ran them; fail loudly if they did not
+    fire."""
+    new = {
+        name: {k: n - before[name].get(k, 0) for k, n in kinds.items() if n != before[name].get(k)}
+        for name, kinds in after.items()
+    }
+    moves = variants["on"].moves
+    # The jobs run after every save, so they all read the last start time: one "moved"
+    # message and one reminder, for that time (the dedupe keys fold the rest).
+    expected = {"appointment_moved": 1, "appointment_reminder": 1}
+    if new["on"] != expected:
+        raise RuntimeError(f"plugin on: {moves} saves wrote {new['on']}, not {expected}")
+    if new["opt-off"] or new["absent"]:
+        raise RuntimeError(f"plugin off wrote messages: {new['opt-off']} {new['absent']}")
+    return [
+        f"  on: {moves} saves (with warm-up) queued one event job each; run afterwards as a "
+        f"worker would, they wrote {new['on']} for the last start time, no disclaimer",
+        f"  opt-off and absent: {variants['opt-off'].moves} and {variants['absent'].moves} "
+        "saves wrote no message",
+    ]
+
+
+def profile_on(variant: Variant, saves: int = 100) -> None:
+    """Profile ``saves`` more saves of the plugin-on variant and print where the time goes."""
+    variant.wsgi.active = True
+    for _ in range(saves):
+        variant.save()
+    variant.wsgi.active = False
+    out = io.StringIO()
+    stats = pstats.Stats(variant.wsgi.profile, stream=out)
+    stats.sort_stats("cumulative").print_stats(r"(host|plugins|sqlalchemy/orm/session|rq)/", 35)
+    print(f"\nProfile of {saves} plugin-on saves (cumulative, project code):")
+    print(out.getvalue())
+
+
+def main() -> int:
+    bench = Bench()
+    variants: dict[str, Variant] = {}
+    absent_app = None
+    try:
+        with bench.app.app_context():
+            shops = {
+                "on": add_shop(bench, 1, option_on=True, disclaimer_sent=True),
+                "opt-off": add_shop(bench, 2, option_on=False, disclaimer_sent=False),
+                "absent": add_shop(bench, 3, option_on=True, disclaimer_sent=False),
+            }
+            db.session.remove()
+        absent_app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": bench.database_url,
+                "REDIS_URL": bench.redis_url,
+                "PLUGINS_DISABLED": ["sms"],
+            }
+        )
+        assert "sms_pipeline" not in absent_app.extensions
+        variants = {
+            "on": Variant("on", bench.app, shops["on"]),
+            "opt-off": Variant("opt-off", bench.app, shops["opt-off"]),
+            "absent": Variant("absent", absent_app, shops["absent"]),
+        }
+        before = message_counts(bench, variants)
+        jobs_before = event_job_ids(bench)
+        order = list(variants.values())
+        for _ in range(WARMUP):
+            for variant in order:
+                variant.save()
+        started = time.perf_counter()
+        rounds = 0
+        while rounds < SAVES and time.perf_counter() - started < BUDGET_SECONDS:
+            random.shuffle(order)
+            for variant in order:
+                variant.times.append(variant.save())
+            rounds += 1
+        elapsed = time.perf_counter() - started
+
+        print(f"Appointment save, SMS plugin on vs off — {bench.describe()}")
+        print(
+            f"werkzeug WSGI server on 127.0.0.1, http.client keep-alive; {rounds} saves per "
+            f"variant, interleaved in shuffled rounds ({elapsed:.1f}s), after {WARMUP} warm-up"
+        )
+        stats = {name: summary(v.times) for name, v in variants.items()}
+        for name, s in stats.items():
+            print(
+                f"  {name:8s} median {s['median']:6.2f} ms   p90 {s['p90']:6.2f} ms   "
+                f"mean {s['mean']:6.2f} ms"
+            )
+        ok = True
+        for base in ("absent", "opt-off"):
+            ratio = stats["on"]["median"] / stats[base]["median"]
+            ratio90 = stats["on"]["p90"] / stats[base]["p90"]
+            ok = ok and ratio <= GOAL
+            print(f"  on / {base:8s} median ratio {ratio:.2f}  (p90 ratio {ratio90:.2f})")
+        saved_jobs = event_job_ids(bench) - jobs_before
+        if len(saved_jobs) != variants["on"].moves:
+            raise RuntimeError(f"{len(saved_jobs)} event jobs for {variants['on'].moves} saves")
+        run_event_jobs(bench, saved_jobs)
+        for line in check_messages(before, message_counts(bench, variants), variants):
+            print(line)
+        print(f"Goal: median(on) / median(off) ≤ {GOAL} against both baselines — {verdict(ok)}")
+        if PROFILE or not ok:
+            profile_on(variants["on"])
+        return 0
+    finally:
+        for variant in variants.values():
+            variant.close()
+        if absent_app is not None:
+            with absent_app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+        bench.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
