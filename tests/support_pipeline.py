@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -9,6 +10,7 @@ import tempfile
 import threading
 import time
 
+import psutil
 import pytest
 
 from host.extensions import db
@@ -48,8 +50,9 @@ def post_report(client, app, message_id, sid, status, token=None, **extra):
 DEADLINE = 60
 
 
-def wait_for(condition, timeout: float = DEADLINE, what: str = "condition"):
-    """Poll ``condition`` until it returns something true, or fail after ``timeout``."""
+def wait_for(condition, timeout: float = DEADLINE, what: str = "condition", state=None):
+    """Poll ``condition`` until it returns something true, or fail after ``timeout``
+    (saying what ``state()`` shows then, if given)."""
     pause = threading.Event()
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -57,7 +60,7 @@ def wait_for(condition, timeout: float = DEADLINE, what: str = "condition"):
         if result:
             return result
         pause.wait(0.05)
-    pytest.fail(f"timed out waiting for {what}")
+    pytest.fail(f"timed out waiting for {what}" + (f": {state()}" if state else ""))
 
 
 class Workers:
@@ -90,19 +93,32 @@ class Workers:
             os.unlink(name)
 
     def kill(self, process: subprocess.Popen) -> None:
-        """kill -9 the worker and its work horse at once."""
+        """kill -9 the worker and its work horse at once, as a machine's crash would.
+
+        RQ puts the horse in a process group of its own, so it is found as a child.
+        """
+        family = psutil.Process(process.pid).children(recursive=True)
         os.killpg(process.pid, signal.SIGKILL)
+        for child in family:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()
         process.wait(timeout=DEADLINE)
+        psutil.wait_procs(family, timeout=DEADLINE)
         self.running.remove(process)
 
     def stop_all(self) -> None:
         for process in list(self.running):
+            family = psutil.Process(process.pid).children(recursive=True)
             os.killpg(process.pid, signal.SIGTERM)
             try:
                 process.wait(timeout=DEADLINE)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+            # A horse must not outlive the test (warm shutdown waits for it, but be sure).
+            for child in family:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    child.kill()
         self.running.clear()
 
 

@@ -17,7 +17,10 @@ def app(make_app, redis_url):
     """No simulator reports here: they are posted by tests that run a web server."""
     from tests.conftest import empty_tables
 
-    app = make_app(SMS_SIMULATOR_CALLBACK_DELAY=None, SMS_RETRY_BASE_SECONDS=0.01)
+    # One message per job here; sending a backlog in one job has its own test.
+    app = make_app(
+        SMS_SIMULATOR_CALLBACK_DELAY=None, SMS_RETRY_BASE_SECONDS=0.01, SMS_BATCH_SECONDS=0
+    )
     with app.app_context():
         empty_tables()
         get_redis().flushdb()
@@ -234,3 +237,20 @@ def test_a_busy_number_frees_the_worker_and_comes_back_later(app, shops):
         assert message(second).status == Status.QUEUED
         job = pipeline.live_job(second)
         assert job is not None and job.get_status() == "scheduled"
+
+
+def test_one_job_sends_the_queue_backlog_and_takes_its_jobs_off_the_queue(app, shops):
+    from host.redis_connection import get_queue
+
+    def send_jobs() -> int:
+        return sum(j.func_name == pipeline.SEND_FUNCTION for j in get_queue("transactional").jobs)
+
+    app.config["SMS_BATCH_SECONDS"] = 5
+    with app.app_context():
+        ids = [accepted_message(shops, body=f"m{i}") for i in range(4)]
+        assert send_jobs() == 4
+        assert jobs.send_message(ids[0]) == "sent"
+        assert {message(i).status for i in ids} == {Status.SENT}
+        assert carrier(app).sent_count() == 4
+        # The three other jobs left the queue: no worker forks for them.
+        assert send_jobs() == 1  # the first one's own, which a worker would have taken

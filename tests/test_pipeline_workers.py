@@ -46,6 +46,12 @@ def test_kill_9_mid_call_20_times_sends_each_message_exactly_once(app, shops, wo
         ids = []
         worker = pool.start()
         for i in range(20):
+            # The messages killed so far were taken up again before the next kill.
+            wait_for(
+                lambda: set(statuses(ids).values()) <= {Status.SENT},
+                what="the earlier messages Sent",
+                state=lambda: statuses(ids),
+            )
             # Half the kills land before the carrier takes the message, half after.
             point = "before" if i % 2 else "after"
             redis.set(FREEZE_KEY, point)
@@ -60,7 +66,11 @@ def test_kill_9_mid_call_20_times_sends_each_message_exactly_once(app, shops, wo
             redis.delete(FREEZE_KEY)
             redis.delete(THAW_KEY)
             worker = pool.start()
-        wait_for(lambda: set(statuses(ids).values()) == {Status.SENT}, what="every message Sent")
+        wait_for(
+            lambda: set(statuses(ids).values()) == {Status.SENT},
+            what="every message Sent",
+            state=lambda: statuses(ids),
+        )
         sids = db.session.scalars(
             select(SmsMessage.provider_sid).where(SmsMessage.id.in_(ids))
         ).all()
