@@ -32,6 +32,8 @@ OPTION_NUMBER = 124
 UNSUBSCRIBED = 21610
 # How long a worker that already committed Sending may wait for a new slot when late.
 LATE_MAX_WAIT = 5.0
+# In a backlog run, a message waits no longer than this for its number: another may go.
+BACKLOG_MAX_WAIT = 0.02
 
 
 def send_message(message_id: int) -> str:
@@ -44,13 +46,21 @@ def send_message(message_id: int) -> str:
     return outcome
 
 
-def _send_leased(message_id: int, config) -> str:
+class NumberBusy(Exception):
+    """In a backlog run: the message's number has no room for ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+def _send_leased(message_id: int, config, backlog: bool = False) -> str:
     redis = get_redis()
     lease = pipeline.lease_key(message_id)
     if not redis.set(lease, 1, nx=True, ex=config["SMS_SEND_LEASE_SECONDS"]):
         return "another worker holds it"
     try:
-        return _send(message_id, config)
+        return _send(message_id, config, backlog)
     finally:
         redis.delete(lease)
 
@@ -58,7 +68,9 @@ def _send_leased(message_id: int, config) -> str:
 def _send_backlog(message_id: int, config) -> int:
     """Send other due Queued messages of the same queue in this process, for at most
     ``SMS_BATCH_SECONDS``: a busy queue then pays RQ's fork once per batch, not once per
-    message. Each message taken leaves the RQ queue, so no worker forks for it again."""
+    message. A message whose number is full is passed over for one whose number has room;
+    when every number is full the run waits for the first free slot. A message sent here
+    takes its job off the RQ queue, so no worker forks for it."""
     queue = db.session.scalar(select(SmsMessage.queue).where(SmsMessage.id == message_id))
     deadline = time.monotonic() + config["SMS_BATCH_SECONDS"]
     sent = 0
@@ -71,25 +83,33 @@ def _send_backlog(message_id: int, config) -> int:
                 SmsMessage.send_at <= utcnow(),
             )
             .order_by(SmsMessage.send_at, SmsMessage.id)
-            .limit(20)
+            .limit(50)
         ).all()
         db.session.commit()
-        progressed = False
+        if not due:
+            break
+        soonest = None
         for other in due:
             if time.monotonic() >= deadline:
                 break
-            job = pipeline.live_job(other)
-            if job is not None and job.get_status(refresh=False) == "queued":
-                # Taken here: no worker forks for it, and the sweeper no longer counts on it.
-                job.delete()
-            if _send_leased(other, config) == "sent":
-                progressed, sent = True, sent + 1
-        if not progressed:
-            break  # what is left waits for its number or its disclaimer
+            job = pipeline.live_job(other)  # before sending: a sent message forgets its job
+            try:
+                outcome = _send_leased(other, config, backlog=True)
+            except NumberBusy as busy:
+                soonest = min(soonest or busy.retry_after, busy.retry_after)
+                continue
+            if outcome == "sent":
+                sent += 1
+                soonest = 0.0
+                if job is not None and job.get_status() == "queued":
+                    job.delete()  # sent here: no worker forks for it any more
+        if soonest is None or time.monotonic() + soonest >= deadline:
+            break  # nothing could go (disclaimers pending, other workers on them)
+        time.sleep(soonest)  # every number is full: wait for the first free slot
     return sent
 
 
-def _send(message_id: int, config) -> str:
+def _send(message_id: int, config, backlog: bool = False) -> str:
     message = _locked(message_id)
     if message is None or message.status in TERMINAL or message.status == Status.SENT:
         db.session.commit()
@@ -131,8 +151,13 @@ def _send(message_id: int, config) -> str:
         return "no sender number"
     limiter = SenderRate(get_redis(), config["SMS_RATE_MARGIN_SECONDS"])
     slot = (sender.number, max(message.segments, 1), float(sender.rate))
-    reservation = limiter.reserve(*slot, config["SMS_RATE_MAX_WAIT"])
+    reservation = limiter.reserve(
+        *slot, BACKLOG_MAX_WAIT if backlog else config["SMS_RATE_MAX_WAIT"]
+    )
     go_at = time.monotonic() + reservation.wait
+    if reservation.send_at is None and backlog:
+        db.session.commit()
+        raise NumberBusy(reservation.retry_after)  # left as it is, its job still queued
     if reservation.send_at is None:
         # The number is busy for a while: free this worker, come back when it has room.
         db.session.commit()

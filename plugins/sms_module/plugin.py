@@ -38,7 +38,7 @@ def startup(app):
     app.config.setdefault("SMS_SWEEP_GRACE_SECONDS", 5)
     app.config.setdefault("SMS_RATE_MARGIN_SECONDS", 0.03)
     app.config.setdefault("SMS_RATE_MAX_WAIT", 0.5)
-    app.config.setdefault("SMS_BATCH_SECONDS", 1.0)
+    app.config.setdefault("SMS_BATCH_SECONDS", 5.0)
     app.config.setdefault("SMS_MAX_ATTEMPTS", 4)
     app.config.setdefault("SMS_RETRY_BASE_SECONDS", 2)
     app.config.setdefault("SMS_SIMULATOR_CALLBACK_DELAY", 1.0)
