@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from host.access import current_shop, get_in_shop_or_404, roles_required
+from host.access import current_shop, get_in_shop_or_404, roles_required, shop_required
 from host.extensions import db
 from host.models import Role
 from plugins.sms_module import consent, services, tokens
@@ -32,9 +32,7 @@ def index():
 @roles_required(Role.ADMIN)
 def create_token():
     """Create an API token for the shop and show it once."""
-    shop = current_shop()
-    if shop is None:
-        abort(409, description=_("Pick a shop on the Shops page first."))
+    shop = shop_required()
     name = request.form.get("name", "").strip()
     if not name or len(name) > 100:
         flash(
@@ -75,9 +73,7 @@ def consent_ledger():
 @roles_required(Role.ADMIN)
 def reminders():
     """Set how many hours before an appointment its reminder goes."""
-    shop = current_shop()
-    if shop is None:
-        abort(409, description=_("Pick a shop on the Shops page first."))
+    shop = shop_required()
     text = request.form.get("reminder_hours_before", "").strip()
     if not text.isdigit() or not MIN_REMINDER_HOURS <= int(text) <= MAX_REMINDER_HOURS:
         flash(
