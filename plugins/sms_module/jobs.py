@@ -32,6 +32,8 @@ OPTION_NUMBER = 124
 UNSUBSCRIBED = 21610
 # How long a worker that already committed Sending may wait for a new slot when late.
 LATE_MAX_WAIT = 5.0
+# A job may start this much before the message's send time (clocks of several machines).
+EARLY_TOLERANCE = timedelta(milliseconds=100)
 # In a backlog run, a message waits no longer than this for its number: another may go.
 BACKLOG_MAX_WAIT = 0.02
 
@@ -122,7 +124,7 @@ def _send(message_id: int, config, backlog: bool = False) -> str:
         if found is not None:
             _record_sent(message, found, "reconciliation")
             return "reconciled"
-    elif message.send_at and message.send_at > utcnow() + timedelta(seconds=1):
+    elif message.send_at and message.send_at > utcnow() + EARLY_TOLERANCE:
         db.session.commit()
         pipeline.enqueue(message, force=True)
         return "not due yet"

@@ -83,6 +83,9 @@ def enqueue(message: SmsMessage, at: datetime | None = None, force: bool = False
     }
     get_redis().hset(JOBS_KEY, message.id, job_id)
     if when is not None and when > utcnow() + timedelta(milliseconds=200):
+        # RQ's scheduler keeps whole seconds: round up, so the job never runs early.
+        if when.microsecond:
+            when = when.replace(microsecond=0) + timedelta(seconds=1)
         job = queue.enqueue_at(when, SEND_FUNCTION, message.id, **kwargs)
     else:
         job = queue.enqueue(SEND_FUNCTION, message.id, **kwargs)
