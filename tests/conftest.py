@@ -26,7 +26,12 @@ from host.models import (
 )
 
 # Fixture modules shared by several test modules (declared here, before any import of them).
-pytest_plugins = ["tests.support_browser", "tests.support_pipeline", "tests.support_prism"]
+pytest_plugins = [
+    "tests.support_browser",
+    "tests.support_pipeline",
+    "tests.support_plugins",
+    "tests.support_prism",
+]
 
 PASSWORD = "correct horse"
 SEED_ROWS: dict[str, list[dict]] = {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import click
+import pytest
 from flask import Blueprint, current_app, url_for
 from flask.cli import with_appcontext
 from flask_login import login_required
@@ -297,3 +298,21 @@ class FailingOnEvents:
     @hookimpl
     def appointment_changed(self, appointment):
         raise RuntimeError(f"plugin bug on appointment {appointment.id}")
+
+
+# Fixtures for the tests of the hooks (tests/conftest.py declares this module).
+@pytest.fixture
+def plugin() -> RecordingPlugin:
+    """A fresh recording plugin."""
+    return RecordingPlugin()
+
+
+@pytest.fixture
+def plugin_app(app, make_app, plugin):
+    """An application with the recording plugin, on the emptied test database."""
+    return make_app(PLUGINS_EXTRA=[plugin])
+
+
+@pytest.fixture
+def plugin_client(plugin_app):
+    return plugin_app.test_client()

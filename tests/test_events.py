@@ -17,22 +17,6 @@ class CommitRefused(RuntimeError):
     """Raised by the database connection as it commits."""
 
 
-@pytest.fixture
-def plugin() -> RecordingPlugin:
-    return RecordingPlugin()
-
-
-@pytest.fixture
-def plugin_app(app, make_app, plugin):
-    """An application with the recording plugin, on the emptied test database."""
-    return make_app(PLUGINS_EXTRA=[plugin])
-
-
-@pytest.fixture
-def plugin_client(plugin_app):
-    return plugin_app.test_client()
-
-
 def appointment_form(customer: int, **overrides) -> dict[str, str]:
     starts = datetime.now(UTC) + timedelta(days=3)
     data = {

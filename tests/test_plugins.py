@@ -32,22 +32,6 @@ from tests.support_plugins import (
 )
 
 
-@pytest.fixture
-def plugin() -> RecordingPlugin:
-    return RecordingPlugin()
-
-
-@pytest.fixture
-def plugin_app(app, make_app, plugin):
-    """An application with the recording plugin, on the emptied test database."""
-    return make_app(PLUGINS_EXTRA=[plugin])
-
-
-@pytest.fixture
-def plugin_client(plugin_app):
-    return plugin_app.test_client()
-
-
 def menu_hrefs(html: str) -> list[str]:
     """Return the links of the main menu of a rendered page."""
     menu = re.search(r'<nav class="menu">(.*?)</nav>', html, re.S)

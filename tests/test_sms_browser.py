@@ -43,3 +43,16 @@ def test_consent_box_shows_the_evidence_fields_when_ticked(page, serve, app, sho
     page.fill("#sms_consent_reference", "signed invoice 1042")
     page.click("main form button[type=submit]")
     expect(page.locator(".consent-history")).to_contain_text("signed invoice 1042")
+
+
+def test_template_editor_previews_as_the_admin_types(page, serve, app, shops):
+    base = serve(app)
+    log_in(page, base, shops["b"]["admin"])
+    page.goto(f"{base}/sms/settings/templates/appointment_booked/en")
+    page.fill("#template-body", "Hi {{ first_name }}, see you at {{ shop_name }} — thanks")
+    expect(page.locator("#template-preview")).to_contain_text("Garage B")
+    expect(page.locator("#template-counter")).to_contain_text("UCS-2")
+    expect(page.locator("#template-unicode")).to_contain_text("—")
+    page.fill("#template-body", "Hi {{ first_name }}, see you at {{ shop_name }}")
+    expect(page.locator("#template-counter")).to_contain_text("GSM-7")
+    expect(page.locator("#template-unicode")).to_be_hidden()

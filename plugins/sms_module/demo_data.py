@@ -10,8 +10,7 @@ from host.extensions import db
 from host.models import Company, CompanyOption, Customer
 from plugins.sms_module import consent
 from plugins.sms_module.models import ConsentMethod
-
-OPTION_NUMBER = 124
+from plugins.sms_module.services import OPTION_NUMBER
 
 
 def seed_demo() -> None:

@@ -24,11 +24,11 @@ from plugins.sms_module.consent import has_consent
 from plugins.sms_module.gateway import carrier_for, local_status
 from plugins.sms_module.models import SmsMessage
 from plugins.sms_module.rate import SenderRate
+from plugins.sms_module.services import OPTION_NUMBER
 from plugins.sms_module.statuses import TERMINAL, Status
 
 log = logging.getLogger(__name__)
 
-OPTION_NUMBER = 124
 UNSUBSCRIBED = 21610
 # How long a worker that already committed Sending may wait for a new slot when late.
 LATE_MAX_WAIT = 5.0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import unicodedata
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from host.extensions import db
 from plugins.sms_module.models import OptOut, OptOutAction, OptOutEvent
@@ -58,39 +59,31 @@ def is_opted_out(phone: str) -> bool:
 
 def opt_out(phone: str, source: str, company_id: int | None = None, raw: str | None = None):
     """Put ``phone`` on the opt-out list and keep the event (the caller commits)."""
-    _set(phone, True)
-    db.session.add(
-        OptOutEvent(
-            phone=phone,
-            action=OptOutAction.OPT_OUT,
-            company_id=company_id,
-            raw_message=raw,
-            source=source,
-        )
-    )
+    _record(phone, OptOutAction.OPT_OUT, source, company_id, raw)
 
 
 def opt_in(phone: str, source: str, company_id: int | None = None, raw: str | None = None):
     """Archive ``phone``'s opt-out row and keep the event (the caller commits)."""
-    _set(phone, False)
+    _record(phone, OptOutAction.OPT_IN, source, company_id, raw)
+
+
+def _record(phone: str, action: OptOutAction, source: str, company_id, raw) -> None:
+    active = action == OptOutAction.OPT_OUT
+    row = db.session.scalar(select(OptOut).where(OptOut.phone == phone).with_for_update())
+    if row is not None:
+        row.active = active
+    elif active:
+        try:
+            with db.session.begin_nested():
+                db.session.add(OptOut(phone=phone, active=True))
+        except IntegrityError:
+            # Another process put the phone on the list at the same moment: one row stays.
+            db.session.scalar(select(OptOut).where(OptOut.phone == phone)).active = True
     db.session.add(
         OptOutEvent(
-            phone=phone,
-            action=OptOutAction.OPT_IN,
-            company_id=company_id,
-            raw_message=raw,
-            source=source,
+            phone=phone, action=action, company_id=company_id, raw_message=raw, source=source
         )
     )
-
-
-def _set(phone: str, active: bool) -> None:
-    row = db.session.scalar(select(OptOut).where(OptOut.phone == phone).with_for_update())
-    if row is None:
-        if active:
-            db.session.add(OptOut(phone=phone, active=True))
-        return
-    row.active = active
 
 
 def events(phone: str) -> list[OptOutEvent]:

@@ -12,8 +12,7 @@ from host import hookimpl
 from host.extension_points import CustomerTab, MenuLink, PeriodicTask, ShopOption
 from host.models import option_enabled, utcnow
 from plugins.sms_module import models  # noqa: F401  (tables for Alembic and create_all)
-
-OPTION_NUMBER = 124
+from plugins.sms_module.services import OPTION_NUMBER
 
 
 @hookimpl

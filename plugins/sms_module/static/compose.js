@@ -1,11 +1,15 @@
-// The compose box: segments, price and the characters forcing Unicode, as the user types.
-function smsCompose(labels) {
-  const body = document.getElementById("sms-body");
+// The live count of a text being written: segments, encoding, price, the characters that
+// force Unicode and, where the page offers it, plain replacements for look-alikes and the
+// rendered text (message templates). Used by the compose box and the template editor.
+function smsPreview(options) {
+  const element = (id) => (id ? document.getElementById(id) : null);
+  const body = element(options.body);
   if (!body) return;
-  const counter = document.getElementById("sms-counter");
-  const unicode = document.getElementById("sms-unicode");
-  const replace = document.getElementById("sms-replace");
-  const replaceButton = document.getElementById("sms-replace-button");
+  const counter = element(options.counter);
+  const unicode = element(options.unicode);
+  const replace = element(options.replace);
+  const replaceButton = element(options.replaceButton);
+  const shown = element(options.shown);
   let replacements = {};
   let timer = null;
   let sequence = 0;
@@ -14,7 +18,7 @@ function smsCompose(labels) {
     const mine = ++sequence;
     const response = await fetch(body.dataset.previewUrl, {
       method: "POST",
-      headers: {"Content-Type": "application/json", "X-CSRFToken": labels.csrf},
+      headers: {"Content-Type": "application/json", "X-CSRFToken": options.csrf},
       body: JSON.stringify({body: body.value}),
     });
     const data = await response.json();
@@ -25,23 +29,28 @@ function smsCompose(labels) {
       return;
     }
     counter.classList.remove("error");
-    counter.textContent = `${data.segments} ${labels.segmentsLabel} · ${data.encoding} · ${data.units} · ${data.price} ${data.currency}`;
-    unicode.hidden = data.unicode_characters.length === 0;
-    unicode.textContent = `${labels.unicodeLabel} ${data.unicode_characters.join(" ")}`;
-    replacements = data.replacements || {};
-    replace.hidden = Object.keys(replacements).length === 0;
+    counter.textContent = `${data.segments} ${options.segmentsLabel} · ${data.encoding} · ${data.units} · ${data.price} ${data.currency}`;
     counter.dataset.segments = data.segments;
+    unicode.hidden = data.unicode_characters.length === 0;
+    unicode.textContent = `${options.unicodeLabel} ${data.unicode_characters.join(" ")}`;
+    if (shown && data.text !== undefined) shown.textContent = data.text;
+    if (replace) {
+      replacements = data.replacements || {};
+      replace.hidden = Object.keys(replacements).length === 0;
+    }
   }
 
   body.addEventListener("input", () => {
     clearTimeout(timer);
     timer = setTimeout(refresh, 150);
   });
-  replaceButton.addEventListener("click", () => {
-    let text = body.value;
-    for (const [from, to] of Object.entries(replacements)) text = text.split(from).join(to);
-    body.value = text;
-    refresh();
-  });
-  if (body.value) refresh();
+  if (replaceButton) {
+    replaceButton.addEventListener("click", () => {
+      let text = body.value;
+      for (const [from, to] of Object.entries(replacements)) text = text.split(from).join(to);
+      body.value = text;
+      refresh();
+    });
+  }
+  if (body.value && options.refreshNow) refresh();
 }
