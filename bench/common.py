@@ -27,7 +27,7 @@ if REPO not in sys.path:
 import redis  # noqa: E402
 from flask import Flask  # noqa: E402
 from rq import Worker  # noqa: E402
-from sqlalchemy import select, text  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 
 from host.app import create_app, database_url  # noqa: E402
@@ -220,15 +220,16 @@ def phones(count: int) -> list[str]:
     return [f"+1514555{1000 + i:04d}" for i in range(count)]
 
 
-def wait_for(condition: Callable[[], object], timeout: float, what: str):
-    """Poll ``condition`` until it returns something true; raise after ``timeout`` seconds."""
+def wait_for(condition: Callable[[], object], timeout: float, what: str, every: float = 0.02):
+    """Poll ``condition`` every ``every`` seconds until it returns something true; raise
+    after ``timeout`` seconds."""
     pause = threading.Event()
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         result = condition()
         if result:
             return result
-        pause.wait(0.02)
+        pause.wait(every)
     raise TimeoutError(f"timed out after {timeout:g}s waiting for {what}")
 
 
@@ -245,6 +246,21 @@ def status_counts(ids: list[int]) -> dict[Status, int]:
         counts[status] = counts.get(status, 0) + 1
     db.session.commit()  # end the read transaction: PostgreSQL would keep its snapshot
     return counts
+
+
+def unsent(ids: list[int]) -> int | None:
+    """Return how many of the messages ``ids`` are not Sent yet (None: SQLite was busy)."""
+    try:
+        count = db.session.scalar(
+            select(func.count())
+            .select_from(SmsMessage)
+            .where(SmsMessage.id.in_(ids), SmsMessage.status != Status.SENT)
+        )
+    except OperationalError:
+        db.session.rollback()
+        return None
+    db.session.commit()  # end the read transaction: PostgreSQL would keep its snapshot
+    return count
 
 
 def settled(connection: redis.Redis) -> bool:

@@ -18,6 +18,7 @@ from flask import Flask
 from rq import Queue, Worker
 from rq.executions import Execution
 from rq.job import Job
+from sqlalchemy.orm import configure_mappers
 
 from host.extensions import db
 
@@ -49,6 +50,9 @@ def build_worker(app: Flask, queue_names: Sequence[str] = ()) -> AppWorker:
             f"No plugin declares the queue {', '.join(unknown)}; "
             f"the declared queues are: {', '.join(declared) or 'none'}."
         )
+    # Configure the ORM's mappers now, in the parent: a work horse forked while another
+    # thread (the periodic tasks) held SQLAlchemy's configure lock would wait on it forever.
+    configure_mappers()
     connection = app.extensions["redis_connection"]
     worker = AppWorker([connection.queue(name) for name in names], connection=connection.client)
     worker.app = app

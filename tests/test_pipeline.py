@@ -5,11 +5,12 @@ from sqlalchemy import select, update
 
 from host.extensions import db
 from host.redis_connection import get_redis
-from plugins.sms_module import jobs, opt_out, pipeline
+from plugins.sms_module import jobs, opt_out, pipeline, services
 from plugins.sms_module.models import SenderNumber, SmsMessage
 from plugins.sms_module.simulator import SimulatorCarrier
 from plugins.sms_module.statuses import Status
 from tests.support_pipeline import accepted_message, message, post_report
+from tests.support_sms import ready_to_send
 
 
 @pytest.fixture
@@ -254,3 +255,91 @@ def test_one_job_sends_the_queue_backlog_and_takes_its_jobs_off_the_queue(app, s
         assert carrier(app).sent_count() == 4
         # The three other jobs left the queue: no worker forks for them.
         assert send_jobs() == 1  # the first one's own, which a worker would have taken
+
+
+def test_the_backlog_takes_due_messages_whose_jobs_rq_scheduled(app, shops):
+    """A job RQ's scheduler moves to the queue leaves its message Scheduled: a backlog run
+    sends those too, and their scheduled jobs go, so no worker forks for them later."""
+    from datetime import timedelta
+
+    from host.models import utcnow
+    from host.redis_connection import get_queue
+
+    app.config["SMS_BATCH_SECONDS"] = 5
+    with app.app_context():
+        company, customer = ready_to_send(shops)
+        later = utcnow() + timedelta(minutes=5)
+        ids = [
+            services.request_send(company, customer=customer, body=f"m{i}", send_at=later).id
+            for i in range(4)
+        ]
+        assert {message(i).status for i in ids} == {Status.SCHEDULED}
+        scheduled = [pipeline.live_job(i) for i in ids]
+        assert all(job.get_status() == "scheduled" for job in scheduled)
+        # Their time comes (the scheduler has not moved the jobs yet).
+        db.session.execute(
+            update(SmsMessage).where(SmsMessage.id.in_(ids)).values(send_at=utcnow())
+        )
+        db.session.commit()
+        assert jobs.send_message(ids[0]) == "sent"
+        assert {message(i).status for i in ids} == {Status.SENT}
+        assert carrier(app).sent_count() == 4
+        registry = get_queue("transactional").scheduled_job_registry
+        left = set(registry.get_job_ids())
+        assert not left & {job.id for job in scheduled[1:]}
+
+
+def test_the_backlog_passes_over_a_full_number_for_one_with_room(app, shops):
+    """Two phones on two numbers; the first number is full: the backlog run sends the
+    second phone's messages at once instead of waiting behind the first."""
+    app.config["SMS_BATCH_SECONDS"] = 0.5
+    with app.app_context():
+        first = accepted_message(shops, body="first")
+        assert jobs.send_message(first) == "sent"
+        number = message(first).sender_number
+        db.session.execute(update(SenderNumber).where(SenderNumber.number == number).values(rate=1))
+        db.session.commit()
+        stuck = accepted_message(shops, body="waits for its number")
+        other_phone = [
+            accepted_message(shops, phone="+15145550177", body=f"o{i}") for i in range(3)
+        ]
+        # The first phone's number sent a second ago at most: it is full for a while.
+        assert jobs.send_message(other_phone[0]) == "sent"
+        senders = {message(i).sender_number for i in other_phone}
+        assert {message(i).status for i in other_phone} == {Status.SENT}
+        assert senders and number not in senders
+        assert message(stuck).status == Status.QUEUED  # left for its number, job still there
+        assert pipeline.live_job(stuck) is not None
+
+
+def test_a_status_change_adds_its_line_without_loading_the_history(app, shops):
+    from sqlalchemy import event
+
+    from plugins.sms_module import lifecycle
+
+    with app.app_context():
+        mid = accepted_message(shops)
+        db.session.expire_all()
+        m = db.session.get(SmsMessage, mid)
+        reads = []
+
+        def count(_conn, _cursor, statement, *_args):
+            if statement.lstrip().upper().startswith("SELECT") and "sms_status_change" in statement:
+                reads.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            assert lifecycle.move(m, Status.SENDING, "module", "test")
+            lifecycle.note(m, Status.SENDING, "module", "attempt 2")
+            db.session.commit()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        assert reads == []  # two lines added, none of the earlier ones read
+        assert history(message(mid)) == ["accepted", "scheduled", "queued", "sending", "sending"]
+        # A loaded history gets the line in memory too.
+        m = message(mid)
+        assert len(m.history) == 5
+        lifecycle.move(m, Status.SENT, "module", "SMx")
+        assert [h.status.value for h in m.history][-1] == "sent"
+        db.session.commit()
+        assert history(message(mid))[-1] == "sent"

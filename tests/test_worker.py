@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -177,3 +178,41 @@ def test_worker_says_so_when_redis_is_unreachable(worker_env):
     assert done.returncode == 1
     assert "Error: Cannot reach Redis" in done.stdout
     assert "Traceback" not in done.stdout
+
+
+FRESH_WORKER = """
+from sqlalchemy import inspect
+from host.app import create_app
+from host.extensions import db
+from host.worker import build_worker
+
+app = create_app({"SQLALCHEMY_DATABASE_URI": DATABASE, "REDIS_URL": REDIS})
+mappers = list(db.Model.registry.mappers)
+before = sum(not m.configured for m in mappers)
+build_worker(app)
+after = sum(not m.configured for m in mappers)
+print(before, after)
+"""
+
+
+def test_the_worker_configures_the_orm_before_it_forks(database_uri, redis_url):
+    """A horse forked while the periodic tasks' thread held SQLAlchemy's configure lock
+    would wait on it forever: the worker configures every mapper before any fork."""
+    code = f"DATABASE, REDIS = {database_uri!r}, {redis_url!r}\n" + FRESH_WORKER
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    before, after = map(int, result.stdout.split()[-2:])
+    assert before > 0  # a new process starts with them unconfigured
+    assert after == 0
+
+
+def test_a_sqlite_database_is_shared_in_write_ahead_log_mode(app):
+    """Web processes and workers read a SQLite file while one of them writes."""
+    from sqlalchemy import text
+
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("WAL is SQLite's; PostgreSQL readers never wait on writers")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"

@@ -22,7 +22,7 @@ from plugins.sms_module import disclaimer, lifecycle, opt_out, pipeline, pools
 from plugins.sms_module.carrier import CarrierError, CarrierMessage
 from plugins.sms_module.consent import has_consent
 from plugins.sms_module.gateway import carrier_for, local_status
-from plugins.sms_module.models import SmsMessage
+from plugins.sms_module.models import Conversation, Queue, SenderNumber, SmsMessage
 from plugins.sms_module.rate import SenderRate
 from plugins.sms_module.services import OPTION_NUMBER
 from plugins.sms_module.statuses import TERMINAL, Status
@@ -32,10 +32,19 @@ log = logging.getLogger(__name__)
 UNSUBSCRIBED = 21610
 # How long a worker that already committed Sending may wait for a new slot when late.
 LATE_MAX_WAIT = 5.0
+LATE_RETRIES = 3
 # A job may start this much before the message's send time (clocks of several machines).
 EARLY_TOLERANCE = timedelta(milliseconds=100)
 # In a backlog run, a message waits no longer than this for its number: another may go.
 BACKLOG_MAX_WAIT = 0.02
+# How many due messages a backlog run looks at a time.
+BACKLOG_PAGE = 50
+# How long a backlog run waits when other workers hold every message it could send.
+BACKLOG_IDLE_SECONDS = 0.02
+
+
+# After these, the worker has nothing else to do for its message: it helps with the queue.
+HELPS_WITH_BACKLOG = {"sent", "reconciled", "nothing to do", "another worker holds it"}
 
 
 def send_message(message_id: int) -> str:
@@ -43,16 +52,17 @@ def send_message(message_id: int) -> str:
     queue for a moment; return what happened to ``message_id``."""
     config = current_app.config
     outcome = _send_leased(message_id, config)
-    if outcome == "sent" and config["SMS_BATCH_SECONDS"] > 0:
+    if outcome in HELPS_WITH_BACKLOG and config["SMS_BATCH_SECONDS"] > 0:
         _send_backlog(message_id, config)
     return outcome
 
 
 class NumberBusy(Exception):
-    """In a backlog run: the message's number has no room for ``retry_after`` seconds."""
+    """In a backlog run: the message's ``number`` has no room for ``retry_after`` seconds."""
 
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(retry_after)
+    def __init__(self, number: str, retry_after: float) -> None:
+        super().__init__(number, retry_after)
+        self.number = number
         self.retry_after = retry_after
 
 
@@ -68,47 +78,78 @@ def _send_leased(message_id: int, config, backlog: bool = False) -> str:
 
 
 def _send_backlog(message_id: int, config) -> int:
-    """Send other due Queued messages of the same queue in this process, for at most
+    """Send other due messages of the same queue in this process, for at most
     ``SMS_BATCH_SECONDS``: a busy queue then pays RQ's fork once per batch, not once per
-    message. A message whose number is full is passed over for one whose number has room;
-    when every number is full the run waits for the first free slot. A message sent here
-    takes its job off the RQ queue, so no worker forks for it."""
+    message.
+
+    Messages whose sticky number is full are passed over until it has room; when every
+    number with messages waiting is full the run sleeps until the first has room. A message
+    sent here takes its job off the RQ queue, so no worker forks for it."""
     queue = db.session.scalar(select(SmsMessage.queue).where(SmsMessage.id == message_id))
     deadline = time.monotonic() + config["SMS_BATCH_SECONDS"]
+    full_until: dict[str, float] = {}  # number → when it has room again (monotonic)
     sent = 0
     while time.monotonic() < deadline:
-        due = db.session.scalars(
-            select(SmsMessage.id)
-            .where(
-                SmsMessage.status == Status.QUEUED,
-                SmsMessage.queue == queue,
-                SmsMessage.send_at <= utcnow(),
-            )
-            .order_by(SmsMessage.send_at, SmsMessage.id)
-            .limit(50)
-        ).all()
-        db.session.commit()
-        if not due:
-            break
-        soonest = None
-        for other in due:
+        full = [number for number, until in full_until.items() if until > time.monotonic()]
+        due = _due_backlog(queue, full)
+        progress = held = False
+        for other, number in due:
             if time.monotonic() >= deadline:
                 break
+            if full_until.get(number or "", 0.0) > time.monotonic():
+                continue  # its number filled up earlier in this pass
             job = pipeline.live_job(other)  # before sending: a sent message forgets its job
             try:
                 outcome = _send_leased(other, config, backlog=True)
             except NumberBusy as busy:
-                soonest = min(soonest or busy.retry_after, busy.retry_after)
+                full_until[busy.number] = time.monotonic() + busy.retry_after
                 continue
             if outcome == "sent":
                 sent += 1
-                soonest = 0.0
-                if job is not None and job.get_status() == "queued":
+                progress = True
+                if job is not None and job.get_status() in ("queued", "scheduled"):
                     job.delete()  # sent here: no worker forks for it any more
-        if soonest is None or time.monotonic() + soonest >= deadline:
-            break  # nothing could go (disclaimers pending, other workers on them)
-        time.sleep(soonest)  # every number is full: wait for the first free slot
+            elif outcome == "another worker holds it":
+                held = True
+        if progress:
+            continue
+        waiting = [until for until in full_until.values() if until > time.monotonic()]
+        if waiting and min(waiting) < deadline:
+            time.sleep(max(0.0, min(waiting) - time.monotonic()))  # every number is full
+        elif held:
+            time.sleep(BACKLOG_IDLE_SECONDS)  # other workers are on the rest: see what is left
+        else:
+            break  # nothing can go: none due, or only messages waiting for a disclaimer
     return sent
+
+
+def _due_backlog(queue: Queue, full: list[str]) -> list[tuple[int, str | None]]:
+    """Return due messages of ``queue``, oldest first, with their sticky number if they have
+    one, leaving out those of the ``full`` numbers."""
+    query = (
+        select(SmsMessage.id, SenderNumber.number)
+        .outerjoin(
+            Conversation,
+            (Conversation.company_id == SmsMessage.company_id)
+            & (Conversation.phone == SmsMessage.phone)
+            & (Conversation.queue == SmsMessage.queue),
+        )
+        .outerjoin(SenderNumber, SenderNumber.id == Conversation.sender_number_id)
+        .where(
+            # Due Scheduled ones too: a job RQ's scheduler moved to the queue does not mark
+            # its message Queued; the send does.
+            SmsMessage.status.in_((Status.QUEUED, Status.SCHEDULED)),
+            SmsMessage.queue == queue,
+            SmsMessage.send_at <= utcnow() + EARLY_TOLERANCE,
+        )
+        .order_by(SmsMessage.send_at, SmsMessage.id)
+        .limit(BACKLOG_PAGE)
+    )
+    if full:
+        query = query.where(SenderNumber.number.is_(None) | SenderNumber.number.not_in(full))
+    rows = [(row.id, row.number) for row in db.session.execute(query)]
+    db.session.commit()
+    return rows
 
 
 def _send(message_id: int, config, backlog: bool = False) -> str:
@@ -138,7 +179,7 @@ def _send(message_id: int, config, backlog: bool = False) -> str:
         return f"refused: {code}"
 
     if message.kind != disclaimer.KIND and message.customer_id is not None:
-        waiting = _disclaimer_first(message)
+        waiting = _disclaimer_first(message, backlog)
         if waiting:
             return waiting
     try:
@@ -159,7 +200,8 @@ def _send(message_id: int, config, backlog: bool = False) -> str:
     go_at = time.monotonic() + reservation.wait
     if reservation.send_at is None and backlog:
         db.session.commit()
-        raise NumberBusy(reservation.retry_after)  # left as it is, its job still queued
+        # Left as it is, its job still queued.
+        raise NumberBusy(sender.number, reservation.retry_after)
     if reservation.send_at is None:
         # The number is busy for a while: free this worker, come back when it has room.
         db.session.commit()
@@ -175,16 +217,12 @@ def _send(message_id: int, config, backlog: bool = False) -> str:
             lifecycle.move(message, Status.QUEUED, "module")
         lifecycle.move(message, Status.SENDING, "module", f"from {sender.number}")
     else:
-        message.history.append(_note(Status.SENDING, f"attempt {message.attempts}"))
+        lifecycle.note(message, Status.SENDING, "module", f"attempt {message.attempts}")
     sender.last_sent_at = utcnow()
     to, from_, body = message.phone, sender.number, message.body
     db.session.commit()  # Sending is on record before the carrier is called
 
-    if time.monotonic() - go_at > config["SMS_RATE_MARGIN_SECONDS"]:
-        # The commit outlasted the slot: a late send could crowd the next window.
-        again = limiter.reserve(*slot, LATE_MAX_WAIT)
-        go_at = time.monotonic() + (again.wait if again.send_at is not None else again.retry_after)
-    time.sleep(max(0.0, go_at - time.monotonic()))  # bounded by the waits above
+    _keep_slot(limiter, slot, go_at, config["SMS_RATE_MARGIN_SECONDS"])
     try:
         receipt = carrier.send(
             to=to,
@@ -199,11 +237,32 @@ def _send(message_id: int, config, backlog: bool = False) -> str:
     return "sent"
 
 
-def _disclaimer_first(message: SmsMessage) -> str | None:
+def _keep_slot(limiter: SenderRate, slot: tuple, go_at: float, margin: float) -> None:
+    """Sleep until the reserved slot, and go only while it holds.
+
+    A send later than its slot by more than the margin (a slow commit, a busy CPU) could
+    crowd the next window, so a late sender takes a new slot and waits for that one.
+    """
+    granted = True
+    for _ in range(LATE_RETRIES):
+        time.sleep(max(0.0, go_at - time.monotonic()))
+        if granted and time.monotonic() - go_at <= margin:
+            return
+        again = limiter.reserve(*slot, LATE_MAX_WAIT)
+        granted = again.granted
+        go_at = time.monotonic() + (again.wait if granted else again.retry_after)
+    # Still late after several slots: the machine is overloaded; send rather than hold on.
+    time.sleep(max(0.0, go_at - time.monotonic()))
+
+
+def _disclaimer_first(message: SmsMessage, backlog: bool = False) -> str | None:
     """Hold the message back until the phone's disclaimer reached the carrier."""
     found = disclaimer.state(message.company_id, message.phone)
     if found == "sent":
         return None
+    if found is not None and backlog and pipeline.live_job(message.id) is not None:
+        db.session.commit()
+        return "waiting for the disclaimer"  # a backlog run passes over it; its job stays
     if found is None:  # none yet (a new phone), or the last one failed: write one
         first = disclaimer.message_for(message.company, message.customer, message.phone)
         lifecycle.start(first, Status.ACCEPTED, "module", "first SMS to this phone")
@@ -272,7 +331,7 @@ def _carrier_refused(message_id: int, error: CarrierError, config) -> str:
     message = _locked(message_id)
     if error.transient and message.attempts < config["SMS_MAX_ATTEMPTS"]:
         delay = config["SMS_RETRY_BASE_SECONDS"] * 2 ** (message.attempts - 1)
-        message.history.append(_note(Status.SENDING, f"retry in {delay:g}s: {error.message}"))
+        lifecycle.note(message, Status.SENDING, "module", f"retry in {delay:g}s: {error.message}")
         db.session.commit()
         # Still Sending: the retry asks the carrier first, in case it did take the message.
         pipeline.enqueue(message, at=utcnow() + timedelta(seconds=delay), force=True)
@@ -285,12 +344,6 @@ def _carrier_refused(message_id: int, error: CarrierError, config) -> str:
     db.session.commit()
     pipeline.forget_job(message_id)
     return f"failed: {message.failure_code}"
-
-
-def _note(status: Status, detail: str):
-    from plugins.sms_module.models import SmsStatusChange
-
-    return SmsStatusChange(status=status, at=utcnow(), source="module", detail=detail)
 
 
 def sweep() -> None:
