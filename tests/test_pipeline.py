@@ -343,3 +343,45 @@ def test_a_status_change_adds_its_line_without_loading_the_history(app, shops):
         assert [h.status.value for h in m.history][-1] == "sent"
         db.session.commit()
         assert history(message(mid))[-1] == "sent"
+
+
+def test_a_number_with_room_for_one_segment_takes_a_short_message_but_keeps_phone_order(app, shops):
+    """The number has room for 1 segment: a 3-segment message waits, the same phone's next
+    message waits behind it, and another phone's 1-segment message on that number goes."""
+    from host.models import Company
+    from plugins.sms_module.models import Conversation, Queue
+    from plugins.sms_module.rate import SenderRate
+
+    app.config["SMS_BATCH_SECONDS"] = 0.3
+    with app.app_context():
+        first = accepted_message(shops, body="first")
+        assert jobs.send_message(first) == "sent"
+        number = db.session.scalar(
+            select(SenderNumber).where(SenderNumber.number == message(first).sender_number)
+        )
+        number.rate = 3
+        db.session.commit()
+        big = accepted_message(shops, body="Long " * 80)  # 400 characters: 3 segments
+        small = accepted_message(shops, body="Short")
+        assert message(big).segments == 3
+        other = accepted_message(shops, phone="+15145550177", body="Other phone")
+        # The other phone hears from the same number too.
+        company = db.session.get(Company, shops["a"]["shop"])
+        db.session.add(
+            Conversation(
+                company_id=company.id,
+                phone="+15145550177",
+                queue=Queue.TRANSACTIONAL,
+                sender_number_id=number.id,
+            )
+        )
+        db.session.commit()
+        limiter = SenderRate(get_redis(), app.config["SMS_RATE_MARGIN_SECONDS"])
+        limiter.reset(number.number)
+        assert limiter.reserve(number.number, 2, 3, max_wait=0).granted  # room left: 1
+
+        assert jobs._send_backlog(big, app.config) == 1
+        assert message(other).status == Status.SENT
+        assert message(other).sender_number == number.number
+        assert message(big).status == Status.QUEUED
+        assert message(small).status == Status.QUEUED  # not ahead of its phone's big one

@@ -82,27 +82,42 @@ def _send_backlog(message_id: int, config) -> int:
     ``SMS_BATCH_SECONDS``: a busy queue then pays RQ's fork once per batch, not once per
     message.
 
-    Messages whose sticky number is full are passed over until it has room; when every
-    number with messages waiting is full the run sleeps until the first has room. A message
-    sent here takes its job off the RQ queue, so no worker forks for it."""
+    A message whose sticky number has no room for its segments is passed over for the next
+    one that fits, on that number or another, so a window left with 1 segment of room takes
+    a 1-segment message rather than idling; a phone's own messages keep their order. When
+    nothing fits anywhere the run sleeps until the first number has room. A message sent
+    here takes its job off the RQ queue, so no worker forks for it."""
     queue = db.session.scalar(select(SmsMessage.queue).where(SmsMessage.id == message_id))
     deadline = time.monotonic() + config["SMS_BATCH_SECONDS"]
-    full_until: dict[str, float] = {}  # number → when it has room again (monotonic)
+    # (number, segments) → when the number has room for that many (monotonic).
+    full_until: dict[tuple[str, int], float] = {}
+
+    def fits(number: str | None, segments: int) -> bool:
+        now = time.monotonic()
+        return number is None or all(
+            full_until.get((number, size), 0.0) <= now for size in range(1, segments + 1)
+        )
+
     sent = 0
     while time.monotonic() < deadline:
-        full = [number for number, until in full_until.items() if until > time.monotonic()]
+        now = time.monotonic()
+        full = [number for (number, size), until in full_until.items() if size == 1 and until > now]
         due = _due_backlog(queue, full)
         progress = held = False
-        for other, number in due:
+        passed_over: set[str] = set()  # phones with a message left behind in this pass
+        for other, number, phone, segments in due:
             if time.monotonic() >= deadline:
                 break
-            if full_until.get(number or "", 0.0) > time.monotonic():
-                continue  # its number filled up earlier in this pass
+            segments = max(segments, 1)
+            if phone in passed_over or not fits(number, segments):
+                passed_over.add(phone)
+                continue
             job = pipeline.live_job(other)  # before sending: a sent message forgets its job
             try:
                 outcome = _send_leased(other, config, backlog=True)
             except NumberBusy as busy:
-                full_until[busy.number] = time.monotonic() + busy.retry_after
+                full_until[(busy.number, segments)] = time.monotonic() + busy.retry_after
+                passed_over.add(phone)
                 continue
             if outcome == "sent":
                 sent += 1
@@ -111,11 +126,13 @@ def _send_backlog(message_id: int, config) -> int:
                     job.delete()  # sent here: no worker forks for it any more
             elif outcome == "another worker holds it":
                 held = True
+            else:
+                passed_over.add(phone)
         if progress:
             continue
         waiting = [until for until in full_until.values() if until > time.monotonic()]
         if waiting and min(waiting) < deadline:
-            time.sleep(max(0.0, min(waiting) - time.monotonic()))  # every number is full
+            time.sleep(max(0.0, min(waiting) - time.monotonic()))  # nothing fits anywhere
         elif held:
             time.sleep(BACKLOG_IDLE_SECONDS)  # other workers are on the rest: see what is left
         else:
@@ -123,11 +140,11 @@ def _send_backlog(message_id: int, config) -> int:
     return sent
 
 
-def _due_backlog(queue: Queue, full: list[str]) -> list[tuple[int, str | None]]:
-    """Return due messages of ``queue``, oldest first, with their sticky number if they have
-    one, leaving out those of the ``full`` numbers."""
+def _due_backlog(queue: Queue, full: list[str]) -> list[tuple[int, str | None, str, int]]:
+    """Return due messages of ``queue``, oldest first, as (id, sticky number or None, phone,
+    segments), leaving out those of the ``full`` numbers."""
     query = (
-        select(SmsMessage.id, SenderNumber.number)
+        select(SmsMessage.id, SenderNumber.number, SmsMessage.phone, SmsMessage.segments)
         .outerjoin(
             Conversation,
             (Conversation.company_id == SmsMessage.company_id)
@@ -147,7 +164,7 @@ def _due_backlog(queue: Queue, full: list[str]) -> list[tuple[int, str | None]]:
     )
     if full:
         query = query.where(SenderNumber.number.is_(None) | SenderNumber.number.not_in(full))
-    rows = [(row.id, row.number) for row in db.session.execute(query)]
+    rows = [tuple(row) for row in db.session.execute(query)]
     db.session.commit()
     return rows
 
