@@ -385,3 +385,25 @@ def test_a_number_with_room_for_one_segment_takes_a_short_message_but_keeps_phon
         assert message(other).sender_number == number.number
         assert message(big).status == Status.QUEUED
         assert message(small).status == Status.QUEUED  # not ahead of its phone's big one
+
+
+def test_a_backlog_run_never_sends_a_message_before_its_time(app, shops):
+    from datetime import timedelta
+
+    from host.models import utcnow
+
+    app.config["SMS_BATCH_SECONDS"] = 0.2
+    with app.app_context():
+        company, customer = ready_to_send(shops)
+        later = utcnow() + timedelta(minutes=5)
+        mid = services.request_send(company, customer=customer, body="soon", send_at=later).id
+        # Due in a moment, less than the clock skew a job's own start may have.
+        db.session.execute(
+            update(SmsMessage)
+            .where(SmsMessage.id == mid)
+            .values(send_at=utcnow() + timedelta(milliseconds=95))
+        )
+        db.session.commit()
+        assert jobs._send_backlog(mid, app.config) == 0
+        assert message(mid).status == Status.SCHEDULED
+        assert carrier(app).sent_count() == 0

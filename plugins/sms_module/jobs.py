@@ -154,10 +154,10 @@ def _due_backlog(queue: Queue, full: list[str]) -> list[tuple[int, str | None, s
         .outerjoin(SenderNumber, SenderNumber.id == Conversation.sender_number_id)
         .where(
             # Due Scheduled ones too: a job RQ's scheduler moved to the queue does not mark
-            # its message Queued; the send does.
+            # its message Queued; the send does. Due by this clock: never early.
             SmsMessage.status.in_((Status.QUEUED, Status.SCHEDULED)),
             SmsMessage.queue == queue,
-            SmsMessage.send_at <= utcnow() + EARLY_TOLERANCE,
+            SmsMessage.send_at <= utcnow(),
         )
         .order_by(SmsMessage.send_at, SmsMessage.id)
         .limit(BACKLOG_PAGE)
