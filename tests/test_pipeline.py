@@ -407,3 +407,23 @@ def test_a_backlog_run_never_sends_a_message_before_its_time(app, shops):
         assert jobs._send_backlog(mid, app.config) == 0
         assert message(mid).status == Status.SCHEDULED
         assert carrier(app).sent_count() == 0
+
+
+def test_a_backlog_run_gives_back_the_slot_of_a_message_it_did_not_send(app, shops):
+    """The run books a slot before the message's checks; a message another worker holds
+    gives its slot back, so the number's log holds exactly the sends."""
+    from plugins.sms_module.rate import SenderRate
+
+    app.config["SMS_BATCH_SECONDS"] = 0.3
+    with app.app_context():
+        first = accepted_message(shops, body="first")
+        assert jobs.send_message(first) == "sent"
+        number = message(first).sender_number
+        limiter = SenderRate(get_redis(), app.config["SMS_RATE_MARGIN_SECONDS"])
+        limiter.reset(number)
+        held, free = (accepted_message(shops, body=b) for b in ("held", "free"))
+        get_redis().set(pipeline.lease_key(held), 1, ex=30)  # another worker is on it
+        assert jobs._send_backlog(first, app.config) == 1
+        assert message(free).status == Status.SENT
+        assert message(held).status == Status.QUEUED
+        assert len(limiter.log(number)) == 1

@@ -166,3 +166,16 @@ def test_processes_reserving_at_once_never_over_book(client, redis_url):
         segments = sum(size for _, size in log)
         span = max(t for t, _ in log) - min(t for t, _ in log)
         assert segments / rate * 1.03 - 1.1 <= span <= segments / (rate - 2) * 1.03, number
+
+
+def test_a_released_reservation_gives_its_room_back(client):
+    limiter = SenderRate(client, margin_seconds=0)
+    kept = limiter.reserve(NUMBER, 1, 2, max_wait=0)
+    unused = limiter.reserve(NUMBER, 1, 2, max_wait=0)
+    assert kept.granted and unused.granted and unused.entry
+    assert not limiter.reserve(NUMBER, 1, 2, max_wait=0).granted  # the window is full
+    limiter.release(NUMBER, unused)
+    assert limiter.log(NUMBER) == [(kept.send_at, 1)]
+    again = limiter.reserve(NUMBER, 1, 2, max_wait=0)
+    assert again.granted and again.wait == 0  # the room went to the next send
+    assert breaches([(kept.send_at, 1), (again.send_at, 1)], 2) == 0

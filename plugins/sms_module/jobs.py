@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
@@ -23,7 +24,7 @@ from plugins.sms_module.carrier import CarrierError, CarrierMessage
 from plugins.sms_module.consent import has_consent
 from plugins.sms_module.gateway import carrier_for, local_status
 from plugins.sms_module.models import Conversation, Queue, SenderNumber, SmsMessage
-from plugins.sms_module.rate import SenderRate
+from plugins.sms_module.rate import Reservation, SenderRate
 from plugins.sms_module.services import OPTION_NUMBER
 from plugins.sms_module.statuses import TERMINAL, Status
 
@@ -35,8 +36,8 @@ LATE_MAX_WAIT = 5.0
 LATE_RETRIES = 3
 # A job may start this much before the message's send time (clocks of several machines).
 EARLY_TOLERANCE = timedelta(milliseconds=100)
-# In a backlog run, a message waits no longer than this for its number: another may go.
-BACKLOG_MAX_WAIT = 0.02
+# A backlog run books a slot at most this far ahead (its checks run in the meantime).
+BACKLOG_MAX_WAIT = 0.03
 # How many due messages a backlog run looks at a time.
 BACKLOG_PAGE = 50
 # How long a backlog run waits when other workers hold every message it could send.
@@ -57,6 +58,18 @@ def send_message(message_id: int) -> str:
     return outcome
 
 
+@dataclass
+class Booking:
+    """A slot a backlog run reserved for a message before checking it, so the checks run
+    while the slot comes rather than pushing the number's schedule back by their time."""
+
+    number: str
+    segments: int
+    reservation: Reservation
+    go_at: float  # monotonic
+    used: bool = False
+
+
 class NumberBusy(Exception):
     """In a backlog run: the message's ``number`` has no room for ``retry_after`` seconds."""
 
@@ -66,13 +79,15 @@ class NumberBusy(Exception):
         self.retry_after = retry_after
 
 
-def _send_leased(message_id: int, config, backlog: bool = False) -> str:
+def _send_leased(
+    message_id: int, config, backlog: bool = False, booking: Booking | None = None
+) -> str:
     redis = get_redis()
     lease = pipeline.lease_key(message_id)
     if not redis.set(lease, 1, nx=True, ex=config["SMS_SEND_LEASE_SECONDS"]):
         return "another worker holds it"
     try:
-        return _send(message_id, config, backlog)
+        return _send(message_id, config, backlog, booking)
     finally:
         redis.delete(lease)
 
@@ -84,41 +99,62 @@ def _send_backlog(message_id: int, config) -> int:
 
     A message whose sticky number has no room for its segments is passed over for the next
     one that fits, on that number or another, so a window left with 1 segment of room takes
-    a 1-segment message rather than idling; a phone's own messages keep their order. When
-    nothing fits anywhere the run sleeps until the first number has room. A message sent
-    here takes its job off the RQ queue, so no worker forks for it."""
+    a 1-segment message rather than idling; a phone's own messages keep their order. The
+    slot is booked before the message's checks, up to ``BACKLOG_MAX_WAIT`` ahead, so the
+    checks run while it comes instead of pushing the number's schedule back by their time.
+    When nothing fits anywhere the run sleeps until just before the first number has room.
+    A message sent here takes its job off the RQ queue, so no worker forks for it."""
     queue = db.session.scalar(select(SmsMessage.queue).where(SmsMessage.id == message_id))
     deadline = time.monotonic() + config["SMS_BATCH_SECONDS"]
+    limiter = SenderRate(get_redis(), config["SMS_RATE_MARGIN_SECONDS"])
     # (number, segments) → when the number has room for that many (monotonic).
     full_until: dict[tuple[str, int], float] = {}
 
     def fits(number: str | None, segments: int) -> bool:
-        now = time.monotonic()
+        soon = time.monotonic() + BACKLOG_MAX_WAIT
         return number is None or all(
-            full_until.get((number, size), 0.0) <= now for size in range(1, segments + 1)
+            full_until.get((number, size), 0.0) <= soon for size in range(1, segments + 1)
         )
+
+    def book(number: str | None, segments: int, rate) -> Booking | None | bool:
+        """Reserve the message's slot if it is near; False if its number has no room."""
+        if number is None:
+            return None  # a new conversation: the send picks the number and reserves
+        reservation = limiter.reserve(number, segments, float(rate), BACKLOG_MAX_WAIT)
+        if not reservation.granted:
+            full_until[(number, segments)] = time.monotonic() + reservation.retry_after
+            return False
+        return Booking(number, segments, reservation, time.monotonic() + reservation.wait)
 
     sent = 0
     while time.monotonic() < deadline:
         now = time.monotonic()
-        full = [number for (number, size), until in full_until.items() if size == 1 and until > now]
+        soon = now + BACKLOG_MAX_WAIT
+        full = [n for (n, size), until in full_until.items() if size == 1 and until > soon]
         due = _due_backlog(queue, full)
         progress = held = False
         passed_over: set[str] = set()  # phones with a message left behind in this pass
-        for other, number, phone, segments in due:
+        for other, number, rate, phone, segments in due:
             if time.monotonic() >= deadline:
                 break
             segments = max(segments, 1)
             if phone in passed_over or not fits(number, segments):
                 passed_over.add(phone)
                 continue
+            booking = book(number, segments, rate)
+            if booking is False:
+                passed_over.add(phone)
+                continue
             job = pipeline.live_job(other)  # before sending: a sent message forgets its job
             try:
-                outcome = _send_leased(other, config, backlog=True)
+                outcome = _send_leased(other, config, backlog=True, booking=booking)
             except NumberBusy as busy:
                 full_until[(busy.number, segments)] = time.monotonic() + busy.retry_after
                 passed_over.add(phone)
                 continue
+            finally:
+                if booking and not booking.used:
+                    limiter.release(booking.number, booking.reservation)
             if outcome == "sent":
                 sent += 1
                 progress = True
@@ -130,9 +166,11 @@ def _send_backlog(message_id: int, config) -> int:
                 passed_over.add(phone)
         if progress:
             continue
-        waiting = [until for until in full_until.values() if until > time.monotonic()]
-        if waiting and min(waiting) < deadline:
-            time.sleep(max(0.0, min(waiting) - time.monotonic()))  # nothing fits anywhere
+        soon = time.monotonic() + BACKLOG_MAX_WAIT
+        later = [until for until in full_until.values() if until > soon]
+        if later and min(later) < deadline:
+            # Nothing fits anywhere: wake in time to book the first room as it opens.
+            time.sleep(max(0.0, min(later) - BACKLOG_MAX_WAIT - time.monotonic()))
         elif held:
             time.sleep(BACKLOG_IDLE_SECONDS)  # other workers are on the rest: see what is left
         else:
@@ -140,11 +178,17 @@ def _send_backlog(message_id: int, config) -> int:
     return sent
 
 
-def _due_backlog(queue: Queue, full: list[str]) -> list[tuple[int, str | None, str, int]]:
-    """Return due messages of ``queue``, oldest first, as (id, sticky number or None, phone,
-    segments), leaving out those of the ``full`` numbers."""
+def _due_backlog(queue: Queue, full: list[str]) -> list[tuple]:
+    """Return due messages of ``queue``, oldest first, as (id, sticky number or None, its
+    rate, phone, segments), leaving out those of the ``full`` numbers."""
     query = (
-        select(SmsMessage.id, SenderNumber.number, SmsMessage.phone, SmsMessage.segments)
+        select(
+            SmsMessage.id,
+            SenderNumber.number,
+            SenderNumber.rate,
+            SmsMessage.phone,
+            SmsMessage.segments,
+        )
         .outerjoin(
             Conversation,
             (Conversation.company_id == SmsMessage.company_id)
@@ -169,7 +213,7 @@ def _due_backlog(queue: Queue, full: list[str]) -> list[tuple[int, str | None, s
     return rows
 
 
-def _send(message_id: int, config, backlog: bool = False) -> str:
+def _send(message_id: int, config, backlog: bool = False, booking: Booking | None = None) -> str:
     message = _locked(message_id)
     if message is None or message.status in TERMINAL or message.status == Status.SENT:
         db.session.commit()
@@ -211,10 +255,14 @@ def _send(message_id: int, config, backlog: bool = False) -> str:
         return "no sender number"
     limiter = SenderRate(get_redis(), config["SMS_RATE_MARGIN_SECONDS"])
     slot = (sender.number, max(message.segments, 1), float(sender.rate))
-    reservation = limiter.reserve(
-        *slot, BACKLOG_MAX_WAIT if backlog else config["SMS_RATE_MAX_WAIT"]
-    )
-    go_at = time.monotonic() + reservation.wait
+    if booking is not None and (booking.number, booking.segments) == slot[:2]:
+        booking.used = True
+        reservation, go_at = booking.reservation, booking.go_at
+    else:  # none booked, or for another number (the phone moved): the caller gives it back
+        reservation = limiter.reserve(
+            *slot, BACKLOG_MAX_WAIT if backlog else config["SMS_RATE_MAX_WAIT"]
+        )
+        go_at = time.monotonic() + reservation.wait
     if reservation.send_at is None and backlog:
         db.session.commit()
         # Left as it is, its job still queued.

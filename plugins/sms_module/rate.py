@@ -28,7 +28,8 @@ import redis
 
 # KEYS: the number's log, its sequence counter.
 # ARGV: segments, rate, max_wait, margin.
-# Returns {recorded (0|1), send_at, now} as strings (Lua numbers would be cut to integers).
+# Returns {recorded (0|1), send_at, now[, entry]} as strings (Lua numbers would be cut to
+# integers); the entry names a granted reservation in the log, for ``release``.
 _RESERVE = """
 local log, seq = KEYS[1], KEYS[2]
 local n = tonumber(ARGV[1])
@@ -74,12 +75,13 @@ local hold = 1
 if n > rate then hold = n / rate end
 local exit = s + hold + margin
 local id = redis.call('INCR', seq)
-redis.call('ZADD', log, fmt(exit), fmt(s) .. '|' .. n .. '|' .. id)
+local entry = fmt(s) .. '|' .. n .. '|' .. id
+redis.call('ZADD', log, fmt(exit), entry)
 if exit > last_exit then last_exit = exit end
 local ttl = math.ceil((last_exit - now) * 1000) + 1000
 redis.call('PEXPIRE', log, ttl)
 redis.call('PEXPIRE', seq, ttl)
-return {'1', fmt(s), fmt(now)}
+return {'1', fmt(s), fmt(now), entry}
 """
 
 
@@ -90,6 +92,7 @@ class Reservation:
     send_at: float | None
     wait: float
     retry_after: float
+    entry: str = ""  # a granted one's line in the number's log (see ``SenderRate.release``)
 
     @property
     def granted(self) -> bool:
@@ -118,7 +121,7 @@ class SenderRate:
             raise ValueError("A message has at least one segment.")
         if not rate > 0:
             raise ValueError("The rate must be above zero.")
-        recorded, send_at, now = self._script(
+        recorded, send_at, now, *entry = self._script(
             keys=self.keys(number),
             args=[
                 int(segments),
@@ -129,8 +132,17 @@ class SenderRate:
         )
         delay = max(0.0, float(send_at) - float(now))
         if recorded in (b"1", "1"):
-            return Reservation(send_at=float(send_at), wait=delay, retry_after=0.0)
+            name = entry[0].decode() if isinstance(entry[0], bytes) else entry[0]
+            return Reservation(send_at=float(send_at), wait=delay, retry_after=0.0, entry=name)
         return Reservation(send_at=None, wait=0.0, retry_after=delay)
+
+    def release(self, number: str, reservation: Reservation) -> None:
+        """Give back a granted reservation that will not be used: its room goes to others.
+
+        Reservations made after it stay where they are (later than they need be, never
+        earlier), so releasing never lets a number exceed its rate."""
+        if reservation.entry:
+            self.redis.zrem(self.keys(number)[0], reservation.entry)
 
     def log(self, number: str) -> list[tuple[float, int]]:
         """Return ``number``'s reservations still counting, as (time, segments), oldest first."""
