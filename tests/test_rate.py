@@ -179,3 +179,13 @@ def test_a_released_reservation_gives_its_room_back(client):
     again = limiter.reserve(NUMBER, 1, 2, max_wait=0)
     assert again.granted and again.wait == 0  # the room went to the next send
     assert breaches([(kept.send_at, 1), (again.send_at, 1)], 2) == 0
+
+
+def test_a_lead_puts_the_slot_after_the_callers_work(client):
+    limiter = SenderRate(client, margin_seconds=0)
+    slot = limiter.reserve(NUMBER, 1, 5, max_wait=1, lead=0.2)
+    assert slot.granted and slot.wait == pytest.approx(0.2, abs=0.01)
+    # A lead beyond max_wait is refused and records nothing.
+    refused = limiter.reserve(OTHER, 1, 5, max_wait=0.1, lead=0.2)
+    assert not refused.granted and refused.retry_after == pytest.approx(0.2, abs=0.01)
+    assert limiter.log(OTHER) == []

@@ -45,7 +45,13 @@ BACKLOG_IDLE_SECONDS = 0.02
 
 
 # After these, the worker has nothing else to do for its message: it helps with the queue.
-HELPS_WITH_BACKLOG = {"sent", "reconciled", "nothing to do", "another worker holds it"}
+HELPS_WITH_BACKLOG = {
+    "sent",
+    "reconciled",
+    "nothing to do",
+    "another worker holds it",
+    "waiting for the sender number",
+}
 
 
 def send_message(message_id: int) -> str:
@@ -67,7 +73,9 @@ class Booking:
     segments: int
     reservation: Reservation
     go_at: float  # monotonic
+    booked_at: float  # monotonic
     used: bool = False
+    ready_at: float | None = None  # when the checks were done and the send waited for it
 
 
 class NumberBusy(Exception):
@@ -116,15 +124,18 @@ def _send_backlog(message_id: int, config) -> int:
             full_until.get((number, size), 0.0) <= soon for size in range(1, segments + 1)
         )
 
+    lead = 0.0  # how long a message's checks take here, so its slot comes after them
+
     def book(number: str | None, segments: int, rate) -> Booking | None | bool:
         """Reserve the message's slot if it is near; False if its number has no room."""
         if number is None:
             return None  # a new conversation: the send picks the number and reserves
-        reservation = limiter.reserve(number, segments, float(rate), BACKLOG_MAX_WAIT)
+        reservation = limiter.reserve(number, segments, float(rate), BACKLOG_MAX_WAIT, lead)
+        now = time.monotonic()
         if not reservation.granted:
-            full_until[(number, segments)] = time.monotonic() + reservation.retry_after
+            full_until[(number, segments)] = now + reservation.retry_after
             return False
-        return Booking(number, segments, reservation, time.monotonic() + reservation.wait)
+        return Booking(number, segments, reservation, now + reservation.wait, now)
 
     sent = 0
     while time.monotonic() < deadline:
@@ -155,6 +166,9 @@ def _send_backlog(message_id: int, config) -> int:
             finally:
                 if booking and not booking.used:
                     limiter.release(booking.number, booking.reservation)
+            if booking and booking.ready_at is not None:
+                took = min(booking.ready_at - booking.booked_at, BACKLOG_MAX_WAIT)
+                lead = 0.8 * lead + 0.2 * took
             if outcome == "sent":
                 sent += 1
                 progress = True
@@ -287,6 +301,8 @@ def _send(message_id: int, config, backlog: bool = False, booking: Booking | Non
     to, from_, body = message.phone, sender.number, message.body
     db.session.commit()  # Sending is on record before the carrier is called
 
+    if booking is not None and booking.used:
+        booking.ready_at = time.monotonic()
     _keep_slot(limiter, slot, go_at, config["SMS_RATE_MARGIN_SECONDS"])
     try:
         receipt = carrier.send(
@@ -305,13 +321,14 @@ def _send(message_id: int, config, backlog: bool = False, booking: Booking | Non
 def _keep_slot(limiter: SenderRate, slot: tuple, go_at: float, margin: float) -> None:
     """Sleep until the reserved slot, and go only while it holds.
 
-    A send later than its slot by more than the margin (a slow commit, a busy CPU) could
-    crowd the next window, so a late sender takes a new slot and waits for that one.
+    A send later than its slot (a slow commit, a busy CPU) could crowd the next window.
+    The margin covers the lateness: half of it for getting here, half for the way to the
+    carrier. A sender later than that takes a new slot and waits for that one.
     """
     granted = True
     for _ in range(LATE_RETRIES):
         time.sleep(max(0.0, go_at - time.monotonic()))
-        if granted and time.monotonic() - go_at <= margin:
+        if granted and time.monotonic() - go_at <= margin / 2:
             return
         again = limiter.reserve(*slot, LATE_MAX_WAIT)
         granted = again.granted

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import redis
 
 # KEYS: the number's log, its sequence counter.
-# ARGV: segments, rate, max_wait, margin.
+# ARGV: segments, rate, max_wait, margin, lead (the slot is at least this far from now).
 # Returns {recorded (0|1), send_at, now[, entry]} as strings (Lua numbers would be cut to
 # integers); the entry names a granted reservation in the log, for ``release``.
 _RESERVE = """
@@ -36,6 +36,7 @@ local n = tonumber(ARGV[1])
 local rate = tonumber(ARGV[2])
 local max_wait = tonumber(ARGV[3])
 local margin = tonumber(ARGV[4])
+local lead = tonumber(ARGV[5] or 0)
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
 local function fmt(x) return string.format('%.6f', x) end
@@ -43,7 +44,7 @@ local function fmt(x) return string.format('%.6f', x) end
 redis.call('ZREMRANGEBYSCORE', log, '-inf', fmt(now))
 local rows = redis.call('ZRANGE', log, 0, -1, 'WITHSCORES')
 local exits, sizes = {}, {}
-local start, last_exit = now, now
+local start, last_exit = now + lead, now
 for i = 1, #rows, 2 do
   local at, size = string.match(rows[i], '^([^|]+)|(%d+)|')
   at, size = tonumber(at), tonumber(size)
@@ -115,8 +116,11 @@ class SenderRate:
         """Return the Redis keys of ``number``'s log (hash-tagged for Redis Cluster)."""
         return [f"sms:rate:{{{number}}}:log", f"sms:rate:{{{number}}}:seq"]
 
-    def reserve(self, number: str, segments: int, rate: float, max_wait: float) -> Reservation:
-        """Reserve the earliest slot for ``segments`` on ``number`` if it is within ``max_wait``."""
+    def reserve(
+        self, number: str, segments: int, rate: float, max_wait: float, lead: float = 0.0
+    ) -> Reservation:
+        """Reserve the earliest slot for ``segments`` on ``number`` if it is within ``max_wait``;
+        ``lead`` seconds from now at the soonest (the caller's work before it sends)."""
         if segments < 1:
             raise ValueError("A message has at least one segment.")
         if not rate > 0:
@@ -128,6 +132,7 @@ class SenderRate:
                 repr(float(rate)),
                 repr(min(max(0.0, max_wait), 1e9)),
                 repr(self.margin),
+                repr(min(max(0.0, lead), 1e9)),
             ],
         )
         delay = max(0.0, float(send_at) - float(now))
