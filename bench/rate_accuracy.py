@@ -190,20 +190,12 @@ def run(bench: Bench) -> int:
     sends = carrier_sends(bench)
     rates = {n.number: float(n.rate) for n in numbers()}
     # The timed run's sends: those of its messages (a late warm-up send is left out, and
-    # shown below).
+    # shown below). Our message id is read once per send.
+    after_warm_up = [s for number in sends.values() for s in number if s[2] not in warm_sids]
+    owner = {sid: message_of(bench, sid) for _at, _size, sid in after_warm_up}
     wanted = set(ids)
-    late_others = [
-        s
-        for number in sends.values()
-        for s in number
-        if s[2] not in warm_sids and message_of(bench, s[2]) not in wanted
-    ]
-    timed = [
-        s
-        for number in sends.values()
-        for s in number
-        if s[2] not in warm_sids and message_of(bench, s[2]) in wanted
-    ]
+    timed = [s for s in after_warm_up if owner[s[2]] in wanted]
+    others = [owner[s[2]] for s in after_warm_up if owner[s[2]] not in wanted]
     timed_sids = {s[2] for s in timed}
     first, last = min(s[0] for s in timed), max(s[0] for s in timed)
     total_breaches = simulator_breaches = 0
@@ -229,9 +221,8 @@ def run(bench: Bench) -> int:
     ratio = makespan / ideal
     print(f"  messages {len(ids)}, segments {sum(s[1] for s in timed)}, carrier sends {len(timed)}")
     print(f"  job outcomes: {dict(outcomes(bench))}")
-    per_message = Counter(message_of(bench, sid) for _at, _size, sid in timed)
+    per_message = Counter(owner[sid] for _at, _size, sid in timed)
     twice = {m: n for m, n in per_message.items() if n > 1}
-    others = [message_of(bench, sid) for _at, _size, sid in late_others]
     if twice or others:
         kinds = Counter(db.session.get(SmsMessage, m).kind for m in others)
         print(f"  ! sent more than once: {twice}; sends of other messages: {dict(kinds)}")
