@@ -199,7 +199,9 @@ def run(bench: Bench) -> int:
     timed_sids = {s[2] for s in timed}
     first, last = min(s[0] for s in timed), max(s[0] for s in timed)
     total_breaches = simulator_breaches = 0
-    margin = bench.app.config["SMS_RATE_MARGIN_SECONDS"]
+    # A settled send's window ends 1.001 s after the carrier took it (rate.py): the margin
+    # only counts for sends still in flight, so the rule's own cost is 1.001-second windows.
+    margin = 0.001
     bounds = []
     print(f"  {'number':14} {'segments':>8} {'sends':>6} {'breaches':>8} {'simulator':>9} span")
     for number, rate in rates.items():
@@ -241,7 +243,7 @@ def run(bench: Bench) -> int:
     print(f"  (start: due time → first send {first - due.timestamp():.2f} s)")
     print(
         f"  the rule alone (whole messages in {1 + margin:g}-second windows, in the order sent, "
-        f"no worker delay) allows {max(bounds):.2f} s, ratio {max(bounds) / ideal:.3f}"
+        f"no worker or carrier delay) allows {max(bounds):.2f} s, ratio {max(bounds) / ideal:.3f}"
     )
     segments = sum(s[1] for s in timed)
     print(

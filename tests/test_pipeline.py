@@ -427,3 +427,22 @@ def test_a_backlog_run_gives_back_the_slot_of_a_message_it_did_not_send(app, sho
         assert message(free).status == Status.SENT
         assert message(held).status == Status.QUEUED
         assert len(limiter.log(number)) == 1
+
+
+def test_a_sent_message_settles_its_slot_once_the_carrier_has_it(app, shops):
+    """The send's window is counted from the carrier's answer, not from the slot plus the
+    margin for lateness, so the number's next window opens as early as it can."""
+    from plugins.sms_module.rate import SenderRate
+
+    app.config["SMS_RATE_MARGIN_SECONDS"] = 0.5
+    with app.app_context():
+        mid = accepted_message(shops, body="settled")
+        assert jobs.send_message(mid) == "sent"
+        number = message(mid).sender_number
+        (entry, exit_at), *more = get_redis().zrange(
+            SenderRate.keys(number)[0], 0, -1, withscores=True
+        )
+        slot = float(entry.decode().split("|")[0])
+        seconds, micros = get_redis().time()
+        assert slot < exit_at - 1 < seconds + micros / 1e6  # after the slot, before now
+        assert exit_at < slot + 1.5 - 0.2  # not slot + 1 + margin

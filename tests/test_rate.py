@@ -189,3 +189,55 @@ def test_a_lead_puts_the_slot_after_the_callers_work(client):
     refused = limiter.reserve(OTHER, 1, 5, max_wait=0.1, lead=0.2)
     assert not refused.granted and refused.retry_after == pytest.approx(0.2, abs=0.01)
     assert limiter.log(OTHER) == []
+
+
+def _exit(client, number, reservation):
+    return client.zscore(SenderRate.keys(number)[0], reservation.entry)
+
+
+def test_a_settled_send_counts_from_when_the_carrier_took_it(client):
+    """Booked with a wide margin, a send settled at once frees its room 1 s after it left,
+    not 1 s plus the margin after its slot."""
+    limiter = SenderRate(client, margin_seconds=0.5)
+    sent = limiter.reserve(NUMBER, 1, 1, max_wait=0)
+    assert _exit(client, NUMBER, sent) == pytest.approx(sent.send_at + 1.5, abs=1e-5)
+    settled = limiter.settle(NUMBER, sent)
+    seconds, micros = client.time()
+    now = seconds + micros / 1e6
+    assert settled == pytest.approx(now + 1.001, abs=0.05)
+    assert settled < sent.send_at + 1.5 - 0.3
+    assert _exit(client, NUMBER, sent) == pytest.approx(settled, abs=1e-5)
+    following = limiter.reserve(NUMBER, 1, 1, max_wait=FOREVER)
+    assert following.send_at == pytest.approx(settled, abs=1e-5)
+    # The carrier's window (t − 1, t] of the following send cannot hold the settled one.
+    assert breaches([(now, 1), (following.send_at, 1)], 1) == 0
+
+
+def test_a_settled_oversized_message_keeps_the_number_for_its_segments(client):
+    limiter = SenderRate(client, margin_seconds=0.5)
+    big = limiter.reserve(NUMBER, 3, 1, max_wait=0)
+    settled = limiter.settle(NUMBER, big)
+    after = limiter.reserve(NUMBER, 1, 1, max_wait=FOREVER)
+    assert after.send_at == pytest.approx(settled, abs=1e-5)
+    assert after.send_at - big.send_at == pytest.approx(3.001, abs=0.05)
+
+
+def test_a_late_send_pushes_its_window_later(client):
+    """With no margin any send settles after its booked exit: the exit moves later, and what
+    is booked from then on makes room for it."""
+    limiter = SenderRate(client, margin_seconds=0)
+    sent = limiter.reserve(NUMBER, 1, 1, max_wait=0)
+    booked_exit = _exit(client, NUMBER, sent)
+    settled = limiter.settle(NUMBER, sent)
+    assert settled > booked_exit
+    following = limiter.reserve(NUMBER, 1, 1, max_wait=FOREVER)
+    assert following.send_at == pytest.approx(settled, abs=1e-5)
+
+
+def test_settling_what_is_gone_does_nothing(client):
+    limiter = SenderRate(client, margin_seconds=0.03)
+    gone = limiter.reserve(NUMBER, 1, 2, max_wait=0)
+    limiter.release(NUMBER, gone)
+    assert limiter.settle(NUMBER, gone) is None
+    assert limiter.log(NUMBER) == []
+    assert limiter.settle(NUMBER, type(gone)(send_at=None, wait=0, retry_after=1)) is None

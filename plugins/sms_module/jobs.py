@@ -303,7 +303,7 @@ def _send(message_id: int, config, backlog: bool = False, booking: Booking | Non
 
     if booking is not None and booking.used:
         booking.ready_at = time.monotonic()
-    _keep_slot(limiter, slot, go_at, config["SMS_RATE_MARGIN_SECONDS"])
+    reservation = _keep_slot(limiter, slot, reservation, go_at)
     try:
         receipt = carrier.send(
             to=to,
@@ -313,28 +313,32 @@ def _send(message_id: int, config, backlog: bool = False, booking: Booking | Non
         )
     except CarrierError as error:
         return _carrier_refused(message_id, error, config)
+    limiter.settle(from_, reservation)  # the carrier has it: its window starts from now
     message = _locked(message_id)
     _record_sent(message, receipt, "module")
     return "sent"
 
 
-def _keep_slot(limiter: SenderRate, slot: tuple, go_at: float, margin: float) -> None:
-    """Sleep until the reserved slot, and go only while it holds.
+def _keep_slot(
+    limiter: SenderRate, slot: tuple, reservation: Reservation, go_at: float
+) -> Reservation:
+    """Sleep until the reserved slot, and go only while it holds; return the slot used.
 
     A send later than its slot (a slow commit, a busy CPU) could crowd the next window.
     The margin covers the lateness: half of it for getting here, half for the way to the
-    carrier. A sender later than that takes a new slot and waits for that one.
+    carrier. A sender later than that gives its slot back, takes a new one and waits for it.
     """
-    granted = True
     for _ in range(LATE_RETRIES):
         time.sleep(max(0.0, go_at - time.monotonic()))
-        if granted and time.monotonic() - go_at <= margin / 2:
-            return
-        again = limiter.reserve(*slot, LATE_MAX_WAIT)
-        granted = again.granted
-        go_at = time.monotonic() + (again.wait if granted else again.retry_after)
+        if reservation.granted and time.monotonic() - go_at <= limiter.margin / 2:
+            return reservation
+        limiter.release(slot[0], reservation)
+        reservation = limiter.reserve(*slot, LATE_MAX_WAIT)
+        wait = reservation.wait if reservation.granted else reservation.retry_after
+        go_at = time.monotonic() + wait
     # Still late after several slots: the machine is overloaded; send rather than hold on.
     time.sleep(max(0.0, go_at - time.monotonic()))
+    return reservation
 
 
 def _disclaimer_first(message: SmsMessage, backlog: bool = False) -> str | None:

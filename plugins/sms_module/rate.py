@@ -13,7 +13,12 @@ The rule, per number at ``rate`` segments per second:
   (s − 1 − margin, s] plus n are at most ``rate``;
 * a message of more segments than ``rate`` (3 segments at 1 segment/s) takes a window of its
   own: it is reserved only when its window is otherwise empty, and it keeps the number to
-  itself for n / rate seconds (+ margin), so the number's long-run throughput stays ≤ rate.
+  itself for n / rate seconds (+ margin), so the number's long-run throughput stays ≤ rate;
+* once the carrier has answered, the sender *settles* its reservation: the carrier took the
+  message before that moment, so the entry stops counting 1 second (n / rate for an oversized
+  one) after it, on Redis's clock. The margin then only covers sends still in flight; the
+  windows booked after a settled send start from when it really left, not from its slot plus
+  the worst lateness.
 
 Each reservation is logged in a sorted set scored by the time it stops counting (its exit);
 entries whose exit has passed are pruned and the keys expire once the last one has.
@@ -85,6 +90,28 @@ redis.call('PEXPIRE', seq, ttl)
 return {'1', fmt(s), fmt(now), entry}
 """
 
+# KEYS: the number's log, its sequence counter. ARGV: entry, margin.
+# Returns the entry's new exit (Redis time), or nothing if the entry is gone.
+_SETTLE = """
+local log, seq = KEYS[1], KEYS[2]
+local entry = ARGV[1]
+local margin = tonumber(ARGV[2])
+local exit = redis.call('ZSCORE', log, entry)
+if not exit then return false end
+local at = tonumber(string.match(entry, '^([^|]+)|'))
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+-- The hold (1 s, or n / rate) is the exit less the slot and the margin; a millisecond more
+-- keeps a closed window [t - 1, t] at the carrier clear of it too.
+local settled = now + (tonumber(exit) - at - margin) + 0.001
+redis.call('ZADD', log, 'XX', string.format('%.6f', settled), entry)
+local ttl = math.ceil((settled - now) * 1000) + 1000
+for _, key in ipairs({log, seq}) do
+  if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
+end
+return string.format('%.6f', settled)
+"""
+
 
 @dataclass(frozen=True)
 class Reservation:
@@ -110,6 +137,7 @@ class SenderRate:
         self.redis = redis_client
         self.margin = margin_seconds
         self._script = redis_client.register_script(_RESERVE)
+        self._settle = redis_client.register_script(_SETTLE)
 
     @staticmethod
     def keys(number: str) -> list[str]:
@@ -148,6 +176,20 @@ class SenderRate:
         earlier), so releasing never lets a number exceed its rate."""
         if reservation.entry:
             self.redis.zrem(self.keys(number)[0], reservation.entry)
+
+    def settle(self, number: str, reservation: Reservation) -> float | None:
+        """Say the carrier has taken the message sent on ``reservation``: its window now ends
+        1 second (n / rate for an oversized message) after this moment, instead of after its
+        slot plus the margin for lateness. Return the new exit (Redis time), or None when
+        there was nothing to settle.
+
+        Called after the carrier's answer, so the carrier's receipt came before now: no
+        window that starts after the new exit can hold the message. A send later than the
+        margin moves its exit later, so the sends booked from then on make room for it."""
+        if not reservation.entry:
+            return None
+        settled = self._settle(keys=self.keys(number), args=[reservation.entry, repr(self.margin)])
+        return float(settled) if settled is not None else None
 
     def log(self, number: str) -> list[tuple[float, int]]:
         """Return ``number``'s reservations still counting, as (time, segments), oldest first."""
