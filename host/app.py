@@ -52,6 +52,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             p.strip() for p in os.environ.get("CRMHOST_DISABLED_PLUGINS", "").split(",") if p
         ],
         PLUGINS_EXTRA=[],
+        # Outgoing e-mail (host/mail.py); no SMTP_HOST: nothing is e-mailed.
+        SMTP_HOST=os.environ.get("SMTP_HOST") or None,
+        SMTP_PORT=int(os.environ.get("SMTP_PORT") or 25),
+        SMTP_USER=os.environ.get("SMTP_USER") or None,
+        SMTP_PASSWORD=os.environ.get("SMTP_PASSWORD") or None,
+        SMTP_FROM=os.environ.get("SMTP_FROM") or "crm@localhost",
         BABEL_DEFAULT_LOCALE="en",
         BABEL_TRANSLATION_DIRECTORIES="translations",
     )

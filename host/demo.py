@@ -78,7 +78,7 @@ DEMO_SHOPS = (
             ("Marie", "Tremblay", "+15145550101", "Honda Civic 2019"),
             ("Jean", "Gagnon", "+15145550102", "Toyota RAV4 2021"),
             ("Sophie", "Roy", "+15145550103", "Mazda 3 2018"),
-            ("Luc", "Côté", "+15145550104", "Ford F-150 2020"),
+            ("Luc", "Côté", "+15145550777", "Ford F-150 2020"),
         ),
         sms_bodies=(
             "Rappel : votre rendez-vous est demain à 9 h.",
@@ -95,7 +95,7 @@ DEMO_SHOPS = (
             ("Emily", "Smith", "+14165550101", "Chevrolet Malibu 2017"),
             ("James", "Brown", "+14165550102", "Hyundai Tucson 2022"),
             ("Olivia", "Wilson", "+14165550103", "Subaru Outback 2019"),
-            ("Noah", "Taylor", "+14165550104", "Volkswagen Jetta 2020"),
+            ("Noah", "Taylor", "+14165550777", "Volkswagen Jetta 2020"),
         ),
         sms_bodies=(
             "Reminder: your appointment is tomorrow at 9 am.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import html
 import queue
 import re
 import signal
@@ -182,12 +183,14 @@ def logged_in(base: str, email: str, password: str):
         return browser, response.read().decode()
 
 
-def book_appointment(base: str, browser) -> None:
-    """Book an appointment for the shop's first customer through the real form."""
+def book_appointment(base: str, browser, customer_name: str = "") -> None:
+    """Book an appointment for the shop's first customer (whose name holds
+    ``customer_name``) through the real form."""
     with browser.open(f"{base}/appointments/new", timeout=DEADLINE) as response:
         form = response.read().decode()
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)
-    customer = re.search(r'<option[^>]*value="(\d+)"', form).group(1)
+    options = re.findall(r'<option[^>]*value="(\d+)"[^>]*>([^<]*)<', form)
+    customer = next(value for value, label in options if customer_name in html.unescape(label))
     when = (datetime.now() + timedelta(days=3)).strftime("%Y-%m-%dT10:00")
     data = {
         "csrf_token": token,
@@ -207,6 +210,17 @@ def delivered_kinds(database_url: str) -> set[str]:
         with engine.connect() as conn:
             rows = conn.execute(text("SELECT kind FROM sms_message WHERE status = 'delivered'"))
             return {row[0] for row in rows}
+    finally:
+        engine.dispose()
+
+
+def replies(database_url: str) -> list[tuple]:
+    """Read the demo's database: the customers' replies, with the shop each went to."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            query = "SELECT body, company_id FROM sms_message WHERE direction = 'inbound'"
+            return [tuple(row) for row in conn.execute(text(query))]
     finally:
         engine.dispose()
 
@@ -243,6 +257,15 @@ def test_demo_runs_everything_and_ctrl_c_leaves_no_process(tmp_path):
             assert time.monotonic() < deadline, "the demo never delivered the confirmation"
             threading.Event().wait(0.2)
         assert "disclaimer" in delivered_kinds(database)
+        # The simulated customer at …0777 answers; the reply reaches the shop by itself.
+        book_appointment(base, browser, "Côté")
+        deadline = time.monotonic() + DEADLINE
+        while not (answered := replies(database)):
+            assert time.monotonic() < deadline, "the demo customer's reply never arrived"
+            threading.Event().wait(0.2)
+        # (It answers each SMS it gets: the disclaimer and the confirmation.)
+        assert {body for body, _shop in answered} == {"OK, thanks! See you then."}
+        assert all(shop is not None for _body, shop in answered)
         family = demo_processes(marker, instance)
         with Redis.from_url(redis_url) as client:
             assert client.info("server")["process_id"] in {p.pid for p in family}

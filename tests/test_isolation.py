@@ -80,10 +80,30 @@ def make_api_token(shop: dict) -> int:
     return row.id
 
 
+def make_reply(shop: dict) -> str:
+    """Create a customer's reply to the shop; return the phone naming its conversation."""
+    from plugins.sms_module.models import SmsMessage
+    from plugins.sms_module.statuses import Status
+
+    reply = SmsMessage(
+        company_id=shop["shop"],
+        customer_id=shop["customer"],
+        direction="inbound",
+        kind="inbound",
+        phone=shop["phone"],
+        body=f"Reply {shop['mark']}",
+        status=Status.RECEIVED,
+    )
+    db.session.add(reply)
+    db.session.commit()
+    return shop["phone"]
+
+
 # Argument name -> a function that creates the object in a shop and returns its id.
-MAKERS: dict[str, Callable[[dict], int]] = {
+MAKERS: dict[str, Callable[[dict], int | str]] = {
     "message_id": make_sms_message,
     "token_id": make_api_token,
+    "phone": make_reply,  # a conversation of the reply page
 }
 
 

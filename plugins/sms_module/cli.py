@@ -143,3 +143,29 @@ def numbers_rate(number: str, rate: str) -> None:
     """Set NUMBER's rate in segments per second (1 for a US/Canada long code)."""
     row = _pool_command(lambda: pools.set_rate(number, rate))
     click.echo(f"Set {_describe(row)}.")
+
+
+@sms.command("receive")
+@click.argument("phone")
+@click.argument("number")
+@click.argument("text")
+@with_appcontext
+def receive(phone: str, number: str, text: str) -> None:
+    """Take TEXT from PHONE to our NUMBER as if the carrier delivered it (simulator demos)."""
+    import uuid
+
+    from flask import current_app
+
+    from host.phones import InvalidPhone, normalize_phone
+    from plugins.sms_module import inbound
+
+    if current_app.config["SMS_PROVIDER"] != "simulator":
+        raise click.ClickException("Only the simulator takes SMS from the command line.")
+    try:
+        phone, number = normalize_phone(phone), pools.get_number(number).number
+    except (InvalidPhone, pools.PoolError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    received = inbound.receive("SM" + uuid.uuid4().hex, phone, number, text)
+    routed = received.message.company.name if received.message.company else "the operator"
+    what = f"keyword {received.keyword.upper()}" if received.keyword else "reply"
+    click.echo(f"Received {what} from {phone} to {number}: routed to {routed}.")

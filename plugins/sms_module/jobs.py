@@ -19,7 +19,7 @@ from sqlalchemy import select
 from host.extensions import db
 from host.models import option_enabled, utcnow
 from host.redis_connection import get_redis
-from plugins.sms_module import disclaimer, lifecycle, opt_out, pipeline, pools
+from plugins.sms_module import disclaimer, inbound, lifecycle, opt_out, pipeline, pools
 from plugins.sms_module.carrier import CarrierError, CarrierMessage
 from plugins.sms_module.consent import has_consent
 from plugins.sms_module.gateway import carrier_for, local_status
@@ -258,7 +258,7 @@ def _send(message_id: int, config, backlog: bool = False, booking: Booking | Non
         if waiting:
             return waiting
     try:
-        sender = pools.sender_for(message.company_id, message.phone, message.queue)
+        sender = _sender(message)
     except pools.PoolError:
         # Every number of the pool is disabled: wait for the operator to enable one.
         db.session.rollback()
@@ -319,6 +319,20 @@ def _send(message_id: int, config, backlog: bool = False, booking: Booking | Non
     return "sent"
 
 
+def _sender(message: SmsMessage) -> SenderNumber:
+    """Return the number the message goes from: the phone's sticky number of the pool, or,
+    for the answer to a keyword, the number the phone wrote to."""
+    if message.kind == inbound.KEYWORD_ANSWER and message.sender_number:
+        pinned = db.session.scalar(
+            select(SenderNumber).where(SenderNumber.number == message.sender_number)
+        )
+        if pinned is not None:
+            return pinned
+    if message.company_id is None:
+        raise pools.PoolError("a message of no shop goes only from the number it answers")
+    return pools.sender_for(message.company_id, message.phone, message.queue)
+
+
 def _keep_slot(
     limiter: SenderRate, slot: tuple, reservation: Reservation, go_at: float
 ) -> Reservation:
@@ -377,7 +391,11 @@ def _locked(message_id: int) -> SmsMessage | None:
 
 
 def _still_allowed(message: SmsMessage) -> tuple[str, str] | None:
-    """Check again, just before the carrier, what may have changed since acceptance."""
+    """Check again, just before the carrier, what may have changed since acceptance.
+
+    The answer to STOP, START or HELP goes in any case: it is what the phone asked for."""
+    if message.kind == inbound.KEYWORD_ANSWER:
+        return None
     if message.company_id is not None and not option_enabled(message.company_id, OPTION_NUMBER):
         return "module_off", "The new SMS module was switched off before the message left."
     if opt_out.is_opted_out(message.phone):
@@ -437,3 +455,6 @@ def sweep() -> None:
     count = pipeline.sweep()
     if count:
         log.info("sweeper re-enqueued %d message(s)", count)
+    forwards = inbound.sweep_forwards(current_app.config["SMS_SWEEP_GRACE_SECONDS"])
+    if forwards:
+        log.info("sweeper re-enqueued the forward of %d repl(ies)", forwards)

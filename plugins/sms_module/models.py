@@ -83,6 +83,9 @@ class SmsMessage(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Inbound only: when staff opened its conversation, and when it was forwarded (§9).
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    forwarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     company = relationship("Company")
     customer = relationship("Customer")
@@ -273,4 +276,8 @@ class ShopSmsSettings(db.Model):
     company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), primary_key=True)
     # How long before an appointment its reminder goes (shop time, never at night).
     reminder_hours_before: Mapped[int] = mapped_column(Integer, default=24)
+    # Where customers' replies are forwarded (§9): e-mail addresses, one per line, and/or a
+    # cell number (E.164). Neither: replies wait on the reply page.
+    forward_emails: Mapped[str | None] = mapped_column(Text)
+    forward_phone: Mapped[str | None] = mapped_column(String(20))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

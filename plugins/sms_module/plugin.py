@@ -47,6 +47,11 @@ def startup(app):
     app.config.setdefault("SMS_QUIET_END_HOUR", 8)
     app.config.setdefault("SMS_SIMULATOR_AUTH_TOKEN", env("SMS_SIMULATOR_AUTH_TOKEN", "simulator"))
     app.config.setdefault("SMS_METRICS_TOKEN", env("SMS_METRICS_TOKEN"))  # see views/operations.py
+    # Where replies no shop's conversation answers are e-mailed (PRODUCT.md §9).
+    app.config.setdefault(
+        "SMS_OPERATOR_EMAILS",
+        [a.strip() for a in env("SMS_OPERATOR_EMAILS", "").split(",") if a.strip()],
+    )
     from plugins.sms_module.pipeline import Pipeline
 
     Pipeline(app)
@@ -54,7 +59,15 @@ def startup(app):
 
 @hookimpl
 def register_blueprints():
-    from plugins.sms_module.views import api, customer_sms, numbers, operations, settings, webhooks
+    from plugins.sms_module.views import (
+        api,
+        customer_sms,
+        numbers,
+        operations,
+        replies,
+        settings,
+        webhooks,
+    )
     from plugins.sms_module.views import templates as message_templates
 
     return [
@@ -65,6 +78,7 @@ def register_blueprints():
         webhooks.bp,
         operations.bp,
         message_templates.bp,
+        replies.bp,
     ]
 
 
@@ -96,7 +110,8 @@ def seed_demo():
 
 @hookimpl
 def menu_links(user):
-    links = []
+    # Every shop user answers replies; the operator reads the ones no shop's conversation took.
+    links = [MenuLink(_l("SMS replies"), "sms_replies.index", 69)]
     if user.is_operator or user.role == "admin":
         links.append(MenuLink(_l("SMS settings"), "sms_settings.index", 70))
     if user.is_operator:
@@ -170,6 +185,6 @@ def customer_saved(customer, changes, created):
 
 @hookimpl
 def register_reports():
-    from plugins.sms_module.reports import consent_register
+    from plugins.sms_module.reports import all_reports
 
-    return [consent_register()]
+    return all_reports()

@@ -15,3 +15,8 @@ def consent_register() -> Report:
         rows=lambda company, filters: ledger_rows(company.id if company else None),
         description="Every consent given or withdrawn, and every disclaimer sent.",
     )
+
+
+def all_reports() -> list[Report]:
+    """Return every report of the SMS module."""
+    return [consent_register()]

@@ -116,8 +116,12 @@ def request_send(
     user_id: int | None = None,
     campaign: bool = False,
     dedupe_key: str | None = None,
+    system: bool = False,
 ) -> SmsMessage:
-    """Accept and schedule an SMS, or raise ``SendRefused`` with the broken rule."""
+    """Accept and schedule an SMS, or raise ``SendRefused`` with the broken rule.
+
+    ``system``: the shop writes to its own staff (a reply forwarded to its cell number), not
+    to a customer: no customer consent is asked; every other rule holds."""
     if dedupe_key:
         existing = db.session.scalar(select(SmsMessage).where(SmsMessage.dedupe_key == dedupe_key))
         if existing is not None:
@@ -137,6 +141,9 @@ def request_send(
             )
     elif customer is not None:
         phone = customer.mobile_phone
+
+    if system:
+        customer = None  # to the shop's own staff, even if a customer has that number too
 
     def refuse(code: str, message: str):
         message_id = None
@@ -177,7 +184,7 @@ def request_send(
             "promotional_needs_campaign",
             _("The promotional queue only sends the CRM's marketing campaigns."),
         )
-    if customer is None or not has_consent(customer.id):
+    if not system and (customer is None or not has_consent(customer.id)):
         refuse(
             "no_consent",
             _(
@@ -195,7 +202,7 @@ def request_send(
     message.dedupe_key, message.created_by_id = dedupe_key, user_id
     lifecycle.start(message, Status.ACCEPTED, source)
     first = None
-    if kind != disclaimer.KIND and disclaimer.state(company.id, phone) is None:
+    if not system and kind != disclaimer.KIND and disclaimer.state(company.id, phone) is None:
         # The phone's first SMS from this shop: the disclaimer goes first.
         first = disclaimer.message_for(company, customer, phone)
         lifecycle.start(first, Status.ACCEPTED, "module", "first SMS to this phone")
@@ -219,8 +226,8 @@ def request_send(
 
 
 def new_message(
-    company: Company,
-    customer: Customer,
+    company: Company | None,
+    customer: Customer | None,
     phone: str,
     body: str,
     kind: str,
@@ -231,8 +238,8 @@ def new_message(
     prices = pricing()
     count = count_segments(body, **segment_rule())
     return SmsMessage(
-        company_id=company.id,
-        customer_id=customer.id,
+        company_id=company.id if company is not None else None,
+        customer_id=customer.id if customer is not None else None,
         phone=phone,
         body=body,
         queue=queue,

@@ -11,6 +11,8 @@ Documented test numbers (the last four digits of the recipient decide):
     …0408  the carrier takes the message but the answer times out
     …0666  accepted, then reported undelivered (error 30003)
     …0999  accepted, then reported failed (error 30008)
+    …0777  accepted, reported delivered, then the customer answers "OK, thanks! See you
+           then." (posted, signed, to our inbound webhook, as the carrier would)
     anything else: accepted, then reported delivered.
 
 For demonstrations of crash recovery the simulator can be frozen: while the Redis key
@@ -42,6 +44,8 @@ FREEZE_KEY = f"{PREFIX}:freeze"
 THAW_KEY = f"{PREFIX}:thaw"
 BREACHES_KEY = f"{PREFIX}:breaches"
 FINAL = {"0666": ("undelivered", 30003), "0999": ("failed", 30008)}
+REPLYING = "0777"
+REPLY_TEXT = "OK, thanks! See you then."
 
 
 class SimulatorCarrier:
@@ -195,4 +199,27 @@ def report(sid: str) -> str:
             headers={"X-Twilio-Signature": signature_for(token, url, params)},
         )
         response.raise_for_status()
+    if to.endswith(REPLYING) and final == "delivered":
+        _reply(token, url, to, data[b"from"].decode())
     return final
+
+
+def _reply(token: str, status_url: str, phone: str, number: str) -> None:
+    """Post the customer's answer to our inbound webhook, signed like the carrier's."""
+    from plugins.sms_module.gateway import signature_for
+
+    url = status_url.split("/sms/twilio/status", 1)[0] + "/sms/twilio/inbound"
+    params = {
+        "MessageSid": "SM" + uuid.uuid4().hex,
+        "AccountSid": "ACsimulator",
+        "From": phone,
+        "To": number,
+        "Body": REPLY_TEXT,
+    }
+    response = requests.post(
+        url,
+        data=params,
+        timeout=10,
+        headers={"X-Twilio-Signature": signature_for(token, url, params)},
+    )
+    response.raise_for_status()

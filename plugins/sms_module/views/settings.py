@@ -11,12 +11,14 @@ from sqlalchemy import select
 
 from host.access import current_shop, get_in_shop_or_404, roles_required, shop_required
 from host.extensions import db
+from host.mail import mail_configured
 from host.models import Role
 from plugins.sms_module import consent, services, tokens
 from plugins.sms_module.models import ApiToken, ShopSmsSettings
 from plugins.sms_module.notifications import reminder_hours
 
 MIN_REMINDER_HOURS, MAX_REMINDER_HOURS = 1, 168
+MAX_FORWARD_EMAILS = 10
 
 bp = Blueprint("sms_settings", __name__, url_prefix="/sms/settings", template_folder="../templates")
 
@@ -93,6 +95,43 @@ def reminders():
     return redirect(url_for("sms_settings.index"))
 
 
+@bp.post("/replies")
+@roles_required(Role.ADMIN)
+def replies():
+    """Say where customers' replies are forwarded: e-mail addresses and/or a cell number."""
+    from email_validator import EmailNotValidError, validate_email
+
+    from host.phones import InvalidPhone, normalize_phone
+    from plugins.sms_module.inbound import split_emails
+
+    shop = shop_required()
+    emails, errors = [], []
+    for address in split_emails(request.form.get("forward_emails", "")):
+        try:
+            emails.append(validate_email(address, check_deliverability=False).normalized)
+        except EmailNotValidError:
+            errors.append(_("%(address)s is not an e-mail address.", address=address))
+    if len(emails) > MAX_FORWARD_EMAILS:
+        errors.append(_("Forward to %(count)s addresses at most.", count=MAX_FORWARD_EMAILS))
+    cell = request.form.get("forward_phone", "").strip()
+    if cell:
+        try:
+            cell = normalize_phone(cell, shop.country)
+        except InvalidPhone:
+            errors.append(_("%(phone)s is not a valid cell number, e.g. 514 555 0123.", phone=cell))
+    if errors:
+        for error in errors:
+            flash(error, "error")
+        return _render(), 422
+    row = db.session.get(ShopSmsSettings, shop.id) or ShopSmsSettings(company_id=shop.id)
+    row.forward_emails = "\n".join(emails) or None
+    row.forward_phone = cell or None
+    db.session.add(row)
+    db.session.commit()
+    flash(_("Reply forwarding saved."))
+    return redirect(url_for("sms_settings.index"))
+
+
 @bp.post("/pricing")
 @roles_required()
 def pricing():
@@ -132,4 +171,6 @@ def _render(new_token: str | None = None):
         new_token=new_token,
         pricing=services.pricing(),
         reminder_hours=reminder_hours(shop.id) if shop else None,
+        forwarding=db.session.get(ShopSmsSettings, shop.id) if shop else None,
+        mail_configured=mail_configured(),
     )

@@ -1,14 +1,15 @@
-"""The carrier's webhooks: delivery reports (``POST /sms/twilio/status``)."""
+"""The carrier's webhooks: delivery reports (``POST /sms/twilio/status``) and customers'
+SMS (``POST /sms/twilio/inbound``), both signed by the carrier."""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, Response, abort, current_app, request
 from sqlalchemy import select
 
 from host.extensions import csrf, db
-from plugins.sms_module import lifecycle, opt_out, pipeline
+from plugins.sms_module import inbound, lifecycle, opt_out, pipeline
 from plugins.sms_module.gateway import local_status, signature_valid
 from plugins.sms_module.models import SmsMessage
 from plugins.sms_module.statuses import Status
@@ -77,3 +78,24 @@ def status():
     if reported != Status.SENDING:
         pipeline.forget_job(message.id)
     return "", 200
+
+
+# An empty TwiML answer: the module answers keywords itself, through its queue.
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+@bp.post("/inbound")
+def receive():
+    """Keep a customer's SMS, route it to its shop, act on STOP / START / HELP."""
+    check_signature()
+    form = request.form
+    try:
+        inbound.receive(
+            form.get("MessageSid") or form.get("SmsMessageSid") or form.get("SmsSid", ""),
+            form.get("From", ""),
+            form.get("To", ""),
+            form.get("Body", ""),
+        )
+    except inbound.InvalidInbound as error:
+        return {"error": {"code": "invalid_inbound", "message": str(error)}}, 400
+    return Response(EMPTY_TWIML, mimetype="text/xml")
