@@ -21,6 +21,7 @@ def upgrade():
     with op.batch_alter_table('sms_message', schema=None) as batch_op:
         batch_op.add_column(sa.Column('read_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('forwarded_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.create_index('ix_sms_message_direction_forwarded_at', ['direction', 'forwarded_at'], unique=False)
 
     with op.batch_alter_table('sms_shop_settings', schema=None) as batch_op:
         batch_op.add_column(sa.Column('forward_emails', sa.Text(), nullable=True))
@@ -36,6 +37,7 @@ def downgrade():
         batch_op.drop_column('forward_emails')
 
     with op.batch_alter_table('sms_message', schema=None) as batch_op:
+        batch_op.drop_index('ix_sms_message_direction_forwarded_at')
         batch_op.drop_column('forwarded_at')
         batch_op.drop_column('read_at')
 

@@ -57,7 +57,11 @@ class SmsMessage(db.Model):
     """One SMS, outbound or inbound, with its status and why it failed."""
 
     __tablename__ = "sms_message"
-    __table_args__ = (Index("ix_sms_message_status_send_at", "status", "send_at"),)
+    __table_args__ = (
+        Index("ix_sms_message_status_send_at", "status", "send_at"),
+        # The sweeper looks for replies whose forward has not run, every second.
+        Index("ix_sms_message_direction_forwarded_at", "direction", "forwarded_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"), index=True)
