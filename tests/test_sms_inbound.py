@@ -342,3 +342,38 @@ def test_the_simulator_takes_a_reply_from_the_command_line(app, shops):
     with app.app_context():
         assert [m.body for m in inbound_messages()] == ["On my way", "STOP"]
         assert opt_out.is_opted_out("+15145559876")
+
+
+def test_an_smtp_server_away_is_tried_again_later_and_nothing_is_lost(client, app, shops):
+    from rq import SimpleWorker
+    from rq.registry import ScheduledJobRegistry
+
+    from host.redis_connection import get_queue
+    from tests.support_mail import _free_port
+
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=_free_port())  # nobody listens there
+    with app.app_context():
+        ours = sent_to(shops)
+        forward_settings(shops["a"]["shop"], emails="desk@garage-a.test")
+    post_inbound(client, app, phone=ours.phone, to=ours.sender_number, body="Still open?")
+    with app.app_context():
+        (reply,) = inbound_messages()
+        queue = get_queue("transactional")
+        worker = SimpleWorker([queue], connection=get_redis())
+        worker.work(burst=True, with_scheduler=False)
+        job = forward_job(reply.id)
+        assert job.get_status() == "scheduled"  # RQ tries again in FORWARD_RETRIES[0] s
+        assert job.retries_left == len(inbound.FORWARD_RETRIES) - 1
+        assert message(reply.id).forwarded_at is None
+        assert inbound.sweep_forwards(grace_seconds=0) == 0  # waiting, not lost
+        # Its last attempt, now, fails too: given up on, the reply stays on the reply page.
+        job.retries_left = 0
+        job.save()
+        ScheduledJobRegistry(queue=queue).remove(job)
+        queue.enqueue_job(job)
+        worker.work(burst=True, with_scheduler=False)
+        job = forward_job(reply.id)
+        assert job.get_status() == "finished"
+        assert job.return_value().startswith("not e-mailed: ")
+        assert message(reply.id).forwarded_at is not None
+        assert inbound.sweep_forwards(grace_seconds=0) == 0

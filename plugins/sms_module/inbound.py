@@ -11,10 +11,12 @@ could route go to the operator.
 from __future__ import annotations
 
 import logging
+import smtplib
 from dataclasses import dataclass
 from urllib.parse import quote
 
 from flask import current_app
+from rq import get_current_job
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -36,6 +38,8 @@ FORWARD = "reply_forward"  # a reply forwarded to the shop's cell number
 # What a reply shows of itself in a forward by SMS.
 FORWARD_EXCERPT = 300
 FORWARD_LEASE_SECONDS = 120
+# When a forward that failed (the SMTP server away) is tried again, in seconds.
+FORWARD_RETRIES = [30, 120, 600, 1800, 3600]
 # Statuses of an outbound message that reached (or was on its way to) the carrier.
 WENT_OUT = (Status.SENDING, Status.SENT, Status.DELIVERED, Status.UNDELIVERED)
 
@@ -214,10 +218,19 @@ def forward_job_id(message_id: int) -> str:
 
 
 def enqueue_forward(message_id: int) -> None:
-    """Put the reply's forward on the transactional queue (once; the sweeper retries)."""
+    """Put the reply's forward on the transactional queue, once; an SMTP server that cannot
+    be reached is tried again later (``FORWARD_RETRIES``), and the sweeper puts back a
+    forward that Redis lost."""
+    from rq import Retry
+
     try:
         get_queue(Queue.TRANSACTIONAL.value).enqueue(
-            forward, message_id, job_id=forward_job_id(message_id), result_ttl=300
+            forward,
+            message_id,
+            job_id=forward_job_id(message_id),
+            result_ttl=300,
+            failure_ttl=7 * 24 * 3600,  # a forward given up on stays on record for a week
+            retry=Retry(max=len(FORWARD_RETRIES), interval=FORWARD_RETRIES),
         )
     except Exception:  # Redis away: the reply is kept; the sweeper forwards it later
         log.warning("could not enqueue the forward of reply %s", message_id, exc_info=True)
@@ -241,10 +254,12 @@ def forward(message_id: int) -> str:
             return "nothing to do"
         emails, cell = destinations(message.company_id)
         done = []
-        if emails:
-            done.append(_forward_by_email(message, emails))
+        # The SMS first: it is sent once whatever happens (its dedupe key), so a retry after
+        # an e-mail that failed does not send it again.
         if cell and message.company_id is not None:
             done.append(_forward_by_sms(message, cell))
+        if emails:
+            done.append(_forward_by_email(message, emails))
         message = db.session.get(SmsMessage, message_id)
         message.forwarded_at = utcnow()
         db.session.commit()
@@ -290,6 +305,12 @@ def _forward_by_email(message: SmsMessage, emails: list[str]) -> str:
     except MailNotConfigured:
         log.warning("reply %s not e-mailed: SMTP_HOST is not set", message.id)
         return "no SMTP server for the e-mail"
+    except (smtplib.SMTPException, OSError) as error:
+        job = get_current_job()
+        if job is not None and job.retries_left:
+            raise  # the SMTP server may come back: RQ tries again later
+        log.error("reply %s not e-mailed, given up: %s", message.id, error)
+        return f"not e-mailed: {error}"
     return "e-mailed"
 
 
@@ -338,21 +359,17 @@ def unforwarded(grace_seconds: float, limit: int = 200) -> list[int]:
 
 def sweep_forwards(grace_seconds: float) -> int:
     """Re-enqueue the forwards that were lost (Redis emptied, a process died)."""
-    from rq.exceptions import NoSuchJobError
-    from rq.job import Job, JobStatus
+    from rq.job import Job
 
-    count = 0
-    for message_id in unforwarded(grace_seconds):
-        try:
-            job = Job.fetch(forward_job_id(message_id), connection=get_redis())
-            status = job.get_status()
-        except NoSuchJobError:
-            status = None
-        if status in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED):
-            continue
-        if status is not None:
-            job.delete()
-        enqueue_forward(message_id)
-        count += 1
+    waiting = unforwarded(grace_seconds)
     db.session.commit()
-    return count
+    if not waiting:
+        return 0
+    pipe = get_redis().pipeline(transaction=False)
+    for message_id in waiting:
+        pipe.exists(Job.key_for(forward_job_id(message_id)))
+    # A job that exists is on its way or waiting for a retry: only the lost ones go again.
+    lost = [m for m, found in zip(waiting, pipe.execute(), strict=True) if not found]
+    for message_id in lost:
+        enqueue_forward(message_id)
+    return len(lost)
