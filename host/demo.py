@@ -288,6 +288,7 @@ def print_banner(url: str, logins: list[DemoLogin], redis_url: str) -> None:
     for login in logins:
         where = login.shop or "all shops"
         click.echo(f"  {login.email:<26} {login.password:<16} {login.role.value} ({where})")
+    click.echo("Customers whose number ends in 0777 answer each SMS they get (see SMS replies).")
     click.echo("Press Ctrl-C to stop.\n")
 
 
