@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,11 +45,49 @@ class CustomerTab:
 
 
 @dataclass(frozen=True)
+class Chart:
+    """A stacked bar chart a report draws above its table, from the rows it shows.
+
+    One bar per value of the ``x`` column (in the rows' order), stacked by the values of
+    the ``series`` column, each part as high as the sum of the ``value`` column.
+    ``colors`` may give a series its colour (any SVG colour); others take the palette's.
+    """
+
+    x: str
+    series: str
+    value: str
+    title: str = ""
+    colors: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)
+
+
+@dataclass(frozen=True)
+class ReportDetail:
+    """The page of one row of a report: its fields, then a table (e.g. its history)."""
+
+    title: str
+    fields: Sequence[tuple[str, Any]]
+    table_title: str = ""
+    table_columns: tuple[str, ...] = ()
+    table_rows: Sequence[tuple] = ()
+
+
+@dataclass(frozen=True)
 class Report:
     """A report the reports plugin lists, filters, shows and exports as CSV.
 
     ``rows(company, filters)`` returns an iterable of tuples matching ``columns``;
     ``company`` is ``None`` for the platform operator (every shop).
+
+    Optional parts:
+
+    - ``chart``: a :class:`Chart` drawn above the table;
+    - ``detail(company, row_id)``: the :class:`ReportDetail` of the row whose first column
+      is ``row_id``, or ``None`` when ``company`` may not see it (the page answers 404);
+      the first column of each row then links to it;
+    - ``check_filters(filters)``: the notes about filter values that are ignored
+      (e.g. an invalid date), shown above the table;
+    - ``filter_choices``: filter name -> the values it accepts (a drop-down list);
+    - ``filter_hints``: filter name -> what to type (an input's placeholder).
     """
 
     name: str
@@ -58,6 +96,13 @@ class Report:
     rows: Callable[[Any, Mapping[str, str]], Iterable[tuple]]
     description: str = ""
     filters: tuple[str, ...] = field(default_factory=tuple)
+    chart: Chart | None = None
+    detail: Callable[[Any, int], ReportDetail | None] | None = None
+    check_filters: Callable[[Mapping[str, str]], Sequence[str]] | None = None
+    filter_choices: Mapping[str, Sequence[str]] = field(
+        default_factory=dict, hash=False, compare=False
+    )
+    filter_hints: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)
 
 
 class CustomerField:
