@@ -68,7 +68,7 @@ def receive(sid: str, phone: str, number: str, body: str) -> Received:
     if existing is not None:
         return Received(existing, None, duplicate=True)
     company_id = route(phone, number)
-    customer = _customer(company_id, phone)
+    customer = customer_for(company_id, phone)
     message = SmsMessage(
         company_id=company_id,
         customer_id=customer.id if customer else None,
@@ -143,7 +143,8 @@ def _by_sid(sid: str) -> SmsMessage | None:
     return db.session.scalar(select(SmsMessage).where(SmsMessage.provider_sid == sid))
 
 
-def _customer(company_id: int | None, phone: str) -> Customer | None:
+def customer_for(company_id: int | None, phone: str) -> Customer | None:
+    """Return the shop's customer with that mobile phone (the first, as a send to it takes)."""
     if company_id is None:
         return None
     return db.session.scalar(

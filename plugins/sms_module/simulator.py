@@ -171,8 +171,6 @@ def _message(sid: str, data: dict) -> CarrierMessage:
 
 def report(sid: str) -> str:
     """Job: post the message's delivery report to our webhook, signed like the carrier."""
-    from plugins.sms_module.gateway import signature_for
-
     redis = get_redis()
     data = redis.hgetall(f"{PREFIX}:msg:{sid}")
     if not data:
@@ -192,30 +190,25 @@ def report(sid: str) -> str:
         }
         if status == final and code:
             params["ErrorCode"] = str(code)
-        response = requests.post(
-            url,
-            data=params,
-            timeout=10,
-            headers={"X-Twilio-Signature": signature_for(token, url, params)},
-        )
-        response.raise_for_status()
+        _post_signed(token, url, params)
     if to.endswith(REPLYING) and final == "delivered":
-        _reply(token, url, to, data[b"from"].decode())
+        # The customer answers, to our inbound webhook beside the status one.
+        inbound = url.split("/sms/twilio/status", 1)[0] + "/sms/twilio/inbound"
+        params = {
+            "MessageSid": "SM" + uuid.uuid4().hex,
+            "AccountSid": "ACsimulator",
+            "From": to,
+            "To": data[b"from"].decode(),
+            "Body": REPLY_TEXT,
+        }
+        _post_signed(token, inbound, params)
     return final
 
 
-def _reply(token: str, status_url: str, phone: str, number: str) -> None:
-    """Post the customer's answer to our inbound webhook, signed like the carrier's."""
+def _post_signed(token: str, url: str, params: dict[str, str]) -> None:
+    """Post ``params`` to ``url`` signed like the carrier's requests (X-Twilio-Signature)."""
     from plugins.sms_module.gateway import signature_for
 
-    url = status_url.split("/sms/twilio/status", 1)[0] + "/sms/twilio/inbound"
-    params = {
-        "MessageSid": "SM" + uuid.uuid4().hex,
-        "AccountSid": "ACsimulator",
-        "From": phone,
-        "To": number,
-        "Body": REPLY_TEXT,
-    }
     response = requests.post(
         url,
         data=params,

@@ -97,7 +97,7 @@ def reply(phone: str):
     if not services.module_enabled(company):
         return _module_off("sms_module/conversation.html", phone=phone, status=422)
     body = request.form.get("body", "")
-    customer = _customer(company.id, phone)
+    customer = inbound.customer_for(company.id, phone)
     recipient = {"customer": customer} if customer is not None else {"to": phone}
     try:
         services.request_send(
@@ -140,18 +140,6 @@ def _conversation_or_404(phone: str) -> None:
     )
     if found is None:
         abort(404)
-
-
-def _customer(company_id: int | None, phone: str) -> Customer | None:
-    """Return the shop's customer with that mobile phone (the one a send to it would use)."""
-    if company_id is None:
-        return None
-    return db.session.scalar(
-        select(Customer)
-        .where(Customer.company_id == company_id, Customer.mobile_phone == phone)
-        .order_by(Customer.id)
-        .limit(1)
-    )
 
 
 def _conversations(page: int) -> tuple[list[Conversation], bool]:
@@ -228,7 +216,7 @@ def _render(company: Company | None, phone: str, body: str):
         module_on=True,
         company=company,
         phone=phone,
-        customer=_customer(company.id if company else None, phone),
+        customer=inbound.customer_for(company.id if company else None, phone),
         messages=list(reversed(newest[:MAX_MESSAGES])),
         truncated=len(newest) > MAX_MESSAGES,
         new_ids=new_ids,
