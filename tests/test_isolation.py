@@ -101,11 +101,28 @@ def make_reply(shop: dict) -> str:
     return shop["phone"]
 
 
+def make_campaign(shop: dict) -> int:
+    """Create an SMS campaign of the shop (the SMS plugin's model)."""
+    from host.models import utcnow
+    from plugins.sms_module.models import SmsCampaign
+
+    campaign = SmsCampaign(
+        company_id=shop["shop"],
+        name=f"Campaign {shop['mark']}",
+        body=f"Sale {shop['mark']}",
+        send_at=utcnow(),
+    )
+    db.session.add(campaign)
+    db.session.commit()
+    return campaign.id
+
+
 # Argument name -> a function that creates the object in a shop and returns its id.
 MAKERS: dict[str, Callable[[dict], int | str]] = {
     "message_id": make_sms_message,
     "token_id": make_api_token,
     "phone": make_reply,  # a conversation of the reply page
+    "campaign_id": make_campaign,
 }
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from host.extensions import db
 from host.models import option_enabled, utcnow
 from host.redis_connection import get_redis
-from plugins.sms_module import disclaimer, inbound, lifecycle, opt_out, pipeline, pools
+from plugins.sms_module import campaigns, disclaimer, inbound, lifecycle, opt_out, pipeline, pools
 from plugins.sms_module.carrier import CarrierError, CarrierMessage
 from plugins.sms_module.consent import has_consent
 from plugins.sms_module.gateway import carrier_for, local_status
@@ -458,3 +458,4 @@ def sweep() -> None:
     forwards = inbound.sweep_forwards(current_app.config["SMS_SWEEP_GRACE_SECONDS"])
     if forwards:
         log.info("sweeper re-enqueued the forward of %d repl(ies)", forwards)
+    campaigns.sweep_unprepared(current_app.config["SMS_SWEEP_GRACE_SECONDS"])

@@ -44,8 +44,16 @@ class Pipeline:
 
 def live_job(message_id: int) -> Job | None:
     """Return the message's job if it is waiting, scheduled or running."""
+    return tracked_job(JOBS_KEY, message_id, lease_key(message_id))
+
+
+def tracked_job(
+    jobs_key: str, item_id: int, lease: str, keep: frozenset | set = LIVE
+) -> Job | None:
+    """Return the job recorded for ``item_id`` in the hash ``jobs_key`` if its status is one
+    of ``keep``; a started job whose ``lease`` nobody holds is lost: its worker died."""
     redis = get_redis()
-    job_id = redis.hget(JOBS_KEY, message_id)
+    job_id = redis.hget(jobs_key, item_id)
     if not job_id:
         return None
     try:
@@ -53,10 +61,9 @@ def live_job(message_id: int) -> Job | None:
     except NoSuchJobError:
         return None
     status = job.get_status(refresh=False)
-    if status == JobStatus.STARTED and not redis.exists(lease_key(message_id)):
-        # Started, yet no worker holds the message: that worker died mid-job.
-        return None
-    return job if status in LIVE else None
+    if status == JobStatus.STARTED and not redis.exists(lease):
+        return None  # started, yet nobody holds it: that worker died mid-job
+    return job if status in keep else None
 
 
 def lease_key(message_id: int) -> str:

@@ -61,6 +61,7 @@ def startup(app):
 def register_blueprints():
     from plugins.sms_module.views import (
         api,
+        campaigns,
         customer_sms,
         numbers,
         operations,
@@ -79,6 +80,7 @@ def register_blueprints():
         operations.bp,
         message_templates.bp,
         replies.bp,
+        campaigns.bp,
     ]
 
 
@@ -117,6 +119,8 @@ def menu_links(user):
     if user.is_operator:
         links.append(MenuLink(_l("Sender numbers"), "sms_numbers.index", 71))
         links.append(MenuLink(_l("SMS queues"), "sms_operations.index", 72))
+    if user.role == "admin":  # shop administrators only
+        links.append(MenuLink(_l("SMS campaigns"), "sms_campaigns.index", 73))
     return links
 
 

@@ -117,11 +117,15 @@ def request_send(
     campaign: bool = False,
     dedupe_key: str | None = None,
     system: bool = False,
+    campaign_id: int | None = None,
 ) -> SmsMessage:
     """Accept and schedule an SMS, or raise ``SendRefused`` with the broken rule.
 
     ``system``: the shop writes to its own staff (a reply forwarded to its cell number), not
-    to a customer: no customer consent is asked; every other rule holds."""
+    to a customer: no customer consent is asked; every other rule holds.
+    ``campaign_id``: the message belongs to that marketing campaign (implies ``campaign``)."""
+    if campaign_id is not None:
+        campaign = True
     if dedupe_key:
         existing = db.session.scalar(select(SmsMessage).where(SmsMessage.dedupe_key == dedupe_key))
         if existing is not None:
@@ -149,7 +153,17 @@ def request_send(
         message_id = None
         if customer is not None:
             message_id = _keep_refusal(
-                company, customer, phone, body, queue, kind, code, message, source, user_id
+                company,
+                customer,
+                phone,
+                body,
+                queue,
+                kind,
+                code,
+                message,
+                source,
+                user_id,
+                campaign_id,
             )
         raise SendRefused(code, message, message_id)
 
@@ -200,6 +214,7 @@ def request_send(
 
     message = new_message(company, customer, phone, body, kind, _due(send_at), Queue(queue))
     message.dedupe_key, message.created_by_id = dedupe_key, user_id
+    message.campaign_id = campaign_id
     lifecycle.start(message, Status.ACCEPTED, source)
     first = None
     if not system and kind != disclaimer.KIND and disclaimer.state(company.id, phone) is None:
@@ -262,7 +277,9 @@ def _due(send_at: datetime | None) -> datetime:
     return max(send_at, now)
 
 
-def _keep_refusal(company, customer, phone, body, queue, kind, code, text, source, user_id):
+def _keep_refusal(
+    company, customer, phone, body, queue, kind, code, text, source, user_id, campaign_id=None
+):
     """Keep a refused request as a Failed message with its reason: the audit trail."""
     message = SmsMessage(
         company_id=company.id,
@@ -274,6 +291,7 @@ def _keep_refusal(company, customer, phone, body, queue, kind, code, text, sourc
         failure_code=code,
         failure_reason=text,
         created_by_id=user_id,
+        campaign_id=campaign_id,
     )
     lifecycle.start(message, Status.FAILED, source, f"refused: {code}")
     db.session.add(message)
