@@ -22,6 +22,26 @@ from tests.support_sms import mark_disclaimed, ready_to_send
 from tests.support_worker import child_env, crmhost_command
 
 
+def in_process_app(make_app, **config):
+    """An app whose sends the test runs in-process, one message per send job, with no
+    simulator report coming back by itself, on emptied tables and Redis, and room for
+    several sends a second on every number (the rate has tests of its own)."""
+    from sqlalchemy import update
+
+    from host.redis_connection import get_redis
+    from plugins.sms_module.models import SenderNumber
+    from tests.conftest import empty_tables
+
+    settings = {"SMS_SIMULATOR_CALLBACK_DELAY": None, "SMS_BATCH_SECONDS": 0, **config}
+    app = make_app(**settings)
+    with app.app_context():
+        empty_tables()
+        get_redis().flushdb()
+        db.session.execute(update(SenderNumber).values(rate=100))
+        db.session.commit()
+    return app
+
+
 def accepted_message(shops, phone: str | None = None, body: str = "Votre auto est prete") -> int:
     """Accept a message for shop A's customer (optionally on another phone); return its id."""
     company, customer = ready_to_send(shops)

@@ -9,26 +9,15 @@ from plugins.sms_module import jobs, opt_out, pipeline, services
 from plugins.sms_module.models import SenderNumber, SmsMessage
 from plugins.sms_module.simulator import SimulatorCarrier
 from plugins.sms_module.statuses import Status
-from tests.support_pipeline import accepted_message, message, post_report
+from tests.support_pipeline import accepted_message, in_process_app, message, post_report
 from tests.support_sms import ready_to_send
 
 
 @pytest.fixture
 def app(make_app, redis_url):
     """No simulator reports here: they are posted by tests that run a web server."""
-    from tests.conftest import empty_tables
-
     # One message per job here; sending a backlog in one job has its own test.
-    app = make_app(
-        SMS_SIMULATOR_CALLBACK_DELAY=None, SMS_RETRY_BASE_SECONDS=0.01, SMS_BATCH_SECONDS=0
-    )
-    with app.app_context():
-        empty_tables()
-        get_redis().flushdb()
-        # Room for several sends a second; the rate itself is tested on its own below.
-        db.session.execute(update(SenderNumber).values(rate=100))
-        db.session.commit()
-    return app
+    return in_process_app(make_app, SMS_RETRY_BASE_SECONDS=0.01)
 
 
 def carrier(app) -> SimulatorCarrier:

@@ -13,12 +13,12 @@ from host.extensions import db
 from host.models import Company, Customer, utcnow
 from host.redis_connection import get_queue, get_redis
 from plugins.sms_module import campaigns, jobs, opt_out, services
-from plugins.sms_module.models import Queue, SenderNumber, SmsCampaign, SmsMessage
+from plugins.sms_module.models import Queue, SmsCampaign, SmsMessage
 from plugins.sms_module.simulator import SimulatorCarrier
 from plugins.sms_module.statuses import Status
 from tests.conftest import login
 from tests.support_pages import page_text
-from tests.support_pipeline import message
+from tests.support_pipeline import in_process_app, message
 from tests.support_sms import give_consent, login_en, mark_disclaimed, module_on, ready_to_send
 
 TRANSACTIONAL = {
@@ -42,20 +42,7 @@ def quiet_hours_away_from_now() -> dict:
 @pytest.fixture
 def app(make_app, redis_url):
     """Campaigns due now are due now (no quiet hours around), one message per send job."""
-    from tests.conftest import empty_tables
-
-    app = make_app(
-        SMS_SIMULATOR_CALLBACK_DELAY=None,
-        SMS_RETRY_BASE_SECONDS=0.01,
-        SMS_BATCH_SECONDS=0,
-        **quiet_hours_away_from_now(),
-    )
-    with app.app_context():
-        empty_tables()
-        get_redis().flushdb()
-        db.session.execute(update(SenderNumber).values(rate=100))
-        db.session.commit()
-    return app
+    return in_process_app(make_app, SMS_RETRY_BASE_SECONDS=0.01, **quiet_hours_away_from_now())
 
 
 def add_customer(shop_id: int, name: str, phone: str | None, *, language=None, consent=True):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 from rq.job import Job
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from host.extensions import db
 from host.models import Customer
@@ -16,13 +16,12 @@ from plugins.sms_module import inbound, jobs, opt_out, services
 from plugins.sms_module.gateway import signature_for
 from plugins.sms_module.models import (
     OptOutAction,
-    SenderNumber,
     ShopSmsSettings,
     SmsMessage,
 )
 from plugins.sms_module.simulator import SimulatorCarrier
 from plugins.sms_module.statuses import Status
-from tests.support_pipeline import accepted_message, message
+from tests.support_pipeline import accepted_message, in_process_app, message
 from tests.support_sms import ready_to_send
 
 PATH = "/sms/twilio/inbound"
@@ -30,15 +29,7 @@ PATH = "/sms/twilio/inbound"
 
 @pytest.fixture
 def app(make_app, redis_url):
-    from tests.conftest import empty_tables
-
-    app = make_app(SMS_SIMULATOR_CALLBACK_DELAY=None, SMS_BATCH_SECONDS=0)
-    with app.app_context():
-        empty_tables()
-        get_redis().flushdb()
-        db.session.execute(update(SenderNumber).values(rate=100))
-        db.session.commit()
-    return app
+    return in_process_app(make_app)
 
 
 def post_inbound(client, app, sid="SMin1", phone="+15145550101", to="+14386013562", body="Hi"):

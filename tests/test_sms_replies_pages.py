@@ -7,17 +7,17 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select, update
+from sqlalchemy import event, func, select
 
 from host.extensions import db
 from host.models import Company, Customer, utcnow
-from host.redis_connection import get_redis
 from plugins.sms_module import inbound, jobs, opt_out, services
-from plugins.sms_module.models import Queue, SenderNumber, SmsMessage
+from plugins.sms_module.models import Queue, SmsMessage
 from plugins.sms_module.statuses import Status
 from plugins.sms_module.views import replies
 from tests.conftest import PASSWORD, login
 from tests.support_pages import csrf_token, page_text
+from tests.support_pipeline import in_process_app
 from tests.support_sms import login_en, module_on, ready_to_send
 
 NUMBER = "+14386013562"  # the first transactional sender number
@@ -27,15 +27,7 @@ STRANGER = "+15145550177"  # a phone no shop ever wrote to
 @pytest.fixture
 def app(make_app, redis_url):
     """Sends run in-process at once and no simulator report comes back by itself."""
-    from tests.conftest import empty_tables
-
-    app = make_app(SMS_SIMULATOR_CALLBACK_DELAY=None, SMS_BATCH_SECONDS=0)
-    with app.app_context():
-        empty_tables()
-        get_redis().flushdb()
-        db.session.execute(update(SenderNumber).values(rate=100))
-        db.session.commit()
-    return app
+    return in_process_app(make_app)
 
 
 def routed_reply(shops, key: str = "a", body: str = "Oui, je passe demain", sid: str = "SMin1"):
