@@ -12,7 +12,7 @@ from sqlalchemy import event, func, select, update
 from host.extensions import db
 from host.models import Company, Customer, utcnow
 from host.redis_connection import get_queue, get_redis
-from plugins.sms_module import campaigns, jobs, opt_out, services
+from plugins.sms_module import campaigns, jobs, opt_out, pipeline, services
 from plugins.sms_module.models import Queue, SmsCampaign, SmsMessage
 from plugins.sms_module.simulator import SimulatorCarrier
 from plugins.sms_module.statuses import Status
@@ -589,3 +589,37 @@ def test_the_promotional_queue_still_refuses_a_non_campaign_send(app, shops):
                 company, customer=customer, body="Sale", queue="promotional", campaign_id=cid
             )
         assert db.session.get(SmsMessage, refused.value.message_id).campaign_id == cid
+
+
+def test_a_campaign_message_still_waiting_at_night_is_held_until_the_morning(app, shops):
+    """The night comes while a large campaign is still sending: its messages wait for the
+    end of the quiet hours, shop time, and go then."""
+    hour = datetime.now(ZONE).hour
+    with app.app_context():
+        module_on(shops["a"]["shop"])
+        late_id = add_customer(shops["a"]["shop"], "Late", "+15145550301")
+        company = db.session.get(Company, shops["a"]["shop"])
+        mark_disclaimed(company, db.session.get(Customer, late_id), "+15145550301")
+        cid = new_campaign(shops["a"]["shop"])
+        campaigns.prepare(cid)
+        (late,) = [m for m in campaign_messages(cid) if m.status == Status.QUEUED]
+        # Now is the night: the quiet hours started this hour and end in two.
+        app.config.update(SMS_QUIET_START_HOUR=hour, SMS_QUIET_END_HOUR=(hour + 2) % 24)
+        assert jobs.send_message(late.id) == "waiting for the morning"
+        held = message(late.id)
+        morning = held.send_at.astimezone(ZONE)
+        assert (morning.hour, morning.minute) == ((hour + 2) % 24, 0)
+        assert morning > datetime.now(ZONE) and held.status == Status.QUEUED
+        assert carrier(app).sent_count() == 0
+        assert pipeline.live_job(late.id) is not None  # its job waits for the morning
+        # A transactional message goes at night as always.
+        company, customer = ready_to_send(shops)
+        urgent = services.request_send(company, customer=customer, body="Your car is ready")
+        assert jobs.send_message(urgent.id) == "sent"
+        # Morning: the held message goes.
+        app.config.update(**quiet_hours_away_from_now())
+        db.session.execute(
+            update(SmsMessage).where(SmsMessage.id == late.id).values(send_at=utcnow())
+        )
+        db.session.commit()
+        assert jobs.send_message(late.id) == "sent"

@@ -10,7 +10,9 @@ over, so a fan-out run twice (a retried job, two workers) sends nobody twice. Th
 (``sweep_unprepared``) re-enqueues a fan-out whose job Redis lost.
 
 A campaign never goes at night: a send time in the shop's quiet hours moves to the end of
-them (the next morning), shop time.
+them (the next morning), shop time, and a promotional message still waiting when the night
+comes (a campaign larger than its numbers' rate sends in an evening) is held until the
+morning by the send job.
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ def dedupe_key(campaign_id: int, customer_id: int) -> str:
 
 
 def quiet_hours() -> tuple[time, time]:
-    """Return the shop-time night no SMS of a campaign starts in: (start, end)."""
+    """Return the shop-time night no promotional SMS goes in: (start, end)."""
     config = current_app.config
     return time(config["SMS_QUIET_START_HOUR"]), time(config["SMS_QUIET_END_HOUR"])
 

@@ -51,6 +51,7 @@ HELPS_WITH_BACKLOG = {
     "nothing to do",
     "another worker holds it",
     "waiting for the sender number",
+    "waiting for the morning",
 }
 
 
@@ -244,6 +245,15 @@ def _send(message_id: int, config, backlog: bool = False, booking: Booking | Non
         db.session.commit()
         pipeline.enqueue(message, force=True)
         return "not due yet"
+    if message.status != Status.SENDING:
+        morning = _after_quiet_hours(message)
+        if morning is not None:
+            # A campaign that outlasts the evening waits for the morning, shop time.
+            message.send_at = morning
+            lifecycle.note(message, message.status, "module", "quiet hours: goes in the morning")
+            db.session.commit()
+            pipeline.enqueue(message, force=True)
+            return "waiting for the morning"
     refusal = _still_allowed(message)
     if refusal:
         code, reason = refusal
@@ -317,6 +327,15 @@ def _send(message_id: int, config, backlog: bool = False, booking: Booking | Non
     message = _locked(message_id)
     _record_sent(message, receipt, "module")
     return "sent"
+
+
+def _after_quiet_hours(message: SmsMessage):
+    """Return when a promotional message may go if now is the shop's night, else None."""
+    if message.queue != Queue.PROMOTIONAL or message.company is None:
+        return None
+    now = utcnow()
+    morning = campaigns.out_of_quiet_hours(now, message.company)
+    return morning if morning > now else None
 
 
 def _sender(message: SmsMessage) -> SenderNumber:
