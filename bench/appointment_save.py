@@ -55,9 +55,13 @@ from host.models import (  # noqa: E402
     User,
 )
 from host.redis_connection import get_queue  # noqa: E402
-from plugins.sms_module import disclaimer, lifecycle  # noqa: E402
-from plugins.sms_module.models import SmsMessage  # noqa: E402
-from plugins.sms_module.statuses import Status  # noqa: E402
+from plugins.sms_module.compliance import disclaimer  # noqa: E402
+from plugins.sms_module.jobs import EVENT_JOB_PATHS  # noqa: E402
+from plugins.sms_module.models import (
+    SmsMessage,  # noqa: E402
+    lifecycle,
+)
+from plugins.sms_module.models.statuses import Status  # noqa: E402
 
 SAVES = int(os.environ.get("BENCH_SAVES", "300"))
 WARMUP = 20
@@ -234,7 +238,7 @@ def event_job_ids(bench: Bench) -> set[str]:
         return {
             job.id
             for job in get_queue("transactional").get_jobs()
-            if job.func_name.startswith("plugins.sms_module.event_jobs.")
+            if job.func_name in EVENT_JOB_PATHS
         }
 
 

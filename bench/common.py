@@ -33,9 +33,9 @@ from sqlalchemy.exc import OperationalError  # noqa: E402
 from host.app import create_app, database_url  # noqa: E402
 from host.extensions import db  # noqa: E402
 from host.models import Company, CompanyOption, Customer  # noqa: E402
-from plugins.sms_module import consent  # noqa: E402
+from plugins.sms_module.compliance import consent  # noqa: E402
 from plugins.sms_module.models import ConsentMethod, SmsMessage, SmsStatusChange  # noqa: E402
-from plugins.sms_module.statuses import Status  # noqa: E402
+from plugins.sms_module.models.statuses import Status  # noqa: E402
 
 OPTION_NUMBER = 124
 

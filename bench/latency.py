@@ -35,9 +35,9 @@ from bench.common import (  # noqa: E402
 )
 from host.extensions import db  # noqa: E402
 from host.models import Company, Customer, utcnow  # noqa: E402
-from plugins.sms_module import services  # noqa: E402
 from plugins.sms_module.models import SenderNumber, SmsMessage  # noqa: E402
-from plugins.sms_module.statuses import Status  # noqa: E402
+from plugins.sms_module.models.statuses import Status  # noqa: E402
+from plugins.sms_module.sending import service  # noqa: E402
 
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", "100"))
 PHONES = 10
@@ -89,12 +89,12 @@ def main() -> int:
             bench.start_worker()
             bench.wait_workers_ready(1)
             for customer in customers:  # untimed: first SMS and disclaimer of each phone
-                services.request_send(company, customer=customer, body="Welcome")
+                service.request_send(company, customer=customer, body="Welcome")
             wait_for(lambda: settled(bench.redis), 60, "the warm-up sends")
 
             now_ids = []
             for i in range(MESSAGES):
-                message = services.request_send(
+                message = service.request_send(
                     company, customer=customers[i % PHONES], body=f"Your car is ready ({i})"
                 )
                 now_ids.append(message.id)
@@ -102,7 +102,7 @@ def main() -> int:
 
             start = utcnow() + timedelta(seconds=LEAD)
             later_ids = [
-                services.request_send(
+                service.request_send(
                     company,
                     customer=customers[i % PHONES],
                     body=f"Reminder: your appointment ({i})",

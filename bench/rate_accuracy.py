@@ -40,11 +40,12 @@ from bench.common import (  # noqa: E402
 )
 from host.extensions import db  # noqa: E402
 from host.models import Company, Customer, utcnow  # noqa: E402
-from plugins.sms_module import pipeline, pools, services  # noqa: E402
+from plugins.sms_module.carriers.simulator import BREACHES_KEY, PREFIX  # noqa: E402
 from plugins.sms_module.models import Queue, SenderNumber, SmsMessage  # noqa: E402
-from plugins.sms_module.rate import breaches  # noqa: E402
-from plugins.sms_module.segments import count_segments  # noqa: E402
-from plugins.sms_module.simulator import BREACHES_KEY, PREFIX  # noqa: E402
+from plugins.sms_module.sending import outbox as pipeline
+from plugins.sms_module.sending import pools, service
+from plugins.sms_module.sending.rate import breaches  # noqa: E402
+from plugins.sms_module.texts.segments import count_segments  # noqa: E402
 
 RATE = 20
 WORKERS = 3
@@ -144,7 +145,7 @@ def run(bench: Bench) -> int:
 
     # Untimed: each phone's first SMS (and the disclaimer sent before it, if any).
     for customer_id in customer_ids:
-        services.request_send(company, customer=db.session.get(Customer, customer_id), body="Hi")
+        service.request_send(company, customer=db.session.get(Customer, customer_id), body="Hi")
     wait_for(lambda: settled(bench.redis), 60, "the warm-up sends")
     warm_sids = {m.decode() for m in bench.redis.zrange(f"{PREFIX}:all", 0, -1)}
     for size, body in BODIES.items():
@@ -163,7 +164,7 @@ def run(bench: Bench) -> int:
     scheduler = bench.app.extensions.pop("sms_pipeline")  # accept now, enqueue below
     later = utcnow() + timedelta(hours=1)
     ids = [
-        services.request_send(
+        service.request_send(
             company, customer=db.session.get(Customer, cid), body=BODIES[size], send_at=later
         ).id
         for cid, size in plan

@@ -32,9 +32,9 @@ from bench.common import (  # noqa: E402
 from host.extensions import db  # noqa: E402
 from host.models import Company, Customer  # noqa: E402
 from host.redis_connection import get_queue  # noqa: E402
-from plugins.sms_module import services  # noqa: E402
 from plugins.sms_module.models import SenderNumber  # noqa: E402
-from plugins.sms_module.statuses import Status  # noqa: E402
+from plugins.sms_module.models.statuses import Status  # noqa: E402
+from plugins.sms_module.sending import service  # noqa: E402
 
 JOBS = int(os.environ.get("BENCH_JOBS", "500"))
 GOAL = 0.5
@@ -70,7 +70,7 @@ def run_noop(bench: Bench) -> tuple[float, float]:
 def warm_up(bench: Bench, company: Company, customers: list[Customer]) -> None:
     """Send each phone its first SMS (and the disclaimer that goes before it), untimed."""
     for customer in customers:
-        services.request_send(company, customer=customer, body="Welcome")
+        service.request_send(company, customer=customer, body="Welcome")
     for _ in range(5):  # a message waiting a second for its disclaimer needs another round
         bench.run_burst_worker()
         if settled(bench.redis):
@@ -85,7 +85,7 @@ def run_sms(bench: Bench, company: Company, customers: list[Customer]) -> tuple[
     Returns (wall-clock, first Queued → last Sent, first Sending → last Sent).
     """
     ids = [
-        services.request_send(
+        service.request_send(
             company, customer=customers[i % len(customers)], body=f"Your car is ready ({i})"
         ).id
         for i in range(JOBS)

@@ -15,9 +15,9 @@ import pytest
 
 from host.extensions import db
 from host.models import Customer
-from plugins.sms_module import services
-from plugins.sms_module.gateway import signature_for
+from plugins.sms_module.carriers.webhooks import signature_for
 from plugins.sms_module.models import SmsMessage
+from plugins.sms_module.sending import service
 from tests.support_sms import mark_disclaimed, ready_to_send
 from tests.support_worker import child_env, crmhost_command
 
@@ -50,7 +50,7 @@ def accepted_message(shops, phone: str | None = None, body: str = "Votre auto es
         customer.mobile_phone = phone
         db.session.commit()
         mark_disclaimed(company, customer, phone)
-    return services.request_send(company, customer=customer, body=body).id
+    return service.request_send(company, customer=customer, body=body).id
 
 
 def message(message_id: int) -> SmsMessage:

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 from host.extensions import db
 from host.models import Company, CompanyOption, Customer
-from plugins.sms_module import consent
+from plugins.sms_module.compliance import consent
+from plugins.sms_module.jobs import EVENT_JOB_PATHS
 from plugins.sms_module.models import ConsentMethod
 
 
@@ -46,8 +47,9 @@ def ready_to_send(shops: dict, key: str = "a", disclaimed: bool = True):
 
 def mark_disclaimed(company: Company, customer: Customer, phone: str) -> None:
     """Record that the shop's disclaimer already reached ``phone``."""
-    from plugins.sms_module import disclaimer, lifecycle
-    from plugins.sms_module.statuses import Status
+    from plugins.sms_module.compliance import disclaimer
+    from plugins.sms_module.models import lifecycle
+    from plugins.sms_module.models.statuses import Status
 
     if disclaimer.state(company.id, phone) == "sent":
         return
@@ -73,7 +75,7 @@ def run_event_jobs() -> int:
     queue = get_queue("transactional")
     ran = 0
     for job in queue.get_jobs():
-        if job.func_name.startswith("plugins.sms_module.event_jobs."):
+        if job.func_name in EVENT_JOB_PATHS:
             queue.remove(job)
             job.perform()
             ran += 1

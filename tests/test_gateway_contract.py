@@ -21,16 +21,16 @@ import requests
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
-from plugins.sms_module.carrier import CarrierError
-from plugins.sms_module.gateway import (
+from plugins.sms_module.carriers import carrier_for
+from plugins.sms_module.carriers.base import CarrierError
+from plugins.sms_module.carriers.twilio import TwilioGateway
+from plugins.sms_module.carriers.webhooks import (
     STATUS_MAP,
-    TwilioGateway,
-    carrier_for,
     local_status,
     signature_for,
     signature_valid,
 )
-from plugins.sms_module.statuses import Status, can_move
+from plugins.sms_module.models.statuses import Status, can_move
 
 TO, FROM = "+15145550123", "+14385550001"
 CALLBACK = "https://crm.example.com/sms/twilio/status?message_id=42"
@@ -397,7 +397,7 @@ def test_carrier_for_an_unknown_provider_says_which_are_known():
 
 
 def test_carrier_for_simulator_returns_the_simulator(app):
-    from plugins.sms_module import simulator
+    from plugins.sms_module.carriers import simulator
 
     app.config["SMS_PROVIDER"] = "simulator"
     with app.app_context():

@@ -75,7 +75,7 @@ def make_sms_message(shop: dict) -> int:
 
 def make_api_token(shop: dict) -> int:
     """Create a REST API token of the shop (the SMS plugin's model)."""
-    from plugins.sms_module import tokens
+    from plugins.sms_module.api import tokens
 
     row, text = tokens.create_token(shop["shop"], f"Token {shop['mark']}", None)
     shop["api_token"] = text
@@ -85,7 +85,7 @@ def make_api_token(shop: dict) -> int:
 def make_reply(shop: dict) -> str:
     """Create a customer's reply to the shop; return the phone naming its conversation."""
     from plugins.sms_module.models import SmsMessage
-    from plugins.sms_module.statuses import Status
+    from plugins.sms_module.models.statuses import Status
 
     reply = SmsMessage(
         company_id=shop["shop"],

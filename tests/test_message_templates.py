@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from host.extensions import db
 from host.models import Appointment, Company, Customer, Invoice
-from plugins.sms_module import message_templates as mt
 from plugins.sms_module.models import SmsTemplate
-from plugins.sms_module.segments import GSM_7, count_segments
+from plugins.sms_module.texts import templates as mt
+from plugins.sms_module.texts.segments import GSM_7, count_segments
 from tests.support_sms import login_en
 
 # 19:30 UTC on Tuesday 2 December 2025 is 14:30 in Toronto (EST, UTC-5).

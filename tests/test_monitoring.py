@@ -12,10 +12,10 @@ from sqlalchemy import delete, select
 from host.extensions import db
 from host.models import utcnow
 from host.redis_connection import get_redis
-from plugins.sms_module import monitoring, pools
+from plugins.sms_module.carriers.simulator import SimulatorCarrier
 from plugins.sms_module.models import Queue, SenderNumber, SmsMessage, SmsStatusChange
-from plugins.sms_module.simulator import SimulatorCarrier
-from plugins.sms_module.statuses import Status
+from plugins.sms_module.models.statuses import Status
+from plugins.sms_module.sending import monitoring, pools
 from tests.support_pipeline import accepted_message, message
 from tests.support_sms import login_en
 

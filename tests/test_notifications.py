@@ -10,7 +10,7 @@ from host.extensions import db
 from host.models import Appointment, AppointmentStatus, Customer, Invoice
 from plugins.sms_module import notifications
 from plugins.sms_module.models import ConsentEvent, ConsentKind, SmsMessage
-from plugins.sms_module.statuses import Status
+from plugins.sms_module.models.statuses import Status
 from tests.conftest import login
 from tests.support_sms import give_consent, module_on, ready_to_send, run_event_jobs
 
@@ -215,9 +215,9 @@ def test_disclaimer_text_is_kept_in_the_ledger_when_sent(app, shops):
     app.config["SMS_SIMULATOR_CALLBACK_DELAY"] = None
     with app.app_context():
         company, customer = ready_to_send(shops, disclaimed=False)
-        from plugins.sms_module import services
+        from plugins.sms_module.sending import service
 
-        message = services.request_send(company, customer=customer, body="Bonjour")
+        message = service.request_send(company, customer=customer, body="Bonjour")
         first = db.session.scalar(select(SmsMessage).where(SmsMessage.kind == "disclaimer"))
         # The message waits for its disclaimer, whatever order the workers take them in.
         assert jobs.send_message(message.id) == "waiting for the disclaimer"
@@ -227,7 +227,7 @@ def test_disclaimer_text_is_kept_in_the_ledger_when_sent(app, shops):
         )
         assert ledger.text == first.body and ledger.phone == customer.mobile_phone
         # A second message to the same phone gets no second disclaimer.
-        services.request_send(company, customer=customer, body="Encore")
+        service.request_send(company, customer=customer, body="Encore")
         assert db.session.query(SmsMessage).filter_by(kind="disclaimer").count() == 1
         give_consent(customer.id)
 

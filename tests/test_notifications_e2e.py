@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from host.extensions import db
 from host.models import Appointment
+from plugins.sms_module.carriers.simulator import SimulatorCarrier
 from plugins.sms_module.models import SmsMessage
-from plugins.sms_module.simulator import SimulatorCarrier
-from plugins.sms_module.statuses import Status
+from plugins.sms_module.models.statuses import Status
 from tests.conftest import login
 from tests.support_pipeline import wait_for
 from tests.support_sms import ready_to_send

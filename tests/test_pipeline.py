@@ -5,10 +5,13 @@ from sqlalchemy import select, update
 
 from host.extensions import db
 from host.redis_connection import get_redis
-from plugins.sms_module import jobs, opt_out, pipeline, services
+from plugins.sms_module import jobs
+from plugins.sms_module.carriers.simulator import SimulatorCarrier
+from plugins.sms_module.compliance import opt_out
 from plugins.sms_module.models import SenderNumber, SmsMessage
-from plugins.sms_module.simulator import SimulatorCarrier
-from plugins.sms_module.statuses import Status
+from plugins.sms_module.models.statuses import Status
+from plugins.sms_module.sending import outbox as pipeline
+from plugins.sms_module.sending import send_job, service
 from tests.support_pipeline import accepted_message, in_process_app, message, post_report
 from tests.support_sms import ready_to_send
 
@@ -172,7 +175,7 @@ def test_sweeper_resumes_a_message_left_in_sending(app, shops):
         from datetime import timedelta
 
         from host.models import utcnow
-        from plugins.sms_module import lifecycle
+        from plugins.sms_module.models import lifecycle
 
         lifecycle.move(m, Status.SENDING, "module")
         m.sender_number = "+14386013562"
@@ -189,13 +192,13 @@ def test_future_message_waits_for_its_time(app, shops):
     from datetime import UTC, datetime, timedelta
 
     from host.models import Company, Customer
-    from plugins.sms_module import services
+    from plugins.sms_module.sending import service
 
     with app.app_context():
         accepted_message(shops)  # makes shop A ready
         company = db.session.get(Company, shops["a"]["shop"])
         customer = db.session.get(Customer, shops["a"]["customer"])
-        later = services.request_send(
+        later = service.request_send(
             company,
             customer=customer,
             body="Rappel",
@@ -259,7 +262,7 @@ def test_the_backlog_takes_due_messages_whose_jobs_rq_scheduled(app, shops):
         company, customer = ready_to_send(shops)
         later = utcnow() + timedelta(minutes=5)
         ids = [
-            services.request_send(company, customer=customer, body=f"m{i}", send_at=later).id
+            service.request_send(company, customer=customer, body=f"m{i}", send_at=later).id
             for i in range(4)
         ]
         assert {message(i).status for i in ids} == {Status.SCHEDULED}
@@ -304,7 +307,7 @@ def test_the_backlog_passes_over_a_full_number_for_one_with_room(app, shops):
 def test_a_status_change_adds_its_line_without_loading_the_history(app, shops):
     from sqlalchemy import event
 
-    from plugins.sms_module import lifecycle
+    from plugins.sms_module.models import lifecycle
 
     with app.app_context():
         mid = accepted_message(shops)
@@ -339,7 +342,7 @@ def test_a_number_with_room_for_one_segment_takes_a_short_message_but_keeps_phon
     message waits behind it, and another phone's 1-segment message on that number goes."""
     from host.models import Company
     from plugins.sms_module.models import Conversation, Queue
-    from plugins.sms_module.rate import SenderRate
+    from plugins.sms_module.sending.rate import SenderRate
 
     app.config["SMS_BATCH_SECONDS"] = 0.3
     with app.app_context():
@@ -369,7 +372,7 @@ def test_a_number_with_room_for_one_segment_takes_a_short_message_but_keeps_phon
         limiter.reset(number.number)
         assert limiter.reserve(number.number, 2, 3, max_wait=0).granted  # room left: 1
 
-        assert jobs._send_backlog(big, app.config) == 1
+        assert send_job.send_backlog(big, app.config) == 1
         assert message(other).status == Status.SENT
         assert message(other).sender_number == number.number
         assert message(big).status == Status.QUEUED
@@ -385,7 +388,7 @@ def test_a_backlog_run_never_sends_a_message_before_its_time(app, shops):
     with app.app_context():
         company, customer = ready_to_send(shops)
         later = utcnow() + timedelta(minutes=5)
-        mid = services.request_send(company, customer=customer, body="soon", send_at=later).id
+        mid = service.request_send(company, customer=customer, body="soon", send_at=later).id
         # Due in a moment, less than the clock skew a job's own start may have.
         db.session.execute(
             update(SmsMessage)
@@ -393,7 +396,7 @@ def test_a_backlog_run_never_sends_a_message_before_its_time(app, shops):
             .values(send_at=utcnow() + timedelta(milliseconds=95))
         )
         db.session.commit()
-        assert jobs._send_backlog(mid, app.config) == 0
+        assert send_job.send_backlog(mid, app.config) == 0
         assert message(mid).status == Status.SCHEDULED
         assert carrier(app).sent_count() == 0
 
@@ -401,7 +404,7 @@ def test_a_backlog_run_never_sends_a_message_before_its_time(app, shops):
 def test_a_backlog_run_gives_back_the_slot_of_a_message_it_did_not_send(app, shops):
     """The run books a slot before the message's checks; a message another worker holds
     gives its slot back, so the number's log holds exactly the sends."""
-    from plugins.sms_module.rate import SenderRate
+    from plugins.sms_module.sending.rate import SenderRate
 
     app.config["SMS_BATCH_SECONDS"] = 0.3
     with app.app_context():
@@ -412,7 +415,7 @@ def test_a_backlog_run_gives_back_the_slot_of_a_message_it_did_not_send(app, sho
         limiter.reset(number)
         held, free = (accepted_message(shops, body=b) for b in ("held", "free"))
         get_redis().set(pipeline.lease_key(held), 1, ex=30)  # another worker is on it
-        assert jobs._send_backlog(first, app.config) == 1
+        assert send_job.send_backlog(first, app.config) == 1
         assert message(free).status == Status.SENT
         assert message(held).status == Status.QUEUED
         assert len(limiter.log(number)) == 1
@@ -421,7 +424,7 @@ def test_a_backlog_run_gives_back_the_slot_of_a_message_it_did_not_send(app, sho
 def test_a_sent_message_settles_its_slot_once_the_carrier_has_it(app, shops):
     """The send's window is counted from the carrier's answer, not from the slot plus the
     margin for lateness, so the number's next window opens as early as it can."""
-    from plugins.sms_module.rate import SenderRate
+    from plugins.sms_module.sending.rate import SenderRate
 
     app.config["SMS_RATE_MARGIN_SECONDS"] = 0.5
     with app.app_context():

@@ -7,9 +7,9 @@ from sqlalchemy import select, update
 
 from host.extensions import db
 from host.redis_connection import get_redis
+from plugins.sms_module.carriers.simulator import FREEZE_KEY, THAW_KEY, SimulatorCarrier
 from plugins.sms_module.models import SenderNumber, SmsMessage
-from plugins.sms_module.simulator import FREEZE_KEY, THAW_KEY, SimulatorCarrier
-from plugins.sms_module.statuses import Status
+from plugins.sms_module.models.statuses import Status
 from tests.support_pipeline import accepted_message, wait_for
 
 

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from host.extensions import db
 from host.models import Company
-from plugins.sms_module import pools
 from plugins.sms_module.models import Conversation, Queue, SenderNumber
+from plugins.sms_module.sending import pools
 from tests.support_sms import login_en
 
 TRANSACTIONAL = [

@@ -7,7 +7,7 @@ import multiprocessing
 import pytest
 import redis
 
-from plugins.sms_module.rate import SenderRate, breaches
+from plugins.sms_module.sending.rate import SenderRate, breaches
 
 NUMBER = "+14386013562"
 OTHER = "+14386013492"

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plugins.sms_module.segments import (
+from plugins.sms_module.texts.segments import (
     GSM_7,
     GSM_BASIC,
     GSM_EXTENSION,
@@ -336,7 +336,7 @@ def test_as_json_price_is_fixed_point():
 
 def test_module_needs_no_flask_database_or_redis():
     code = (
-        "import sys, plugins.sms_module.segments\n"
+        "import sys, plugins.sms_module.texts.segments\n"
         "heavy = {'flask', 'sqlalchemy', 'redis', 'rq', 'psycopg', 'host'}\n"
         "print(sorted(heavy & {name.split('.')[0] for name in sys.modules}))\n"
     )

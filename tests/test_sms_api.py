@@ -6,8 +6,8 @@ from openapi_spec_validator import validate
 
 from host.extensions import db
 from host.models import Company
-from plugins.sms_module import tokens
-from plugins.sms_module.openapi import SPEC
+from plugins.sms_module.api import tokens
+from plugins.sms_module.api.openapi import SPEC
 from tests.support_sms import ready_to_send
 
 

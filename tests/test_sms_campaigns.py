@@ -12,10 +12,13 @@ from sqlalchemy import event, func, select, update
 from host.extensions import db
 from host.models import Company, Customer, utcnow
 from host.redis_connection import get_queue, get_redis
-from plugins.sms_module import campaigns, jobs, opt_out, pipeline, services
+from plugins.sms_module import campaigns, jobs
+from plugins.sms_module.carriers.simulator import SimulatorCarrier
+from plugins.sms_module.compliance import opt_out, quiet_hours, rules
 from plugins.sms_module.models import Queue, SmsCampaign, SmsMessage
-from plugins.sms_module.simulator import SimulatorCarrier
-from plugins.sms_module.statuses import Status
+from plugins.sms_module.models.statuses import Status
+from plugins.sms_module.sending import outbox as pipeline
+from plugins.sms_module.sending import service
 from tests.conftest import login
 from tests.support_pages import page_text
 from tests.support_pipeline import in_process_app, message
@@ -193,7 +196,7 @@ def test_running_the_fan_out_twice_sends_nobody_twice(app, shops, audience):
         # And the send service itself answers a repeated key with the message it has.
         company = db.session.get(Company, shops["a"]["shop"])
         customer = db.session.get(Customer, audience["known"])
-        again = services.request_send(
+        again = service.request_send(
             company,
             customer=customer,
             body="other",
@@ -251,7 +254,7 @@ def test_out_of_quiet_hours_moves_a_night_time_to_the_next_morning(app, shops):
 
         def moved(local: datetime) -> datetime:
             at = local.replace(tzinfo=ZONE).astimezone(UTC)
-            return campaigns.out_of_quiet_hours(at, shop).astimezone(ZONE).replace(tzinfo=None)
+            return quiet_hours.next_morning(at, shop).astimezone(ZONE).replace(tzinfo=None)
 
         assert moved(datetime(2026, 12, 1, 22, 30)) == datetime(2026, 12, 2, 8, 0)
         assert moved(datetime(2026, 12, 2, 6, 0)) == datetime(2026, 12, 2, 8, 0)
@@ -391,7 +394,7 @@ def test_a_good_campaign_is_committed_queued_and_shown(app, client, shops):
         assert campaign.created_by_id == shops["a"]["admin_id"]
         assert response.headers["Location"].endswith(f"/sms/campaigns/{campaign.id}")
         [job] = get_queue("promotional").get_jobs()
-        assert job.func_name == "plugins.sms_module.campaigns.prepare" and job.args == (
+        assert job.func_name == "plugins.sms_module.jobs.prepare_campaign" and job.args == (
             campaign.id,
         )
         assert not campaign_messages(campaign.id)  # the job does the fan-out, not the page
@@ -424,8 +427,8 @@ def test_the_form_shows_the_audience_and_the_cost_before_sending(app, client, sh
 def test_module_off_or_location_missing_refuses_with_the_send_services_messages(app, client, shops):
     login_en(client, shops["a"]["admin"])
     with app.app_context():
-        off = services.module_off_message()
-        nowhere = services.location_message()
+        off = rules.module_off_message()
+        nowhere = rules.location_message()
     page = page_text(client.get("/sms/campaigns/"))
     assert off in page and 'id="campaign-form"' not in page
     response = client.post("/sms/campaigns/", data=form())
@@ -449,7 +452,7 @@ def test_a_module_switched_off_before_the_fan_out_stops_it_once(app, client, sho
         module_on(shops["a"]["shop"], enabled=False)
         assert campaigns.prepare(cid) == "stopped: module_off"
         assert campaign_messages(cid) == []  # not one Failed message per customer
-        off = services.module_off_message()
+        off = rules.module_off_message()
     login_en(client, shops["a"]["admin"])
     page = page_text(client.get(f"/sms/campaigns/{cid}"))
     assert page.count(off) == 2  # the page's notice and the campaign's own
@@ -570,22 +573,22 @@ def test_a_fan_out_killed_mid_way_is_taken_over(app, shops, audience):
 def test_the_promotional_queue_still_refuses_a_non_campaign_send(app, shops):
     with app.app_context():
         company, customer = ready_to_send(shops)
-        with pytest.raises(services.SendRefused) as refused:
-            services.request_send(company, customer=customer, body="Sale", queue="promotional")
+        with pytest.raises(service.SendRefused) as refused:
+            service.request_send(company, customer=customer, body="Sale", queue="promotional")
         assert refused.value.code == "promotional_needs_campaign"
         kept = db.session.get(SmsMessage, refused.value.message_id)
         assert kept.status == Status.FAILED and kept.campaign_id is None
         # With a campaign it goes, and the message knows its campaign.
         cid = new_campaign(company.id)
-        sent = services.request_send(
+        sent = service.request_send(
             company, customer=customer, body="Sale", queue="promotional", campaign_id=cid
         )
         assert sent.campaign_id == cid and sent.queue == Queue.PROMOTIONAL
         # A refusal keeps its campaign too.
         opt_out.opt_out(customer.mobile_phone, "staff")
         db.session.commit()
-        with pytest.raises(services.SendRefused) as refused:
-            services.request_send(
+        with pytest.raises(service.SendRefused) as refused:
+            service.request_send(
                 company, customer=customer, body="Sale", queue="promotional", campaign_id=cid
             )
         assert db.session.get(SmsMessage, refused.value.message_id).campaign_id == cid
@@ -614,7 +617,7 @@ def test_a_campaign_message_still_waiting_at_night_is_held_until_the_morning(app
         assert pipeline.live_job(late.id) is not None  # its job waits for the morning
         # A transactional message goes at night as always.
         company, customer = ready_to_send(shops)
-        urgent = services.request_send(company, customer=customer, body="Your car is ready")
+        urgent = service.request_send(company, customer=customer, body="Your car is ready")
         assert jobs.send_message(urgent.id) == "sent"
         # Morning: the held message goes.
         app.config.update(**quiet_hours_away_from_now())

@@ -4,6 +4,8 @@ follow what the administrator types and picks, and sending lands on the campaign
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -41,6 +43,9 @@ def test_admin_sees_segments_audience_and_cost_then_sends(page, serve, app, shop
     page.fill("#sms-body", "Tune-up: 15% off in April")
     expect(page.locator("#campaign-segments")).to_have_text("1")
     expect(page.locator("#campaign-cost")).to_have_text("0.01")
+    # Tomorrow at 10:00, shop time: out of the quiet hours whatever the hour of the run.
+    tomorrow = datetime.now(ZoneInfo("America/Toronto")).date() + timedelta(days=1)
+    page.fill("#campaign-send-at", f"{tomorrow.isoformat()}T10:00")
     page.click("#campaign-form button[type=submit]")
     expect(page).to_have_url(re.compile(r"/sms/campaigns/\d+$"))
     expect(page.locator("#campaign-name")).to_have_text("Spring tune-up")

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from host.extensions import db
 from host.models import Company, CompanyOption, Customer
-from plugins.sms_module import opt_out
+from plugins.sms_module.compliance import keywords, opt_out
 from plugins.sms_module.models import (
     AppendOnlyError,
     ConsentEvent,
@@ -227,7 +227,7 @@ def test_ledger_exports_as_csv_for_the_shop_only(client, app, shops):
     ],
 )
 def test_keywords(text, opted_out, expected):
-    assert opt_out.classify(text, opted_out) == expected
+    assert keywords.classify(text, opted_out) == expected
 
 
 def test_opt_out_is_one_row_per_number_archived_not_deleted(app, shops):

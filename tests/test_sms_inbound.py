@@ -12,15 +12,19 @@ from sqlalchemy import func, select
 from host.extensions import db
 from host.models import Customer
 from host.redis_connection import get_redis
-from plugins.sms_module import inbound, jobs, opt_out, services
-from plugins.sms_module.gateway import signature_for
+from plugins.sms_module import jobs
+from plugins.sms_module.carriers.simulator import SimulatorCarrier
+from plugins.sms_module.carriers.webhooks import signature_for
+from plugins.sms_module.compliance import opt_out
+from plugins.sms_module.conversations import forwarding, inbound
 from plugins.sms_module.models import (
+    Kind,
     OptOutAction,
     ShopSmsSettings,
     SmsMessage,
 )
-from plugins.sms_module.simulator import SimulatorCarrier
-from plugins.sms_module.statuses import Status
+from plugins.sms_module.models.statuses import Status
+from plugins.sms_module.sending import service
 from tests.support_pipeline import accepted_message, in_process_app, message
 from tests.support_sms import ready_to_send
 
@@ -50,7 +54,7 @@ class Sent:
 def sent_to(shops, key="a", body="Your car is ready") -> Sent:
     """Send shop ``key``'s customer a message through the pipeline; say where it went."""
     company, customer = ready_to_send(shops, key)
-    mid = services.request_send(company, customer=customer, body=body).id
+    mid = service.request_send(company, customer=customer, body=body).id
     assert jobs.send_message(mid) == "sent"
     sent = message(mid)
     return Sent(sent.id, sent.phone, sent.sender_number)
@@ -70,7 +74,7 @@ def answers() -> list[SmsMessage]:
     return list(
         db.session.scalars(
             select(SmsMessage)
-            .where(SmsMessage.kind == inbound.KEYWORD_ANSWER)
+            .where(SmsMessage.kind == Kind.KEYWORD_ANSWER)
             .order_by(SmsMessage.id)
         )
     )
@@ -78,8 +82,8 @@ def answers() -> list[SmsMessage]:
 
 def forward_job(message_id: int) -> Job | None:
     return (
-        Job.fetch(inbound.forward_job_id(message_id), connection=get_redis())
-        if (get_redis().exists(f"rq:job:{inbound.forward_job_id(message_id)}"))
+        Job.fetch(forwarding.forward_job_id(message_id), connection=get_redis())
+        if (get_redis().exists(f"rq:job:{forwarding.forward_job_id(message_id)}"))
         else None
     )
 
@@ -180,8 +184,8 @@ def test_stop_opts_the_phone_out_everywhere_and_is_answered_from_the_same_number
         company, customer = ready_to_send(shops, "b")
         customer.mobile_phone = ours.phone
         db.session.commit()
-        with pytest.raises(services.SendRefused) as refused:
-            services.request_send(company, customer=customer, body="Promo")
+        with pytest.raises(service.SendRefused) as refused:
+            service.request_send(company, customer=customer, body="Promo")
         assert refused.value.code == "opted_out"
 
 
@@ -235,7 +239,7 @@ def test_a_reply_is_emailed_to_the_shop_with_the_reply_page_link(client, app, sh
     post_inbound(client, app, phone=ours.phone, to=ours.sender_number, body="Can I come at 3?")
     with app.app_context():
         (reply,) = inbound_messages()
-        assert inbound.forward(reply.id) == "e-mailed"
+        assert forwarding.forward(reply.id) == "e-mailed"
         ((recipients, mail),) = inbox.wait(1)
         assert recipients == ["desk@garage-a.test", "boss@garage-a.test"]
         assert mail["From"] == "sms@garage.test" and ours.phone in mail["Subject"]
@@ -244,7 +248,7 @@ def test_a_reply_is_emailed_to_the_shop_with_the_reply_page_link(client, app, sh
         assert f"/sms/replies/%2B{ours.phone[1:]}" in text
         assert message(reply.id).forwarded_at is not None
         # Run again (a retried job): nothing is e-mailed twice.
-        assert inbound.forward(reply.id) == "nothing to do"
+        assert forwarding.forward(reply.id) == "nothing to do"
     assert len(inbox.messages) == 1
 
 
@@ -255,8 +259,8 @@ def test_a_reply_is_forwarded_by_sms_to_the_shops_cell_without_customer_consent(
     post_inbound(client, app, phone=ours.phone, to=ours.sender_number, body="Running late")
     with app.app_context():
         (reply,) = inbound_messages()
-        assert inbound.forward(reply.id) == "sent by SMS"
-        forward = db.session.scalar(select(SmsMessage).where(SmsMessage.kind == inbound.FORWARD))
+        assert forwarding.forward(reply.id) == "sent by SMS"
+        forward = db.session.scalar(select(SmsMessage).where(SmsMessage.kind == Kind.REPLY_FORWARD))
         assert forward.phone == "+15145550999" and forward.customer_id is None
         assert "Running late" in forward.body and "Do not answer this SMS" in forward.body
         assert jobs.send_message(forward.id) == "sent"
@@ -270,7 +274,7 @@ def test_a_forward_without_smtp_keeps_the_reply_for_the_page(client, app, shops)
     post_inbound(client, app, phone=ours.phone, to=ours.sender_number, body="Hello")
     with app.app_context():
         (reply,) = inbound_messages()
-        assert inbound.forward(reply.id) == "no SMTP server for the e-mail"
+        assert forwarding.forward(reply.id) == "no SMTP server for the e-mail"
         assert message(reply.id).forwarded_at is not None
 
 
@@ -285,7 +289,7 @@ def test_an_unrouted_reply_is_emailed_to_the_operator(client, app, smtp_server):
     post_inbound(client, app, phone="+15145559876", body="Wrong number?")
     with app.app_context():
         (reply,) = inbound_messages()
-        assert inbound.forward(reply.id) == "e-mailed"
+        assert forwarding.forward(reply.id) == "e-mailed"
     ((recipients, mail),) = inbox.wait(1)
     assert recipients == ["ops@platform.test"]
     assert "Wrong number?" in mail.get_payload(decode=True).decode()
@@ -298,11 +302,11 @@ def test_a_forward_lost_with_redis_is_found_by_the_sweeper(client, app, shops):
     with app.app_context():
         (reply,) = inbound_messages()
         get_redis().flushdb()  # Redis emptied before a worker took the forward
-        assert inbound.sweep_forwards(grace_seconds=0) == 1
+        assert forwarding.sweep_forwards(grace_seconds=0) == 1
         assert forward_job(reply.id) is not None
-        assert inbound.sweep_forwards(grace_seconds=0) == 0  # queued once, not twice
-        inbound.forward(reply.id)
-        assert inbound.sweep_forwards(grace_seconds=0) == 0
+        assert forwarding.sweep_forwards(grace_seconds=0) == 0  # queued once, not twice
+        forwarding.forward(reply.id)
+        assert forwarding.sweep_forwards(grace_seconds=0) == 0
         assert db.session.scalar(select(func.count()).select_from(SmsMessage)) >= 2
 
 
@@ -354,9 +358,9 @@ def test_an_smtp_server_away_is_tried_again_later_and_nothing_is_lost(client, ap
         worker.work(burst=True, with_scheduler=False)
         job = forward_job(reply.id)
         assert job.get_status() == "scheduled"  # RQ tries again in FORWARD_RETRIES[0] s
-        assert job.retries_left == len(inbound.FORWARD_RETRIES) - 1
+        assert job.retries_left == len(forwarding.FORWARD_RETRIES) - 1
         assert message(reply.id).forwarded_at is None
-        assert inbound.sweep_forwards(grace_seconds=0) == 0  # waiting, not lost
+        assert forwarding.sweep_forwards(grace_seconds=0) == 0  # waiting, not lost
         # Its last attempt, now, fails too: given up on, the reply stays on the reply page.
         job.retries_left = 0
         job.save()
@@ -367,4 +371,4 @@ def test_an_smtp_server_away_is_tried_again_later_and_nothing_is_lost(client, ap
         assert job.get_status() == "finished"
         assert job.return_value().startswith("not e-mailed: ")
         assert message(reply.id).forwarded_at is not None
-        assert inbound.sweep_forwards(grace_seconds=0) == 0
+        assert forwarding.sweep_forwards(grace_seconds=0) == 0

@@ -6,9 +6,9 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from host.extensions import db
-from plugins.sms_module import services
 from plugins.sms_module.models import ApiToken, SmsMessage
-from plugins.sms_module.statuses import Status
+from plugins.sms_module.models.statuses import Status
+from plugins.sms_module.texts import pricing
 from tests.support_sms import login_en, ready_to_send
 
 
@@ -69,7 +69,7 @@ def test_tokens_are_shown_once_stored_hashed_and_revocable(client, app, shops):
 
 def test_staff_cannot_open_settings_and_other_shops_tokens_are_404(client, app, shops):
     with app.app_context():
-        from plugins.sms_module import tokens
+        from plugins.sms_module.api import tokens
 
         token_id = tokens.create_token(shops["b"]["shop"], "b", None)[0].id
     login_en(client, shops["a"]["staff"])
@@ -108,7 +108,7 @@ def test_operator_sets_the_price(client, app, shops):
         == 302
     )
     with app.app_context():
-        assert services.pricing() == services.Pricing(Decimal("0.0125"), "USD")
+        assert pricing.pricing() == pricing.Pricing(Decimal("0.0125"), "USD")
     client.post("/logout")
     login_en(client, shops["a"]["admin"])
     assert (

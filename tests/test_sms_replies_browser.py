@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 
 from host.extensions import db
-from plugins.sms_module import inbound
-from plugins.sms_module.models import SmsMessage
-from plugins.sms_module.statuses import Status
+from plugins.sms_module.models import Kind, SmsMessage
+from plugins.sms_module.models.statuses import Status
 from tests.support_sms import ready_to_send
 from tests.test_browser import log_in
 
@@ -21,7 +20,7 @@ def test_staff_opens_a_conversation_and_replies(page, serve, app, shops):
         phone = customer.mobile_phone
         for direction, body, status in (
             ("outbound", "Votre auto est prête", Status.DELIVERED),
-            (inbound.INBOUND, "Merci, je passe à 17 h", Status.RECEIVED),
+            (Kind.INBOUND, "Merci, je passe à 17 h", Status.RECEIVED),
         ):
             db.session.add(
                 SmsMessage(
@@ -30,7 +29,7 @@ def test_staff_opens_a_conversation_and_replies(page, serve, app, shops):
                     phone=phone,
                     body=body,
                     direction=direction,
-                    kind="manual" if direction == "outbound" else inbound.INBOUND,
+                    kind="manual" if direction == "outbound" else Kind.INBOUND,
                     status=status,
                     sender_number="+14386013562",
                 )

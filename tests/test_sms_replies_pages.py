@@ -11,9 +11,12 @@ from sqlalchemy import event, func, select
 
 from host.extensions import db
 from host.models import Company, Customer, utcnow
-from plugins.sms_module import inbound, jobs, opt_out, services
-from plugins.sms_module.models import Queue, SmsMessage
-from plugins.sms_module.statuses import Status
+from plugins.sms_module import jobs
+from plugins.sms_module.compliance import opt_out
+from plugins.sms_module.conversations import inbound
+from plugins.sms_module.models import Direction, Kind, Queue, SmsMessage
+from plugins.sms_module.models.statuses import Status
+from plugins.sms_module.sending import service
 from plugins.sms_module.views import replies
 from tests.conftest import PASSWORD, login
 from tests.support_pages import csrf_token, page_text
@@ -34,7 +37,7 @@ def routed_reply(shops, key: str = "a", body: str = "Oui, je passe demain", sid:
     """Send shop ``key``'s customer an SMS, then receive the customer's answer to it (routed
     like a real one); return (phone, the number written to, the reply's id)."""
     company, customer = ready_to_send(shops, key)
-    sent = services.request_send(company, customer=customer, body="Votre auto est prête")
+    sent = service.request_send(company, customer=customer, body="Votre auto est prête")
     assert jobs.send_message(sent.id) == "sent"
     number = db.session.get(SmsMessage, sent.id).sender_number
     received = inbound.receive(sid, customer.mobile_phone, number, body)
@@ -49,7 +52,7 @@ def add_message(company_id, phone, body, *, direction="outbound", status=Status.
         phone=phone,
         body=body,
         direction=direction,
-        kind=inbound.INBOUND if direction == inbound.INBOUND else fields.pop("kind", "manual"),
+        kind=Kind.INBOUND if direction == Direction.INBOUND else fields.pop("kind", "manual"),
         status=status,
         sender_number=fields.pop("sender_number", NUMBER),
         **fields,
@@ -61,7 +64,7 @@ def add_message(company_id, phone, body, *, direction="outbound", status=Status.
 
 def add_reply(company_id, phone, body, **fields):
     return add_message(
-        company_id, phone, body, direction=inbound.INBOUND, status=Status.RECEIVED, **fields
+        company_id, phone, body, direction=Direction.INBOUND, status=Status.RECEIVED, **fields
     )
 
 
@@ -113,7 +116,7 @@ def test_inbox_is_newest_first_shortens_the_last_message_and_counts_unread(clien
         add_reply(shop, old, "Deuxième réponse", read_at=utcnow())
         add_reply(shop, old, "Troisième réponse")
         add_reply(shop, new, "Bonjour", read_at=utcnow())
-        add_message(shop, new, "Z" * 200, kind=inbound.REPLY)  # our answer: the last message
+        add_message(shop, new, "Z" * 200, kind=Kind.REPLY)  # our answer: the last message
         add_message(shop, "+15145550192", "Only ours, never answered")
     login_en(client, shops["a"]["staff"])
     rows = inbox_rows(client.get("/sms/replies/"))
@@ -280,7 +283,7 @@ def test_reply_goes_on_the_transactional_queue_from_the_number_written_to(client
         new = [row for row in message_rows() if row.id not in before]
         assert len(new) == 1
         reply = db.session.get(SmsMessage, new[0].id)
-        assert reply.direction == "outbound" and reply.kind == inbound.REPLY
+        assert reply.direction == "outbound" and reply.kind == Kind.REPLY
         assert reply.queue == Queue.TRANSACTIONAL and reply.phone == phone
         assert reply.customer_id == shops["a"]["customer"]
         assert reply.company_id == shops["a"]["shop"]

@@ -25,8 +25,8 @@ from plugins.sms_module.models import (
     SmsMessage,
     SmsStatusChange,
 )
+from plugins.sms_module.models.statuses import Status
 from plugins.sms_module.reports import NO_REPORT
-from plugins.sms_module.statuses import Status
 from tests.support_pages import page_text
 from tests.support_sms import login_en
 

@@ -14,9 +14,10 @@ from sqlalchemy import select
 from host.extensions import db
 from host.models import Company, Customer
 from host.redis_connection import get_redis
-from plugins.sms_module import consent, opt_out, services
+from plugins.sms_module.compliance import consent, opt_out
 from plugins.sms_module.models import SmsMessage
-from plugins.sms_module.statuses import Status
+from plugins.sms_module.models.statuses import Status
+from plugins.sms_module.sending import service
 from tests.conftest import empty_tables
 from tests.support_sms import give_consent, module_on
 
@@ -121,10 +122,10 @@ def test_no_rule_breaking_message_is_ever_accepted(app):
             )
             queue = "promotional" if promotional else "transactional"
             try:
-                message = services.request_send(
+                message = service.request_send(
                     self.company, customer=customer, body=body, queue=queue
                 )
-            except services.SendRefused as refused:
+            except service.SendRefused as refused:
                 assert not ok, f"refused {refused.code} although every rule held"
                 assert refused.code in CODES and refused.message
                 kept = db.session.get(SmsMessage, refused.message_id)

@@ -7,9 +7,11 @@ from sqlalchemy import func, select
 
 from host.extensions import db
 from host.models import Company, Customer
-from plugins.sms_module import opt_out, services
+from plugins.sms_module.compliance import opt_out
 from plugins.sms_module.models import SmsMessage
-from plugins.sms_module.statuses import Status
+from plugins.sms_module.models.statuses import Status
+from plugins.sms_module.sending import service
+from plugins.sms_module.texts import pricing
 from tests.support_sms import give_consent, module_on, ready_to_send
 
 
@@ -23,7 +25,7 @@ def count_messages() -> int:
 def test_accepted_message_is_scheduled_with_its_history(app, shops):
     with app.app_context():
         company, customer = ready_to_send(shops)
-        message = services.request_send(company, customer=customer, body="Votre auto est prete")
+        message = service.request_send(company, customer=customer, body="Votre auto est prete")
         assert message.status == Status.QUEUED  # due now: the pipeline queued it at once
         assert [h.status for h in message.history] == [
             Status.ACCEPTED,
@@ -41,18 +43,18 @@ def test_send_at_in_the_future_is_kept_and_the_past_becomes_now(app, shops):
         company, customer = ready_to_send(shops)
         later = datetime.now(UTC) + timedelta(hours=5)
         assert (
-            services.request_send(company, customer=customer, body="a", send_at=later).send_at
+            service.request_send(company, customer=customer, body="a", send_at=later).send_at
             == later
         )
-        past = services.request_send(
+        past = service.request_send(
             company, customer=customer, body="b", send_at=later - timedelta(days=3)
         )
         assert past.send_at > datetime.now(UTC) - timedelta(minutes=1)
 
 
-def refusal(company, **kwargs) -> services.SendRefused:
-    with pytest.raises(services.SendRefused) as caught:
-        services.request_send(company, **kwargs)
+def refusal(company, **kwargs) -> service.SendRefused:
+    with pytest.raises(service.SendRefused) as caught:
+        service.request_send(company, **kwargs)
     return caught.value
 
 
@@ -99,7 +101,7 @@ def test_opted_out_phone_is_refused_for_every_shop(app, shops):
         assert refusal(company, customer=customer, body="hi").code == "opted_out"
         opt_out.opt_in(customer.mobile_phone, "sms_keyword", shops["b"]["shop"], "START")
         db.session.commit()
-        assert services.request_send(company, customer=customer, body="hi").status == Status.QUEUED
+        assert service.request_send(company, customer=customer, body="hi").status == Status.QUEUED
 
 
 @pytest.mark.parametrize(
@@ -127,7 +129,7 @@ def test_raw_numbers_need_a_consenting_customer_of_the_shop(app, shops):
         # An unknown number leaves no row: there is no customer to keep it for.
         refusal(company, to="+1 416 555 0199", body="hi")
         assert count_messages() == before
-        message = services.request_send(company, to="514-555-0101", body="hi")
+        message = service.request_send(company, to="514-555-0101", body="hi")
         assert message.customer_id == customer.id and message.phone == "+15145550101"
 
 
@@ -142,22 +144,22 @@ def test_customer_without_phone_is_refused(app, shops):
 def test_same_dedupe_key_sends_once(app, shops):
     with app.app_context():
         company, customer = ready_to_send(shops)
-        first = services.request_send(company, customer=customer, body="hi", dedupe_key="evt-1")
-        again = services.request_send(company, customer=customer, body="hi", dedupe_key="evt-1")
+        first = service.request_send(company, customer=customer, body="hi", dedupe_key="evt-1")
+        again = service.request_send(company, customer=customer, body="hi", dedupe_key="evt-1")
         assert first.id == again.id and count_messages() == 1
 
 
 def test_cancel_scheduled_cancels_only_what_has_not_left(app, shops):
     with app.app_context():
         company, customer = ready_to_send(shops)
-        waiting = services.request_send(company, customer=customer, body="later")
-        sent = services.request_send(company, customer=customer, body="gone")
-        from plugins.sms_module import lifecycle
+        waiting = service.request_send(company, customer=customer, body="later")
+        sent = service.request_send(company, customer=customer, body="gone")
+        from plugins.sms_module.models import lifecycle
 
         for status in (Status.QUEUED, Status.SENDING, Status.SENT):
             lifecycle.move(sent, status, "module")
         db.session.commit()
-        assert services.cancel_scheduled(customer.id, "module", "consent withdrawn") == 1
+        assert service.cancel_scheduled(customer.id, "module", "consent withdrawn") == 1
         assert db.session.get(SmsMessage, waiting.id).status == Status.CANCELED
         assert db.session.get(SmsMessage, sent.id).status == Status.SENT
 
@@ -167,11 +169,11 @@ def test_price_follows_the_operator_setting(app, shops):
 
     with app.app_context():
         company, customer = ready_to_send(shops)
-        services.set_pricing(Decimal("0.0200"), "usd")
-        message = services.request_send(company, customer=customer, body="é" + "x" * 200)
+        pricing.set_pricing(Decimal("0.0200"), "usd")
+        message = service.request_send(company, customer=customer, body="é" + "x" * 200)
         # é is GSM: 201 characters = 2 segments.
         assert (message.segments, message.price, message.currency) == (2, Decimal("0.04"), "USD")
         with pytest.raises(ValueError):
-            services.set_pricing(Decimal("-1"), "CAD")
+            pricing.set_pricing(Decimal("-1"), "CAD")
         with pytest.raises(ValueError):
-            services.set_pricing(Decimal("1"), "dollars")
+            pricing.set_pricing(Decimal("1"), "dollars")

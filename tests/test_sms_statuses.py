@@ -4,9 +4,8 @@ import itertools
 
 import pytest
 
-from plugins.sms_module import lifecycle
-from plugins.sms_module.models import SmsMessage
-from plugins.sms_module.statuses import RANK, TERMINAL, TRANSITIONS, Status, can_move
+from plugins.sms_module.models import SmsMessage, lifecycle
+from plugins.sms_module.models.statuses import RANK, TERMINAL, TRANSITIONS, Status, can_move
 
 OUTBOUND = [s for s in Status if s not in (Status.RECEIVING, Status.RECEIVED)]
 INBOUND = [Status.RECEIVING, Status.RECEIVED]

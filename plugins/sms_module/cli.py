@@ -8,8 +8,9 @@ from decimal import Decimal, InvalidOperation
 import click
 from flask.cli import with_appcontext
 
-from plugins.sms_module import pools, services
-from plugins.sms_module.segments import MessageTooLong, as_json, count_segments
+from plugins.sms_module.sending import pools
+from plugins.sms_module.texts.pricing import pricing, segment_rule, set_pricing
+from plugins.sms_module.texts.segments import MessageTooLong, as_json, count_segments
 
 
 @click.group("sms")
@@ -23,9 +24,9 @@ def sms() -> None:
 @with_appcontext
 def segments(text: str, as_json_output: bool) -> None:
     """Count the segments and price of TEXT."""
-    prices = services.pricing()
+    prices = pricing()
     try:
-        count = count_segments(text, **services.segment_rule())
+        count = count_segments(text, **segment_rule())
     except MessageTooLong as exc:
         if as_json_output:
             click.echo(json.dumps({"error": {"code": "too_long", "message": str(exc)}}))
@@ -48,7 +49,7 @@ def segments(text: str, as_json_output: bool) -> None:
 @with_appcontext
 def price(amount: str | None, currency: str | None) -> None:
     """Show or set the price per segment (operator)."""
-    current = services.pricing()
+    current = pricing()
     if amount is None:
         click.echo(f"{current.price_per_segment} {current.currency} per segment")
         return
@@ -56,7 +57,7 @@ def price(amount: str | None, currency: str | None) -> None:
         value = Decimal(amount)
         if not value.is_finite():
             raise InvalidOperation
-        saved = services.set_pricing(value, currency or current.currency)
+        saved = set_pricing(value, currency or current.currency)
     except InvalidOperation as exc:
         raise click.ClickException(f"{amount!r} is not a price such as 0.0100.") from exc
     except ValueError as exc:
@@ -157,7 +158,7 @@ def receive(phone: str, number: str, text: str) -> None:
     from flask import current_app
 
     from host.phones import InvalidPhone, normalize_phone
-    from plugins.sms_module import inbound
+    from plugins.sms_module.conversations import inbound
 
     if current_app.config["SMS_PROVIDER"] != "simulator":
         raise click.ClickException("Only the simulator takes SMS from the command line.")

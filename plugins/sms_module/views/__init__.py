@@ -1,0 +1,4 @@
+"""The SMS module's pages: one blueprint per module (customer SMS tab, settings, sender
+numbers, queues, templates, replies, campaigns, the carrier's webhooks) and the consent box
+of the Customer Information tab (``consent_field``). Views are short: the work is in the
+packages they call."""

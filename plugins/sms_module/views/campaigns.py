@@ -21,10 +21,12 @@ from host.access import get_in_shop_or_404, roles_required, shop_required
 from host.extensions import db
 from host.models import Company, Customer, Role, User, utcnow
 from host.templating import localtime
-from plugins.sms_module import campaigns, services
+from plugins.sms_module import campaigns
+from plugins.sms_module.compliance import quiet_hours, rules
 from plugins.sms_module.models import SmsCampaign, SmsMessage
-from plugins.sms_module.presenting import preview, status_label
-from plugins.sms_module.segments import MessageTooLong, count_segments
+from plugins.sms_module.texts.preview import preview, status_label
+from plugins.sms_module.texts.pricing import pricing, segment_rule
+from plugins.sms_module.texts.segments import MessageTooLong, count_segments
 
 bp = Blueprint(
     "sms_campaigns", __name__, url_prefix="/sms/campaigns", template_folder="../templates"
@@ -81,13 +83,13 @@ def create():
     """Save a campaign, then put its fan-out on the promotional queue."""
     shop = shop_required()
     form = {key: request.form.get(key, "") for key in _blank_form()}
-    if not services.module_enabled(shop) or not shop.country or not shop.province:
+    if rules.shop_refusal(shop) is not None:
         # The page says what to switch on or fill in, instead of the form.
         return _render_index(shop, form), 422
     errors, send_at = _validate(shop, form)
     if errors:
         return _render_index(shop, form, errors), 422
-    due = campaigns.out_of_quiet_hours(send_at, shop)
+    due = quiet_hours.next_morning(send_at, shop)
     campaign = SmsCampaign(
         company_id=shop.id,
         name=form["name"].strip(),
@@ -164,7 +166,7 @@ def _validate(shop: Company, form: dict[str, str]) -> tuple[dict[str, str], date
         errors["body"] = _("The message is empty: write the text to send.")
     else:
         try:
-            count_segments(body, **services.segment_rule())
+            count_segments(body, **segment_rule())
         except MessageTooLong as exc:
             errors["body"] = _(
                 "The message has %(count)s characters; the limit is %(limit)s.",
@@ -210,7 +212,7 @@ def _parse_local(text: str, shop: Company) -> datetime | None:
 
 
 def _moved_message(campaign: SmsCampaign, shop: Company) -> str:
-    start, end = campaigns.quiet_hours()
+    start, end = quiet_hours.quiet_hours()
     return _(
         "%(asked)s falls in the quiet hours (%(start)s to %(end)s, shop time): the campaign "
         "leaves at %(when)s instead.",
@@ -222,12 +224,7 @@ def _moved_message(campaign: SmsCampaign, shop: Company) -> str:
 
 
 def _module_state(shop: Company) -> dict:
-    return {
-        "module_on": services.module_enabled(shop),
-        "module_off_message": services.module_off_message(),
-        "location_ok": bool(shop.country and shop.province),
-        "location_message": services.location_message(),
-    }
+    return rules.shop_state(shop).page_context()
 
 
 def _render_index(shop: Company, form: dict[str, str], errors: dict[str, str] | None = None):
@@ -245,7 +242,7 @@ def _render_index(shop: Company, form: dict[str, str], errors: dict[str, str] | 
     shown = preview(form["body"])[0] if form["body"] else None
     segments = shown["segments"] if shown and "error" not in shown else 0
     cost, currency = campaigns.estimate(segments, chosen.reachable)
-    start, end = campaigns.quiet_hours()
+    start, end = quiet_hours.quiet_hours()
     return render_template(
         "sms_module/campaigns.html",
         shop=shop,
@@ -266,7 +263,7 @@ def _render_index(shop: Company, form: dict[str, str], errors: dict[str, str] | 
         ),
         segments=segments,
         preview=shown,
-        pricing=services.pricing(),
+        pricing=pricing(),
         cost=cost.quantize(Decimal("0.01")),
         currency=currency,
         zone=shop.time_zone or "UTC",

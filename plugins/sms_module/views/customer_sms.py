@@ -11,10 +11,11 @@ from host.access import get_in_shop_or_404
 from host.extensions import db
 from host.models import Customer
 from host.views.customers import customer_tabs
-from plugins.sms_module import consent, services
+from plugins.sms_module.compliance import consent, rules
+from plugins.sms_module.compliance.opt_out import is_opted_out
 from plugins.sms_module.models import SmsMessage
-from plugins.sms_module.opt_out import is_opted_out
-from plugins.sms_module.presenting import preview, status_label
+from plugins.sms_module.sending import service
+from plugins.sms_module.texts.preview import preview, status_label
 
 bp = Blueprint(
     "sms_customer",
@@ -41,10 +42,10 @@ def send(customer_id: int):
     customer = get_in_shop_or_404(Customer, customer_id)
     body = request.form.get("body", "")
     try:
-        services.request_send(
+        service.request_send(
             customer.company, customer=customer, body=body, user_id=current_user.id
         )
-    except services.SendRefused as refused:
+    except service.SendRefused as refused:
         flash(refused.message, "error")
         return _render(customer, body=body), 422
     flash(_("The SMS is scheduled: it leaves as soon as a sender number is free."))
@@ -78,10 +79,7 @@ def _render(customer: Customer, body: str):
         messages=messages,
         status_label=status_label,
         body=body,
-        module_on=services.module_enabled(company),
-        module_off_message=services.module_off_message(),
-        location_ok=bool(company.country and company.province),
-        location_message=services.location_message(),
+        **rules.shop_state(company).page_context(),
         has_consent=consent.has_consent(customer.id),
         opted_out=bool(customer.mobile_phone and is_opted_out(customer.mobile_phone)),
         preview=preview(body)[0] if body else None,

@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 
 from host.access import roles_required
 from host.extensions import db
-from plugins.sms_module import pools
 from plugins.sms_module.models import Queue, SenderNumber
+from plugins.sms_module.sending import pools
 
 bp = Blueprint("sms_numbers", __name__, url_prefix="/sms/numbers", template_folder="../templates")
 

@@ -28,7 +28,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from host.access import roles_required
-from plugins.sms_module import monitoring
+from plugins.sms_module.sending import monitoring
 
 bp = Blueprint("sms_operations", __name__, template_folder="../templates")
 

@@ -19,9 +19,11 @@ from sqlalchemy import and_, case, func, select, update
 from host.access import roles_required
 from host.extensions import db
 from host.models import Company, Customer, Role, utcnow
-from plugins.sms_module import inbound, services
-from plugins.sms_module.models import Queue, SmsMessage
-from plugins.sms_module.presenting import preview, status_label
+from plugins.sms_module.compliance import rules
+from plugins.sms_module.conversations import inbound
+from plugins.sms_module.models import Direction, Kind, Queue, SmsMessage
+from plugins.sms_module.sending import service
+from plugins.sms_module.texts.preview import preview, status_label
 
 bp = Blueprint("sms_replies", __name__, url_prefix="/sms/replies", template_folder="../templates")
 
@@ -61,7 +63,7 @@ def excerpt(text: str, length: int = EXCERPT) -> str:
 def index():
     """Show the inbox: one row per phone that replied, newest conversation first."""
     company = _company()
-    if company is not None and not services.module_enabled(company):
+    if company is not None and not rules.module_on(company.id):
         return _module_off("sms_module/replies.html")
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
     conversations, more = _conversations(page)
@@ -81,7 +83,7 @@ def show(phone: str):
     """Show the conversation with ``phone`` and mark its replies read."""
     _conversation_or_404(phone)
     company = _company()
-    if company is not None and not services.module_enabled(company):
+    if company is not None and not rules.module_on(company.id):
         return _module_off("sms_module/conversation.html", phone=phone)
     return _render(company, phone, body="")
 
@@ -94,22 +96,22 @@ def reply(phone: str):
         abort(403)  # the operator reads the unrouted replies; only a shop answers a customer
     _conversation_or_404(phone)
     company = _company()
-    if not services.module_enabled(company):
+    if not rules.module_on(company.id):
         return _module_off("sms_module/conversation.html", phone=phone, status=422)
     body = request.form.get("body", "")
     customer = inbound.customer_for(company.id, phone)
     recipient = {"customer": customer} if customer is not None else {"to": phone}
     try:
-        services.request_send(
+        service.request_send(
             company,
             body=body,
             queue=Queue.TRANSACTIONAL,
-            kind=inbound.REPLY,
+            kind=Kind.REPLY,
             source="staff",
             user_id=current_user.id,
             **recipient,
         )
-    except services.SendRefused as refused:
+    except service.SendRefused as refused:
         flash(refused.message, "error")
         return _render(company, phone, body=body), 422
     flash(_("Your reply is scheduled: it leaves from the number the customer wrote to."))
@@ -144,7 +146,7 @@ def _conversation_or_404(phone: str) -> None:
 
 def _conversations(page: int) -> tuple[list[Conversation], bool]:
     """Return a page of the inbox and whether older conversations follow (three queries)."""
-    is_inbound = SmsMessage.direction == inbound.INBOUND
+    is_inbound = SmsMessage.direction == Direction.INBOUND
     unread = func.sum(case((and_(is_inbound, SmsMessage.read_at.is_(None)), 1), else_=0))
     replied = select(SmsMessage.phone).where(_owned(), is_inbound).distinct()
     last_id = func.max(SmsMessage.id)
@@ -187,7 +189,7 @@ def _mark_read(phone: str) -> set[int]:
             select(SmsMessage.id).where(
                 _owned(),
                 SmsMessage.phone == phone,
-                SmsMessage.direction == inbound.INBOUND,
+                SmsMessage.direction == Direction.INBOUND,
                 SmsMessage.read_at.is_(None),
             )
         )
@@ -220,7 +222,7 @@ def _render(company: Company | None, phone: str, body: str):
         messages=list(reversed(newest[:MAX_MESSAGES])),
         truncated=len(newest) > MAX_MESSAGES,
         new_ids=new_ids,
-        inbound=inbound.INBOUND,
+        inbound=Kind.INBOUND,
         status_label=status_label,
         can_reply=company is not None,
         body=body,
@@ -232,6 +234,6 @@ def _module_off(template: str, phone: str | None = None, status: int = 200):
     return render_template(
         template,
         module_on=False,
-        module_off_message=services.module_off_message(),
+        module_off_message=rules.module_off_message(),
         phone=phone,
     ), status

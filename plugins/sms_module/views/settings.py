@@ -13,9 +13,12 @@ from host.access import current_shop, get_in_shop_or_404, roles_required, shop_r
 from host.extensions import db
 from host.mail import mail_configured
 from host.models import Role
-from plugins.sms_module import consent, services, tokens
+from plugins.sms_module.api import tokens
+from plugins.sms_module.compliance import consent, rules
+from plugins.sms_module.conversations.forwarding import split_emails
 from plugins.sms_module.models import ApiToken, ShopSmsSettings
-from plugins.sms_module.notifications import reminder_hours
+from plugins.sms_module.notifications.reminders import reminder_hours
+from plugins.sms_module.texts import pricing as prices
 
 MIN_REMINDER_HOURS, MAX_REMINDER_HOURS = 1, 168
 MAX_FORWARD_EMAILS = 10
@@ -102,8 +105,6 @@ def replies():
     from email_validator import EmailNotValidError, validate_email
 
     from host.phones import InvalidPhone, normalize_phone
-    from plugins.sms_module.inbound import split_emails
-
     shop = shop_required()
     emails, errors = [], []
     for address in split_emails(request.form.get("forward_emails", "")):
@@ -140,7 +141,7 @@ def pricing():
         amount = Decimal(request.form.get("price_per_segment", "").strip())
         if not amount.is_finite():
             raise InvalidOperation
-        services.set_pricing(amount, request.form.get("currency", ""))
+        prices.set_pricing(amount, request.form.get("currency", ""))
     except (InvalidOperation, ValueError) as exc:
         message = (
             str(exc)
@@ -163,13 +164,10 @@ def _render(new_token: str | None = None):
     return render_template(
         "sms_module/settings.html",
         shop=shop,
-        module_on=bool(shop and services.module_enabled(shop)),
-        module_off_message=services.module_off_message(),
-        location_ok=bool(shop and shop.country and shop.province),
-        location_message=services.location_message(),
+        **rules.shop_state(shop).page_context(),
         tokens=rows,
         new_token=new_token,
-        pricing=services.pricing(),
+        pricing=prices.pricing(),
         reminder_hours=reminder_hours(shop.id) if shop else None,
         forwarding=db.session.get(ShopSmsSettings, shop.id) if shop else None,
         mail_configured=mail_configured(),

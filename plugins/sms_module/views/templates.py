@@ -13,9 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from host.access import current_shop, roles_required
 from host.extensions import db
 from host.models import Company, Role, utcnow
-from plugins.sms_module import message_templates as templates
 from plugins.sms_module.models import SmsTemplate
-from plugins.sms_module.presenting import preview as segment_preview
+from plugins.sms_module.texts import templates
+from plugins.sms_module.texts.preview import preview as segment_preview
 
 bp = Blueprint(
     "sms_templates", __name__, url_prefix="/sms/settings/templates", template_folder="../templates"

@@ -6,20 +6,16 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, abort, current_app, request
-from sqlalchemy import select
 
-from host.extensions import csrf, db
-from plugins.sms_module import inbound, lifecycle, opt_out, pipeline
-from plugins.sms_module.gateway import local_status, signature_valid
-from plugins.sms_module.models import SmsMessage
-from plugins.sms_module.statuses import Status
+from host.extensions import csrf
+from plugins.sms_module.carriers.webhooks import local_status, signature_valid
+from plugins.sms_module.conversations import inbound
+from plugins.sms_module.sending import delivery_reports
 
 bp = Blueprint("sms_webhooks", __name__, url_prefix="/sms/twilio")
 # The carrier signs its requests (X-Twilio-Signature); it has no CSRF token.
 csrf.exempt(bp)
 log = logging.getLogger(__name__)
-
-UNSUBSCRIBED = "21610"
 
 
 def auth_token() -> str:
@@ -42,41 +38,16 @@ def check_signature() -> None:
 def status():
     """Record a delivery report; never move a message backwards."""
     check_signature()
-    sid = request.form.get("MessageSid", "")
-    reported = local_status(request.form.get("MessageStatus", ""))
-    message = (
-        db.session.scalar(
-            select(SmsMessage).where(SmsMessage.provider_sid == sid).with_for_update()
-        )
-        if sid
-        else None
+    form = request.form
+    message_id = request.args.get("message_id", "")
+    delivery_reports.record_report(
+        form.get("MessageSid", ""),
+        int(message_id) if message_id.isdigit() else None,
+        local_status(form.get("MessageStatus", "")),
+        form.get("MessageStatus"),
+        form.get("ErrorCode") or None,
+        form.get("ErrorMessage") or None,
     )
-    if message is None and request.args.get("message_id", "").isdigit():
-        # The report may overtake our own record of the SID: our id is in the URL.
-        message = db.session.scalar(
-            select(SmsMessage)
-            .where(
-                SmsMessage.id == int(request.args["message_id"]), SmsMessage.provider_sid.is_(None)
-            )
-            .with_for_update()
-        )
-        if message is not None:
-            message.provider_sid = sid
-    if message is None or reported is None:
-        log.info("status report for unknown message %r (%r) ignored", sid, reported)
-        return "", 200
-    error_code = request.form.get("ErrorCode") or None
-    if reported in (Status.FAILED, Status.UNDELIVERED) and error_code:
-        message.failure_code = error_code
-        message.failure_reason = request.form.get("ErrorMessage") or f"carrier error {error_code}"
-        if error_code == UNSUBSCRIBED:
-            opt_out.opt_out(message.phone, "provider_error", message.company_id, error_code)
-    if message.status in (Status.SCHEDULED, Status.QUEUED):
-        lifecycle.move(message, Status.SENDING, "provider_callback")
-    lifecycle.move(message, reported, "provider_callback", request.form.get("MessageStatus"))
-    db.session.commit()
-    if reported != Status.SENDING:
-        pipeline.forget_job(message.id)
     return "", 200
 
 

@@ -1,0 +1,173 @@
+"""The REST API (PRODUCT.md §12): per-shop bearer tokens, JSON in and out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import wraps
+
+from flask import Blueprint, g, jsonify, request, url_for
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from host.extensions import csrf, db
+from host.models import Company, Customer, utcnow
+from plugins.sms_module.api import tokens
+from plugins.sms_module.api.openapi import SPEC
+from plugins.sms_module.models import SmsMessage
+from plugins.sms_module.sending import service
+from plugins.sms_module.texts.preview import preview
+
+bp = Blueprint("sms_api", __name__, url_prefix="/api/v1")
+# Programs authenticate with a token, not a browser session: CSRF does not apply.
+csrf.exempt(bp)
+
+
+def error(status: int, code: str, message: str, **extra):
+    """Answer ``{"error": {"code", "message"}}`` with ``status``."""
+    return jsonify(error={"code": code, "message": message, **extra}), status
+
+
+def token_required(view):
+    """Authenticate the shop from ``Authorization: Bearer <token>``."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        scheme, _sep, text = request.headers.get("Authorization", "").partition(" ")
+        row = tokens.token_owner(text.strip()) if scheme.lower() == "bearer" else None
+        if row is None:
+            return error(401, "unauthorized", _("Give a valid shop token: Authorization: Bearer …"))
+        row.last_used_at = utcnow()
+        db.session.commit()
+        g.api_company = db.session.get(Company, row.company_id)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@bp.errorhandler(HTTPException)
+def http_error(exc: HTTPException):
+    return error(exc.code or 500, exc.name.lower().replace(" ", "_"), exc.description or "")
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """Serve the API's OpenAPI description."""
+    return jsonify(SPEC)
+
+
+@bp.post("/sms/messages")
+@token_required
+def create_message():
+    """Accept an SMS for a customer of the token's shop."""
+    company = g.api_company
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        return error(400, "invalid_json", _("Send a JSON object."))
+    body, customer_id, to = payload.get("body"), payload.get("customer_id"), payload.get("to")
+    queue = payload.get("queue", "transactional")
+    if not isinstance(body, str):
+        return error(400, "invalid_body", _("body is the text of the message, a string."))
+    if (customer_id is None) == (to is None):
+        return error(400, "invalid_recipient", _("Give customer_id or to, not both."))
+    if customer_id is not None and (type(customer_id) is not int):
+        return error(400, "invalid_customer_id", _("customer_id is a whole number."))
+    if to is not None and not isinstance(to, str):
+        return error(400, "invalid_to", _("to is a phone number, as a string."))
+    if not isinstance(queue, str):
+        return error(400, "invalid_queue", _("queue is transactional or promotional."))
+    send_at = payload.get("send_at")
+    if send_at is not None:
+        try:
+            send_at = datetime.fromisoformat(send_at) if isinstance(send_at, str) else None
+        except ValueError:
+            send_at = None
+        if send_at is None:
+            return error(400, "invalid_send_at", _("send_at is an ISO 8601 date and time."))
+    customer = None
+    if customer_id is not None:
+        customer = db.session.get(Customer, customer_id)
+        if customer is None or customer.company_id != company.id:
+            return error(404, "customer_not_found", _("No customer of this shop has this id."))
+    key = request.headers.get("Idempotency-Key", "").strip()[:80] or None
+    dedupe_key = f"api:{company.id}:{key}" if key else None
+    if dedupe_key:
+        existing = db.session.query(SmsMessage).filter_by(dedupe_key=dedupe_key).one_or_none()
+        if existing is not None:
+            return jsonify(created(existing)), 200
+    try:
+        message = service.request_send(
+            company,
+            body=body,
+            customer=customer,
+            to=to,
+            queue=queue,
+            send_at=send_at,
+            kind="api",
+            source="api",
+            dedupe_key=dedupe_key,
+        )
+    except service.SendRefused as refused:
+        extra = {"message_id": refused.message_id} if refused.message_id else {}
+        return error(422, refused.code, refused.message, **extra)
+    response = jsonify(created(message))
+    response.status_code = 201
+    response.headers["Location"] = url_for("sms_api.get_message", message_id=message.id)
+    return response
+
+
+@bp.get("/sms/messages/<int:message_id>")
+@token_required
+def get_message(message_id: int):
+    """Show a message of the token's shop with its status history."""
+    message = db.session.get(SmsMessage, message_id)
+    if message is None or message.company_id != g.api_company.id:
+        return error(404, "message_not_found", _("No message of this shop has this id."))
+    return jsonify(
+        {
+            **created(message),
+            "customer_id": message.customer_id,
+            "phone": message.phone,
+            "body": message.body,
+            "queue": message.queue.value,
+            "failure_code": message.failure_code,
+            "failure_reason": message.failure_reason,
+            "sender_number": message.sender_number,
+            "attempts": message.attempts,
+            "created_at": _iso(message.created_at),
+            "history": [
+                {"status": h.status.value, "at": _iso(h.at), "source": h.source, "detail": h.detail}
+                for h in message.history
+            ],
+        }
+    )
+
+
+@bp.post("/sms/segments")
+@token_required
+def segments():
+    """Count the segments and price of a text."""
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict) or not isinstance(payload.get("body"), str):
+        return error(400, "invalid_body", _('Send {"body": "the text"}.'))
+    result, status = preview(payload["body"])
+    return jsonify(result), status
+
+
+def created(message: SmsMessage) -> dict:
+    """Return the short description of an accepted message."""
+    result = {
+        "id": message.id,
+        "status": message.status.value,
+        "segments": message.segments,
+        "encoding": message.encoding,
+        "price": format(message.price, "f"),
+        "currency": message.currency,
+    }
+    if message.send_at is not None:
+        result["send_at"] = _iso(message.send_at)
+    return result
+
+
+def _iso(value: datetime) -> str:
+    """Format a stored time as ISO 8601 with its UTC offset."""
+    return value.isoformat()

@@ -1,0 +1,53 @@
+"""The platform-wide opt-out list (PRODUCT.md §5): one row per E.164 number, archived
+rather than deleted, with every opt-out and opt-in kept as an event."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from host.extensions import db
+from plugins.sms_module.models import OptOut, OptOutAction, OptOutEvent
+
+
+def is_opted_out(phone: str) -> bool:
+    """Tell whether ``phone`` is on the platform-wide opt-out list."""
+    return bool(db.session.scalar(select(OptOut.id).where(OptOut.phone == phone, OptOut.active)))
+
+
+def opt_out(phone: str, source: str, company_id: int | None = None, raw: str | None = None):
+    """Put ``phone`` on the opt-out list and keep the event (the caller commits)."""
+    _record(phone, OptOutAction.OPT_OUT, source, company_id, raw)
+
+
+def opt_in(phone: str, source: str, company_id: int | None = None, raw: str | None = None):
+    """Archive ``phone``'s opt-out row and keep the event (the caller commits)."""
+    _record(phone, OptOutAction.OPT_IN, source, company_id, raw)
+
+
+def _record(phone: str, action: OptOutAction, source: str, company_id, raw) -> None:
+    active = action == OptOutAction.OPT_OUT
+    row = db.session.scalar(select(OptOut).where(OptOut.phone == phone).with_for_update())
+    if row is not None:
+        row.active = active
+    elif active:
+        try:
+            with db.session.begin_nested():
+                db.session.add(OptOut(phone=phone, active=True))
+        except IntegrityError:
+            # Another process put the phone on the list at the same moment: one row stays.
+            db.session.scalar(select(OptOut).where(OptOut.phone == phone)).active = True
+    db.session.add(
+        OptOutEvent(
+            phone=phone, action=action, company_id=company_id, raw_message=raw, source=source
+        )
+    )
+
+
+def events(phone: str) -> list[OptOutEvent]:
+    """Return the opt-out and opt-in events of ``phone``, oldest first."""
+    return list(
+        db.session.scalars(
+            select(OptOutEvent).where(OptOutEvent.phone == phone).order_by(OptOutEvent.id)
+        )
+    )

@@ -1,0 +1,157 @@
+"""May this message go now? The rules of PRODUCT.md §3, §4 and §5, each written once.
+
+Every page, hook, job and API call asks these functions; none re-states a rule:
+
+- the shop's module is on (option 124) and its country and province are filled (§3):
+  ``shop_refusal``, and ``shop_state`` for the pages that explain it;
+- the recipient's express consent is on record (§4): ``consent_refusal``;
+- the phone is not on the platform-wide opt-out list (§5): ``opt_out_refusal``;
+- just before the carrier call, what may have changed since acceptance: ``may_go_now``.
+
+The quiet hours (``quiet_hours``) and the disclaimer first (``disclaimer``) have their own
+modules in this package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from host.models import Company, option_enabled
+from plugins.sms_module.compliance.consent import has_consent
+from plugins.sms_module.compliance.opt_out import is_opted_out
+from plugins.sms_module.models import FailureCode, Kind, SmsMessage
+
+# "Use the new SMS module" on the shop's Options tab (PRODUCT.md §3).
+OPTION_NUMBER = 124
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A rule that refused a message: ``code`` for programs, ``message`` for people."""
+
+    code: FailureCode
+    message: str
+
+
+@dataclass(frozen=True)
+class ShopState:
+    """What a page says about the shop's module: on or off, location filled or not."""
+
+    module_on: bool
+    location_ok: bool
+    module_off_message: str
+    location_message: str
+
+    @property
+    def can_send(self) -> bool:
+        return self.module_on and self.location_ok
+
+    def page_context(self) -> dict:
+        """Return the template variables of the pages' module alerts."""
+        return {
+            "module_on": self.module_on,
+            "module_off_message": self.module_off_message,
+            "location_ok": self.location_ok,
+            "location_message": self.location_message,
+        }
+
+
+def module_on(company_id: int) -> bool:
+    """Tell whether option 124 "Use the new SMS module" is on for the shop (§3)."""
+    return option_enabled(company_id, OPTION_NUMBER)
+
+
+def location_filled(company: Company) -> bool:
+    """Tell whether the shop's country and province are filled: sending needs them (§3)."""
+    return bool(company.country and company.province)
+
+
+def module_off_message() -> str:
+    return _(
+        "The new SMS module is off for this shop: an administrator switches on option 124 "
+        '"Use the new SMS module" in Configuration > General information > Options tab.'
+    )
+
+
+def location_message() -> str:
+    return _(
+        "Sending SMS needs the shop's country and province: fill them in Company management "
+        "(Country and Province drop-down menus), then save."
+    )
+
+
+def option_veto(company: Company, number: int, enabled: bool) -> str | None:
+    """Refuse switching option 124 on while the shop's V2V organization number is empty
+    (PRODUCT.md §3); ``None`` lets the change through."""
+    if number == OPTION_NUMBER and enabled and not (company.v2v_number or "").strip():
+        return _l(
+            "Option 124 cannot be switched on: fill the V2V organization number in "
+            "Company management first, then save."
+        )
+    return None
+
+
+def shop_refusal(company: Company) -> Refusal | None:
+    """Refuse every SMS of a shop whose module is off or whose location is empty (§3)."""
+    if not module_on(company.id):
+        return Refusal(FailureCode.MODULE_OFF, module_off_message())
+    if not location_filled(company):
+        return Refusal(FailureCode.LOCATION_MISSING, location_message())
+    return None
+
+
+def shop_state(company: Company | None) -> ShopState:
+    """Return what the SMS pages show about the shop's module (``None``: the operator)."""
+    return ShopState(
+        module_on=bool(company is not None and module_on(company.id)),
+        location_ok=bool(company is not None and location_filled(company)),
+        module_off_message=module_off_message(),
+        location_message=location_message(),
+    )
+
+
+def consent_refusal(customer_id: int | None) -> Refusal | None:
+    """Refuse a recipient with no express consent on record: never assumed (§4)."""
+    if customer_id is None or not has_consent(customer_id):
+        return Refusal(
+            FailureCode.NO_CONSENT,
+            _(
+                'No express consent is on record for this recipient: tick "Accepts communications '
+                'by SMS" on the Customer Information tab, with the evidence, before sending.'
+            ),
+        )
+    return None
+
+
+def opt_out_refusal(phone: str) -> Refusal | None:
+    """Refuse a phone that texted STOP: it gets nothing from any shop until START (§5)."""
+    if is_opted_out(phone):
+        return Refusal(
+            FailureCode.OPTED_OUT,
+            _("This phone replied STOP: it receives no SMS from any shop until it texts START."),
+        )
+    return None
+
+
+def may_go_now(message: SmsMessage) -> Refusal | None:
+    """Check again, just before the carrier call, what may have changed since acceptance:
+    the module switched off, the phone opted out, consent withdrawn.
+
+    The answer to STOP, START or HELP goes in any case: it is what the phone asked for.
+    The reasons are the history's (stored in English, like the rest of the history)."""
+    if message.kind == Kind.KEYWORD_ANSWER:
+        return None
+    if message.company_id is not None and not module_on(message.company_id):
+        return Refusal(
+            FailureCode.MODULE_OFF, "The new SMS module was switched off before the message left."
+        )
+    if is_opted_out(message.phone):
+        return Refusal(FailureCode.OPTED_OUT, "The phone opted out (STOP) before the message left.")
+    if message.customer_id is not None and not has_consent(message.customer_id):
+        return Refusal(
+            FailureCode.NO_CONSENT, "The customer withdrew consent before the message left."
+        )
+    return None

@@ -1,0 +1,195 @@
+"""Forwarding customers' replies to the shop (PRODUCT.md §9), by e-mail and/or SMS.
+
+A reply's forward runs as a job after the commit; an SMTP server that cannot be reached is
+tried again later (``FORWARD_RETRIES``), and the sweeper puts back a forward Redis lost.
+The forward says not to answer it and links to the reply page.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import timedelta
+from urllib.parse import quote
+
+from flask import current_app
+from rq import Retry, get_current_job
+from rq.job import Job
+from sqlalchemy import select
+
+from host.extensions import db
+from host.mail import MailNotConfigured, send_mail
+from host.models import Company, utcnow
+from host.redis_connection import get_queue, get_redis
+from plugins.sms_module.models import Direction, Kind, Queue, ShopSmsSettings, SmsMessage, Source
+from plugins.sms_module.sending import service
+
+log = logging.getLogger(__name__)
+
+# What a reply shows of itself in a forward by SMS.
+FORWARD_EXCERPT = 300
+FORWARD_LEASE_SECONDS = 120
+# When a forward that failed (the SMTP server away) is tried again, in seconds.
+FORWARD_RETRIES = [30, 120, 600, 1800, 3600]
+# The RQ entry point (``plugins.sms_module.jobs``): jobs in Redis keep this path.
+FORWARD_FUNCTION = "plugins.sms_module.jobs.forward_reply"
+
+
+def forward_job_id(message_id: int) -> str:
+    """Return the RQ job id of reply ``message_id``'s forward (one forward per reply)."""
+    return f"sms-forward-{message_id}"
+
+
+def enqueue_forward(message_id: int) -> None:
+    """Put the reply's forward on the transactional queue, once; an SMTP server that cannot
+    be reached is tried again later (``FORWARD_RETRIES``), and the sweeper puts back a
+    forward that Redis lost."""
+    try:
+        get_queue(Queue.TRANSACTIONAL.value).enqueue(
+            FORWARD_FUNCTION,
+            message_id,
+            job_id=forward_job_id(message_id),
+            result_ttl=300,
+            failure_ttl=7 * 24 * 3600,  # a forward given up on stays on record for a week
+            retry=Retry(max=len(FORWARD_RETRIES), interval=FORWARD_RETRIES),
+        )
+    except Exception:  # Redis away: the reply is kept; the sweeper forwards it later
+        log.warning("could not enqueue the forward of reply %s", message_id, exc_info=True)
+
+
+def reply_page_url(phone: str) -> str:
+    """Return the address of the conversation with ``phone`` on the reply page."""
+    base = current_app.config["SMS_PUBLIC_BASE_URL"].rstrip("/")
+    return f"{base}/sms/replies/{quote(phone)}"
+
+
+def forward(message_id: int) -> str:
+    """Job: forward a reply as its shop's settings say (the operator's for an unrouted one)."""
+    redis = get_redis()
+    lease = f"sms:forward:{message_id}"
+    if not redis.set(lease, 1, nx=True, ex=FORWARD_LEASE_SECONDS):
+        return "another worker holds it"
+    try:
+        message = db.session.get(SmsMessage, message_id)
+        if (
+            message is None
+            or message.direction != Direction.INBOUND
+            or message.forwarded_at is not None
+        ):
+            return "nothing to do"
+        emails, cell = destinations(message.company_id)
+        done = []
+        # The SMS first: it is sent once whatever happens (its dedupe key), so a retry after
+        # an e-mail that failed does not send it again.
+        if cell and message.company_id is not None:
+            done.append(_forward_by_sms(message, cell))
+        if emails:
+            done.append(_forward_by_email(message, emails))
+        message = db.session.get(SmsMessage, message_id)
+        message.forwarded_at = utcnow()
+        db.session.commit()
+        return ", ".join(done) or "kept on the reply page"
+    finally:
+        redis.delete(lease)
+
+
+def destinations(company_id: int | None) -> tuple[list[str], str | None]:
+    """Return the e-mail addresses and the cell number a shop's replies go to."""
+    if company_id is None:
+        return list(current_app.config.get("SMS_OPERATOR_EMAILS") or []), None
+    settings = db.session.get(ShopSmsSettings, company_id)
+    if settings is None:
+        return [], None
+    return split_emails(settings.forward_emails or ""), settings.forward_phone or None
+
+
+def split_emails(text: str) -> list[str]:
+    """Return the addresses of a comma-, semicolon- or line-separated list."""
+    for separator in ";\n\r":
+        text = text.replace(separator, ",")
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def sender_label(message: SmsMessage) -> str:
+    """Return who wrote a reply: the customer's name and phone, or the phone alone."""
+    customer = message.customer
+    return f"{customer.full_name} ({message.phone})" if customer is not None else message.phone
+
+
+def _forward_by_email(message: SmsMessage, emails: list[str]) -> str:
+    who = sender_label(message)
+    body = (
+        f"{who} replied by SMS to {message.sender_number}:\n\n"
+        f"{message.body}\n\n"
+        "Do not reply to this e-mail: the customer would not receive your answer.\n"
+        f"Answer from the reply page: {reply_page_url(message.phone)}\n"
+    )
+    try:
+        send_mail(emails, f"SMS reply from {who}", body)
+    except MailNotConfigured:
+        log.warning("reply %s not e-mailed: SMTP_HOST is not set", message.id)
+        return "no SMTP server for the e-mail"
+    except (smtplib.SMTPException, OSError) as error:
+        job = get_current_job()
+        if job is not None and job.retries_left:
+            raise  # the SMTP server may come back: RQ tries again later
+        log.error("reply %s not e-mailed, given up: %s", message.id, error)
+        return f"not e-mailed: {error}"
+    return "e-mailed"
+
+
+def _forward_by_sms(message: SmsMessage, cell: str) -> str:
+    company = db.session.get(Company, message.company_id)
+    text = message.body
+    if len(text) > FORWARD_EXCERPT:
+        text = text[: FORWARD_EXCERPT - 1] + "…"
+    body = (
+        f"SMS from {sender_label(message)}: {text}\n"
+        f"Do not answer this SMS; reply on {reply_page_url(message.phone)}"
+    )
+    try:
+        service.request_send(
+            company,
+            to=cell,
+            body=body,
+            kind=Kind.REPLY_FORWARD,
+            source=Source.MODULE,
+            dedupe_key=f"forward:{message.id}",
+            system=True,
+        )
+    except service.SendRefused as refused:
+        log.warning("reply %s not forwarded by SMS: %s", message.id, refused.message)
+        return f"not sent by SMS: {refused.code}"
+    return "sent by SMS"
+
+
+def unforwarded(grace_seconds: float, limit: int = 200) -> list[int]:
+    """Return replies older than ``grace_seconds`` whose forward has not run."""
+    return list(
+        db.session.scalars(
+            select(SmsMessage.id)
+            .where(
+                SmsMessage.direction == Direction.INBOUND,
+                SmsMessage.forwarded_at.is_(None),
+                SmsMessage.created_at < utcnow() - timedelta(seconds=grace_seconds),
+            )
+            .order_by(SmsMessage.id)
+            .limit(limit)
+        )
+    )
+
+
+def sweep_forwards(grace_seconds: float) -> int:
+    """Re-enqueue the forwards that were lost (Redis emptied, a process died)."""
+    waiting = unforwarded(grace_seconds)
+    db.session.commit()
+    if not waiting:
+        return 0
+    pipe = get_redis().pipeline(transaction=False)
+    for message_id in waiting:
+        pipe.exists(Job.key_for(forward_job_id(message_id)))
+    # A job that exists is on its way or waiting for a retry: only the lost ones go again.
+    lost = [m for m, found in zip(waiting, pipe.execute(), strict=True) if not found]
+    for message_id in lost:
+        enqueue_forward(message_id)
+    return len(lost)

@@ -1,0 +1,162 @@
+"""Customers' SMS to us (PRODUCT.md §9): kept once, routed to a shop, keywords acted on.
+
+An inbound SMS is kept once (by the carrier's SID) and routed to the shop whose
+conversation it answers: the last message sent to that phone from the number it was
+written to. A keyword (STOP, START, HELP: §5) acts on the platform-wide opt-out list and is
+answered from that same number (``answers``); any other reply is forwarded after the
+commit (``forwarding``). Replies nobody could route go to the operator.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from host.extensions import db
+from host.models import Company, Customer, utcnow
+from plugins.sms_module.compliance import keywords, opt_out
+from plugins.sms_module.conversations import answers, forwarding
+from plugins.sms_module.models import (
+    Conversation,
+    Direction,
+    Kind,
+    Queue,
+    SenderNumber,
+    SmsMessage,
+    Source,
+    Status,
+    lifecycle,
+)
+from plugins.sms_module.sending import dispatch
+from plugins.sms_module.texts.segments import count_segments
+
+log = logging.getLogger(__name__)
+
+# Statuses of an outbound message that reached (or was on its way to) the carrier.
+WENT_OUT = (Status.SENDING, Status.SENT, Status.DELIVERED, Status.UNDELIVERED)
+
+
+class InvalidInbound(ValueError):
+    """The carrier's request lacks what an inbound SMS needs."""
+
+
+@dataclass(frozen=True)
+class Received:
+    """What ``receive`` did: the message kept, and the keyword it carried, if any."""
+
+    message: SmsMessage
+    keyword: str | None
+    duplicate: bool = False
+
+
+def receive(sid: str, phone: str, number: str, body: str) -> Received:
+    """Keep the inbound SMS ``sid`` from ``phone`` to our ``number`` once, route it, act on a
+    keyword; commit. A SID already kept is a repeated delivery: nothing happens again."""
+    sid, phone, number = (sid or "").strip(), (phone or "").strip(), (number or "").strip()
+    if not sid or not phone or not number:
+        raise InvalidInbound("An inbound SMS needs MessageSid, From and To.")
+    body = body or ""
+    existing = _by_sid(sid)
+    if existing is not None:
+        return Received(existing, None, duplicate=True)
+    company_id = route(phone, number)
+    customer = customer_for(company_id, phone)
+    message = SmsMessage(
+        company_id=company_id,
+        customer_id=customer.id if customer else None,
+        direction=Direction.INBOUND,
+        kind=Kind.INBOUND,
+        phone=phone,
+        body=body,
+        queue=_queue_of(number),
+        sender_number=number,
+        provider_sid=sid,
+        segments=_segments(body),
+    )
+    lifecycle.start(message, Status.RECEIVING, Source.PROVIDER_CALLBACK)
+    lifecycle.move(message, Status.RECEIVED, Source.PROVIDER_CALLBACK, f"to {number}")
+    word = keywords.classify(body, opt_out.is_opted_out(phone))
+    answer = None
+    if word == "stop":
+        opt_out.opt_out(phone, Source.SMS_KEYWORD, company_id, body)
+    elif word == "start":
+        opt_out.opt_in(phone, Source.SMS_KEYWORD, company_id, body)
+    if word is not None:
+        company = db.session.get(Company, company_id) if company_id else None
+        answer = answers.answer(company, customer, phone, number, word)
+        message.forwarded_at = utcnow()  # a keyword is handled here: nothing to forward
+    db.session.add(message)
+    if answer is not None:
+        db.session.add(answer)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The carrier delivered the same SMS twice at the same moment: the other one kept it.
+        db.session.rollback()
+        existing = _by_sid(sid)
+        if existing is None:
+            raise
+        return Received(existing, None, duplicate=True)
+    if answer is not None:
+        dispatch.message_scheduled(answer.id)
+    else:
+        forwarding.enqueue_forward(message.id)
+    return Received(message, word)
+
+
+def route(phone: str, number: str) -> int | None:
+    """Return the shop whose conversation a reply from ``phone`` to ``number`` answers: the
+    shop of the last message sent to that phone from that number; None when there is none."""
+    company_id = db.session.scalar(
+        select(SmsMessage.company_id)
+        .where(
+            SmsMessage.phone == phone,
+            SmsMessage.sender_number == number,
+            SmsMessage.direction != Direction.INBOUND,
+            SmsMessage.company_id.is_not(None),
+            SmsMessage.status.in_(WENT_OUT),
+        )
+        .order_by(SmsMessage.id.desc())
+        .limit(1)
+    )
+    if company_id is not None:
+        return company_id
+    # A conversation started, its first message not gone yet.
+    return db.session.scalar(
+        select(Conversation.company_id)
+        .join(SenderNumber, SenderNumber.id == Conversation.sender_number_id)
+        .where(Conversation.phone == phone, SenderNumber.number == number)
+        .order_by(Conversation.last_message_at.desc())
+        .limit(1)
+    )
+
+
+def _by_sid(sid: str) -> SmsMessage | None:
+    return db.session.scalar(select(SmsMessage).where(SmsMessage.provider_sid == sid))
+
+
+def customer_for(company_id: int | None, phone: str) -> Customer | None:
+    """Return the shop's customer with that mobile phone (the first, as a send to it takes)."""
+    if company_id is None:
+        return None
+    return db.session.scalar(
+        select(Customer)
+        .where(Customer.company_id == company_id, Customer.mobile_phone == phone)
+        .order_by(Customer.id)
+        .limit(1)
+    )
+
+
+def _queue_of(number: str) -> Queue:
+    queue = db.session.scalar(select(SenderNumber.queue).where(SenderNumber.number == number))
+    return queue or Queue.TRANSACTIONAL
+
+
+def _segments(body: str) -> int:
+    try:
+        return count_segments(body).segments
+    except ValueError:  # longer than we would send: the carrier joined many parts
+        return 0

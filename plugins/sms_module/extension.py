@@ -1,0 +1,107 @@
+"""The SMS module's Flask extension: its settings, each defaulted and documented here.
+
+Every setting is read the same way as the host's: ``instance/config.py``, then any
+``CRMHOST_<KEY>`` environment variable (JSON-parsed; applied by the host before plugins
+start), then the plain environment variables of PRODUCT.md §12 where one is named below,
+then the default. Durations are in seconds unless the name says otherwise.
+
+=================================  =========  ===============================================
+Key                                Default    Meaning
+=================================  =========  ===============================================
+``SMS_PROVIDER``                   simulator  ``simulator`` or ``twilio`` (env ``SMS_PROVIDER``)
+``SMS_PUBLIC_BASE_URL``            127.0.0.1  the address the carrier calls back; signatures
+                                              are checked against it (env of the same name)
+``TWILIO_ACCOUNT_SID``,            —          Twilio credentials (env of the same names)
+``TWILIO_AUTH_TOKEN``
+``TWILIO_API_BASE_URL``            —          aims the Twilio SDK at a mock (env)
+``SMS_PRICE_PER_SEGMENT``          0.0100     price per segment until the operator saves one
+``SMS_CURRENCY``                   CAD        its currency (env of the same names)
+``SMS_GSM_PER_SEGMENT``            153        characters per GSM-7 segment (PRODUCT.md §8)
+``SMS_UNICODE_PER_SEGMENT``        67         characters per UCS-2 segment (§8)
+``SMS_MAX_CHARACTERS``             1600       longest body accepted, in characters (§8)
+``SMS_JOB_TIMEOUT``                45         seconds RQ lets a send job run
+``SMS_SEND_LEASE_SECONDS``         60         seconds a worker may hold a message in the
+                                              carrier call
+``SMS_SWEEP_GRACE_SECONDS``        5          seconds a committed message may wait for its
+                                              job before the sweeper gives it one
+``SMS_RATE_MARGIN_SECONDS``        0.03       seconds added to a number's 1-second window
+                                              while a send is in flight
+``SMS_RATE_MAX_WAIT``              0.5        seconds a worker waits for a busy number
+                                              before handing the message back to the queue
+``SMS_BATCH_SECONDS``              5.0        seconds a send job goes on with its queue's
+                                              due messages (0: off)
+``SMS_MAX_ATTEMPTS``               4          carrier attempts for transient errors
+``SMS_RETRY_BASE_SECONDS``         2          first retry delay, doubled on each attempt
+``SMS_SIMULATOR_CALLBACK_DELAY``   1.0        seconds before the simulator's delivery
+                                              report (``None``: no reports)
+``SMS_SIMULATOR_AUTH_TOKEN``       simulator  what the simulator signs its posts with (env)
+``SMS_REMINDER_HOURS_BEFORE``      24         hours before an appointment its reminder goes,
+                                              until the shop saves its own (§10)
+``SMS_QUIET_START_HOUR``,          21, 8      the shop-time night no promotional SMS goes
+``SMS_QUIET_END_HOUR``                        in, hours of the day (§7)
+``SMS_METRICS_TOKEN``              —          bearer token of ``/sms/metrics`` (env)
+``SMS_OPERATOR_EMAILS``            []         addresses for replies no shop's conversation
+                                              explains (env: comma-separated) (§9)
+=================================  =========  ===============================================
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from typing import Any
+
+from flask import Flask
+
+from plugins.sms_module.sending.outbox import Pipeline
+
+
+def _env_list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def defaults(env: os._Environ | dict[str, str] = os.environ) -> dict[str, Any]:
+    """Return each setting's default, taking the environment variables named above."""
+    get = env.get
+    return {
+        "SMS_PROVIDER": get("SMS_PROVIDER", "simulator"),
+        "SMS_PUBLIC_BASE_URL": get("SMS_PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        "TWILIO_ACCOUNT_SID": get("TWILIO_ACCOUNT_SID"),
+        "TWILIO_AUTH_TOKEN": get("TWILIO_AUTH_TOKEN"),
+        "TWILIO_API_BASE_URL": get("TWILIO_API_BASE_URL"),
+        "SMS_PRICE_PER_SEGMENT": Decimal(get("SMS_PRICE_PER_SEGMENT", "0.0100")),
+        "SMS_CURRENCY": get("SMS_CURRENCY", "CAD"),
+        "SMS_GSM_PER_SEGMENT": 153,
+        "SMS_UNICODE_PER_SEGMENT": 67,
+        "SMS_MAX_CHARACTERS": 1600,
+        "SMS_JOB_TIMEOUT": 45,
+        "SMS_SEND_LEASE_SECONDS": 60,
+        "SMS_SWEEP_GRACE_SECONDS": 5,
+        "SMS_RATE_MARGIN_SECONDS": 0.03,
+        "SMS_RATE_MAX_WAIT": 0.5,
+        "SMS_BATCH_SECONDS": 5.0,
+        "SMS_MAX_ATTEMPTS": 4,
+        "SMS_RETRY_BASE_SECONDS": 2,
+        "SMS_SIMULATOR_CALLBACK_DELAY": 1.0,
+        "SMS_SIMULATOR_AUTH_TOKEN": get("SMS_SIMULATOR_AUTH_TOKEN", "simulator"),
+        "SMS_REMINDER_HOURS_BEFORE": 24,
+        "SMS_QUIET_START_HOUR": 21,
+        "SMS_QUIET_END_HOUR": 8,
+        "SMS_METRICS_TOKEN": get("SMS_METRICS_TOKEN"),
+        "SMS_OPERATOR_EMAILS": _env_list(get("SMS_OPERATOR_EMAILS", "")),
+    }
+
+
+class SmsModule:
+    """The SMS module bound to an app: its settings and its sending pipeline
+    (``app.extensions["sms_pipeline"]``)."""
+
+    def init_app(self, app: Flask) -> None:
+        """Default every ``SMS_`` setting not set yet, then install the pipeline."""
+        for key, value in defaults().items():
+            app.config.setdefault(key, value)
+        app.extensions["sms"] = self
+        Pipeline(app)
+
+
+sms = SmsModule()

@@ -1,0 +1,57 @@
+"""The SMS module's data: what is stored, and the statuses a message moves through.
+
+Owns the tables (messages and their history, the consent ledger, the opt-out list, sender
+numbers and conversations, the operator's and shops' settings, campaigns) and the one table
+of status transitions. Nothing here sends, checks a rule or renders a text; every other
+package of the module builds on these names, re-exported here.
+"""
+
+from plugins.sms_module.models.campaigns import SmsCampaign
+from plugins.sms_module.models.codes import Direction, FailureCode, Kind, Source
+from plugins.sms_module.models.compliance import (
+    AppendOnlyError,
+    ConsentEvent,
+    ConsentKind,
+    ConsentMethod,
+    OptOut,
+    OptOutAction,
+    OptOutEvent,
+)
+from plugins.sms_module.models.messages import Queue, SmsMessage, SmsStatusChange
+from plugins.sms_module.models.senders import Conversation, SenderNumber
+from plugins.sms_module.models.settings import (
+    ApiToken,
+    PlatformSettings,
+    ShopSmsSettings,
+    SmsTemplate,
+)
+from plugins.sms_module.models.statuses import Status
+
+# Imported after the tables it moves: the status transitions of a message.
+from plugins.sms_module.models import lifecycle  # noqa: E402  isort: skip
+
+__all__ = [
+    "ApiToken",
+    "AppendOnlyError",
+    "ConsentEvent",
+    "ConsentKind",
+    "ConsentMethod",
+    "Conversation",
+    "Direction",
+    "FailureCode",
+    "Kind",
+    "OptOut",
+    "OptOutAction",
+    "OptOutEvent",
+    "PlatformSettings",
+    "Queue",
+    "SenderNumber",
+    "Source",
+    "ShopSmsSettings",
+    "SmsCampaign",
+    "SmsMessage",
+    "SmsStatusChange",
+    "SmsTemplate",
+    "Status",
+    "lifecycle",
+]

@@ -1,0 +1,94 @@
+"""The words stored on a message: what kind it is, which way it goes, who moved its status,
+and why it failed (PRODUCT.md §6: status and failure reason are separate fields).
+
+Each is a ``StrEnum`` so rows keep their plain text values and compare equal to them.
+Twilio's error codes are read in one place, ``TWILIO_ERRORS``
+(twilio.com/docs/api/errors).
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Direction(enum.StrEnum):
+    OUTBOUND = "outbound"
+    INBOUND = "inbound"
+
+
+class Kind(enum.StrEnum):
+    """What a message is for; the host events' kinds are also their template names."""
+
+    MANUAL = "manual"  # staff, from the customer's SMS tab
+    API = "api"  # an outside program, through the REST API
+    DISCLAIMER = "disclaimer"  # the first SMS to a phone from a shop (§5)
+    CAMPAIGN = "campaign"  # a shop's marketing campaign (§7)
+    INBOUND = "inbound"  # a customer's SMS to us (§9)
+    KEYWORD_ANSWER = (
+        "keyword_answer"  # the answer to STOP, START or HELP, from the number written to
+    )
+    REPLY = "reply"  # staff's answer from the reply page
+    REPLY_FORWARD = "reply_forward"  # a reply forwarded to the shop's cell number
+    APPOINTMENT_BOOKED = "appointment_booked"
+    APPOINTMENT_MOVED = "appointment_moved"
+    APPOINTMENT_CANCELLED = "appointment_cancelled"
+    APPOINTMENT_REMINDER = "appointment_reminder"
+    VEHICLE_READY = "vehicle_ready"
+    INVOICE_PRINTED = "invoice_printed"
+    WELCOME = "welcome"
+
+
+class Source(enum.StrEnum):
+    """Who made a step of a message's history (PRODUCT.md §6), or an opt-out event (§5)."""
+
+    MODULE = "module"
+    PROVIDER_CALLBACK = "provider_callback"
+    RECONCILIATION = "reconciliation"
+    STAFF = "staff"
+    API = "api"
+    CAMPAIGN = "campaign"
+    EVENT = "event"  # a host event (PRODUCT.md §10)
+    SMS_KEYWORD = "sms_keyword"  # an opt-out or opt-in texted by the phone
+    PROVIDER_ERROR = "provider_error"  # an opt-out the carrier's error code implied
+
+
+class FailureCode(enum.StrEnum):
+    """Why the module refused or failed a message; a carrier's failure keeps its own code."""
+
+    MODULE_OFF = "module_off"
+    LOCATION_MISSING = "location_missing"
+    NO_PHONE = "no_phone"
+    INVALID_PHONE = "invalid_phone"
+    EMPTY_BODY = "empty_body"
+    TOO_LONG = "too_long"
+    INVALID_QUEUE = "invalid_queue"
+    PROMOTIONAL_NEEDS_CAMPAIGN = "promotional_needs_campaign"
+    NO_CONSENT = "no_consent"
+    OPTED_OUT = "opted_out"
+    CARRIER_ERROR = "carrier_error"  # the carrier refused it and gave no code
+
+
+# Twilio's error codes the module acts on (twilio.com/docs/api/errors/<code>).
+UNSUBSCRIBED = 21610  # "Attempt to send to unsubscribed recipient": the phone texted STOP
+TWILIO_ERRORS: dict[int, str] = {
+    UNSUBSCRIBED: "the recipient unsubscribed (replied STOP to this number)",
+    30003: "the handset is unreachable",
+    30005: "the number is unknown or no longer exists",
+    30006: "a landline or unreachable carrier",
+    30007: "the carrier filtered the message",
+    30008: "unknown error from the carrier",
+}
+
+
+def carrier_code(code: int | str | None) -> int | None:
+    """Return a carrier's error code as a number, or None when it is absent or not one."""
+    try:
+        return int(str(code).strip()) if code is not None and str(code).strip() else None
+    except ValueError:
+        return None
+
+
+def opts_out(code: int | str | None) -> bool:
+    """Tell whether a carrier's error code means the phone unsubscribed (Twilio 21610),
+    which opts it out of every shop's messages (PRODUCT.md §5)."""
+    return carrier_code(code) == UNSUBSCRIBED

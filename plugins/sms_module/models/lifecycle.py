@@ -1,0 +1,86 @@
+"""Moving a message from one status to the next, with its history (PRODUCT.md §6).
+
+Every status change goes through ``move`` (or ``start`` for a new message), which keeps the
+step in the history; ``fail`` is the one way to a failure, writing status, failure code and
+reason together, or nothing when the move is refused.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import object_session
+
+from host.models import utcnow
+from plugins.sms_module.models.messages import SmsMessage, SmsStatusChange
+from plugins.sms_module.models.statuses import Status, can_move
+
+
+def move(
+    message: SmsMessage,
+    target: Status,
+    source: str,
+    detail: str | None = None,
+    at: datetime | None = None,
+) -> bool:
+    """Move ``message`` to ``target`` if the table allows it and keep the step.
+
+    Returns ``False``, changing nothing, for a move the table refuses: a late or
+    repeated report never moves a message backwards. The caller commits.
+    """
+    if message.status == target or not can_move(message.status, target):
+        return False
+    message.status = target
+    note(message, target, source, detail, at)
+    return True
+
+
+def fail(
+    message: SmsMessage,
+    code: str,
+    reason: str,
+    source: str,
+    detail: str | None = None,
+    status: Status = Status.FAILED,
+    at: datetime | None = None,
+) -> bool:
+    """Move ``message`` to Failed (or Undelivered) with its failure ``code`` and ``reason``.
+
+    All three change together, or none: a move the table refuses (a late report on a message
+    already Delivered) leaves no failure behind and returns ``False``. ``detail`` is the
+    history line (the code when omitted). The caller commits.
+    """
+    if status not in (Status.FAILED, Status.UNDELIVERED):
+        raise ValueError(f"fail() moves to Failed or Undelivered, not {status}")
+    if not move(message, status, source, detail if detail is not None else code, at):
+        return False
+    message.failure_code, message.failure_reason = code, reason
+    return True
+
+
+def refused(message: SmsMessage, code: str, reason: str, source: str) -> None:
+    """Give a new message refused at acceptance its Failed status, code and reason: the
+    audit row of a request a rule refused (PRODUCT.md §4)."""
+    message.failure_code, message.failure_reason = code, reason
+    start(message, Status.FAILED, source, f"refused: {code}")
+
+
+def start(message: SmsMessage, status: Status, source: str, detail: str | None = None) -> None:
+    """Give a new message its first status and the first line of its history."""
+    message.status = status
+    note(message, status, source, detail)
+
+
+def note(
+    message: SmsMessage,
+    status: Status,
+    source: str,
+    detail: str | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Add a line to the message's history without loading the lines before it."""
+    change = SmsStatusChange(status=status, at=at or utcnow(), source=source, detail=detail)
+    change.message = message  # the backref appends to the history only if it is loaded
+    session = object_session(message)
+    if session is not None:
+        session.add(change)

@@ -1,0 +1,90 @@
+"""Messages, outbound and inbound, and the history of their statuses (PRODUCT.md §6)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from host.extensions import db
+from host.models import UTCDateTime, utcnow
+from plugins.sms_module.models.columns import enum_column as _enum
+from plugins.sms_module.models.statuses import Status
+
+
+class Queue(enum.StrEnum):
+    TRANSACTIONAL = "transactional"
+    PROMOTIONAL = "promotional"
+
+
+class SmsMessage(db.Model):
+    """One SMS, outbound or inbound, with its status and why it failed."""
+
+    __tablename__ = "sms_message"
+    __table_args__ = (
+        Index("ix_sms_message_status_send_at", "status", "send_at"),
+        # The sweeper looks for replies whose forward has not run, every second.
+        Index("ix_sms_message_direction_forwarded_at", "direction", "forwarded_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(8), default="outbound")
+    kind: Mapped[str] = mapped_column(String(40), default="manual")
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    queue: Mapped[Queue] = mapped_column(_enum(Queue), default=Queue.TRANSACTIONAL)
+    status: Mapped[Status] = mapped_column(_enum(Status), default=Status.ACCEPTED)
+    failure_code: Mapped[str | None] = mapped_column(String(40))
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    sender_number: Mapped[str | None] = mapped_column(String(20))
+    provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    segments: Mapped[int] = mapped_column(Integer, default=0)
+    encoding: Mapped[str] = mapped_column(String(8), default="GSM-7")
+    price_per_segment: Mapped[Decimal] = mapped_column(Numeric(10, 5), default=Decimal(0))
+    price: Mapped[Decimal] = mapped_column(Numeric(12, 5), default=Decimal(0))
+    currency: Mapped[str] = mapped_column(String(3), default="CAD")
+    send_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Inbound only: when staff opened its conversation, and when it was forwarded (§9).
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    forwarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Outbound only: the marketing campaign it belongs to (promotional queue, §7).
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("sms_campaign.id"), index=True)
+
+    company = relationship("Company")
+    customer = relationship("Customer")
+    history: Mapped[list[SmsStatusChange]] = relationship(
+        back_populates="message", order_by="SmsStatusChange.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def cost(self) -> Decimal:
+        """What the message costs: its price for every delivery attempt."""
+        return self.price * self.attempts
+
+
+class SmsStatusChange(db.Model):
+    """One step of a message's status history."""
+
+    __tablename__ = "sms_status_change"
+    # The operator's figures look up recent steps by status and time.
+    __table_args__ = (Index("ix_sms_status_change_status_at", "status", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("sms_message.id"), index=True)
+    status: Mapped[Status] = mapped_column(_enum(Status))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # module | provider_callback | reconciliation | staff | api
+    source: Mapped[str] = mapped_column(String(30))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+    message: Mapped[SmsMessage] = relationship(back_populates="history")

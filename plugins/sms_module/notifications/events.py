@@ -1,0 +1,137 @@
+"""What the host's events send (PRODUCT.md §10): the services behind the thin hooks.
+
+Every message carries a dedupe key naming its event, so the same event delivered
+twice sends once. Nothing is sent for a shop whose module is off.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from host.extensions import db
+from host.models import Appointment, AppointmentStatus, Customer, Invoice, utcnow
+from plugins.sms_module.compliance import rules
+from plugins.sms_module.compliance.consent import latest_consent
+from plugins.sms_module.models import ConsentKind, Kind, SmsMessage, Source, Status, lifecycle
+from plugins.sms_module.models.statuses import CANCELABLE
+from plugins.sms_module.notifications.event_texts import send_event
+from plugins.sms_module.notifications.reminders import (
+    cancel_reminders,
+    reminder_key,
+    schedule_reminder,
+)
+from plugins.sms_module.sending import service
+from plugins.sms_module.texts import templates
+
+# A consent recorded this long before a customer's save was given with that save.
+WELCOME_WITHIN = timedelta(minutes=5)
+
+
+def appointment_changed(appointment: Appointment, changes: dict, created: bool) -> None:
+    """Confirm, update, cancel, remind, or say the vehicle is ready."""
+    company = appointment.company
+    if not rules.module_on(company.id):
+        return
+    customer = appointment.customer
+    status = appointment.status
+    key = f"appointment:{appointment.id}"
+    if status == AppointmentStatus.CANCELLED:
+        if created or "status" in changes:
+            cancel_reminders(appointment.id, "appointment cancelled")
+            send_event(
+                company,
+                templates.APPOINTMENT_CANCELLED,
+                customer,
+                f"{key}:cancelled",
+                appointment=appointment,
+            )
+        return
+    if created:
+        send_event(
+            company,
+            templates.APPOINTMENT_BOOKED,
+            customer,
+            f"{key}:booked",
+            appointment=appointment,
+        )
+        schedule_reminder(appointment)
+    elif "starts_at" in changes:
+        when = appointment.starts_at.isoformat()
+        # The reminder for the new time stays if an earlier job already scheduled it.
+        cancel_reminders(appointment.id, "appointment moved", keep=reminder_key(appointment))
+        send_event(
+            company,
+            templates.APPOINTMENT_MOVED,
+            customer,
+            f"{key}:moved:{when}",
+            appointment=appointment,
+        )
+        schedule_reminder(appointment)
+    if "status" in changes and status == AppointmentStatus.READY:
+        send_event(
+            company, templates.VEHICLE_READY, customer, f"{key}:ready", appointment=appointment
+        )
+
+
+def invoice_printed(invoice: Invoice) -> None:
+    """Thank the customer when the invoice is printed (once per invoice)."""
+    company = invoice.company
+    if rules.module_on(company.id):
+        send_event(
+            company,
+            templates.INVOICE_PRINTED,
+            invoice.customer,
+            f"invoice:{invoice.id}:printed",
+            invoice=invoice,
+        )
+
+
+def customer_saved(
+    customer: Customer, changes: dict, created: bool, saved_at: datetime | None = None
+) -> None:
+    """Welcome a customer who just consented; stop everything for one who withdrew;
+    send what is still waiting to the customer's new phone.
+
+    Consent counts as newly given when it was recorded with this save: in the
+    ``WELCOME_WITHIN`` before ``saved_at`` (the commit), not after it.
+    """
+    company = customer.company
+    if "mobile_phone" in changes and not created:
+        repoint_waiting(customer)
+    event = latest_consent(customer.id)
+    if event is None:
+        return
+    if event.kind == ConsentKind.WITHDRAWN:
+        service.cancel_scheduled(customer.id, Source.MODULE, "consent withdrawn")
+        return
+    if not rules.module_on(company.id):
+        return
+    saved_at = saved_at or utcnow()
+    newly_given = saved_at - WELCOME_WITHIN <= event.recorded_at <= saved_at
+    if event.kind == ConsentKind.GIVEN and newly_given:
+        key = f"customer:{customer.id}:welcome:{event.id}"
+        send_event(company, templates.WELCOME, customer, key)
+
+
+def repoint_waiting(customer: Customer) -> None:
+    """Address the customer's messages that have not left to the new phone (or cancel them
+    when the phone was removed); the new phone gets its own disclaimer first."""
+    rows = db.session.scalars(
+        select(SmsMessage)
+        .where(
+            SmsMessage.customer_id == customer.id,
+            SmsMessage.status.in_(CANCELABLE),
+            SmsMessage.kind != Kind.DISCLAIMER,
+        )
+        .with_for_update()
+    ).all()
+    for message in rows:
+        if customer.mobile_phone:
+            message.phone = customer.mobile_phone
+        else:
+            lifecycle.move(
+                message, Status.CANCELED, Source.MODULE, "the customer has no mobile phone any more"
+            )
+    db.session.commit()

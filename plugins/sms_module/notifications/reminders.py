@@ -1,0 +1,78 @@
+"""Appointment reminders (PRODUCT.md §10): one per start time, the shop's lead before it
+(``reminder_hours_before``, 24 by default), never in the quiet hours, withdrawn when the
+appointment moves or is cancelled."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from host.extensions import db
+from host.models import Appointment, utcnow
+from plugins.sms_module.compliance import quiet_hours
+from plugins.sms_module.models import ShopSmsSettings, SmsMessage, Source, Status, lifecycle
+from plugins.sms_module.models.statuses import CANCELABLE
+from plugins.sms_module.notifications.event_texts import send_event
+from plugins.sms_module.texts import templates
+
+
+def reminder_time(appointment: Appointment, now: datetime | None = None) -> datetime | None:
+    """Return when to remind: the shop's lead before the start, moved out of the night,
+    never in the past; ``None`` when no sensible time is left."""
+    now = now or utcnow()
+    zone = quiet_hours.shop_zone(appointment.company)
+    lead = timedelta(hours=reminder_hours(appointment.company_id))
+    # At night: the evening before, one hour before the quiet hours begin.
+    at = quiet_hours.evening_before(appointment.starts_at - lead, zone)
+    if at <= now:
+        # Too late for the planned time: now, if it is daytime and the visit is still ahead.
+        if quiet_hours.is_quiet(now, zone) or appointment.starts_at - now < timedelta(hours=1):
+            return None
+        return now
+    return at
+
+
+def reminder_hours(company_id: int) -> int:
+    """Return how many hours before an appointment the shop reminds (default 24)."""
+    row = db.session.get(ShopSmsSettings, company_id)
+    if row is not None:
+        return row.reminder_hours_before
+    return current_app.config["SMS_REMINDER_HOURS_BEFORE"]
+
+
+def schedule_reminder(appointment: Appointment) -> SmsMessage | None:
+    """Schedule the appointment's reminder (one per start time)."""
+    at = reminder_time(appointment)
+    if at is None:
+        return None
+    return send_event(
+        appointment.company,
+        templates.APPOINTMENT_REMINDER,
+        appointment.customer,
+        reminder_key(appointment),
+        send_at=at,
+        appointment=appointment,
+    )
+
+
+def reminder_key(appointment: Appointment) -> str:
+    """Return the dedupe key of the appointment's reminder for its current start time."""
+    return f"appointment:{appointment.id}:reminder:{appointment.starts_at.isoformat()}"
+
+
+def cancel_reminders(appointment_id: int, reason: str, keep: str | None = None) -> int:
+    """Cancel the appointment's reminders that have not left yet (but the one ``keep``)."""
+    rows = db.session.scalars(
+        select(SmsMessage)
+        .where(
+            SmsMessage.dedupe_key.like(f"appointment:{appointment_id}:reminder:%"),
+            SmsMessage.dedupe_key != (keep or ""),
+            SmsMessage.status.in_(CANCELABLE),
+        )
+        .with_for_update()
+    ).all()
+    count = sum(lifecycle.move(m, Status.CANCELED, Source.MODULE, reason) for m in rows)
+    db.session.commit()
+    return count

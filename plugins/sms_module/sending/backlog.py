@@ -1,0 +1,180 @@
+"""A send job's help with its queue: after its own message, the job goes on with the
+queue's due messages for ``SMS_BATCH_SECONDS``, so a busy queue pays RQ's fork once per
+batch, not once per message.
+
+A message whose sticky number has no room for its segments is passed over for the next
+one that fits, on that number or another, so a window left with 1 segment of room takes a
+1-segment message rather than idling; a phone's own messages keep their order. The slot is
+booked before the message's checks, up to ``MAX_WAIT`` ahead, so the checks run while it
+comes instead of pushing the number's schedule back by their time. When nothing fits
+anywhere the run sleeps until just before the first number has room. A message sent here
+takes its job off the RQ queue, so no worker forks for it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from host.extensions import db
+from host.models import utcnow
+from host.redis_connection import get_redis
+from plugins.sms_module.models import Conversation, Queue, SenderNumber, SmsMessage, Status
+from plugins.sms_module.sending import outbox
+from plugins.sms_module.sending.outcomes import Outcome, SendResult
+from plugins.sms_module.sending.rate import Reservation, SenderRate
+
+# A backlog run books a slot at most this far ahead, in seconds (its checks run meanwhile).
+MAX_WAIT = 0.03
+# How many due messages a backlog run looks at a time.
+PAGE = 50
+# How long a backlog run waits when other workers hold every message it could send (s).
+IDLE_SECONDS = 0.02
+
+
+@dataclass
+class Booking:
+    """A slot a backlog run reserved for a message before checking it, so the checks run
+    while the slot comes rather than pushing the number's schedule back by their time."""
+
+    number: str
+    segments: int
+    reservation: Reservation
+    go_at: float  # monotonic
+    booked_at: float  # monotonic
+    used: bool = False
+    ready_at: float | None = None  # when the checks were done and the send waited for it
+
+
+class NumberBusy(Exception):
+    """In a backlog run: the message's ``number`` has no room for ``retry_after`` seconds."""
+
+    def __init__(self, number: str, retry_after: float) -> None:
+        super().__init__(number, retry_after)
+        self.number = number
+        self.retry_after = retry_after
+
+
+# send_one(message_id, config, in_backlog=True, booking=...) -> SendResult
+SendOne = Callable[..., SendResult]
+
+
+def run(message_id: int, config, send_one: SendOne) -> int:
+    """Send other due messages of ``message_id``'s queue with ``send_one`` for at most
+    ``SMS_BATCH_SECONDS``; return how many were sent."""
+    queue = db.session.scalar(select(SmsMessage.queue).where(SmsMessage.id == message_id))
+    deadline = time.monotonic() + config["SMS_BATCH_SECONDS"]
+    limiter = SenderRate(get_redis(), config["SMS_RATE_MARGIN_SECONDS"])
+    # (number, segments) → when the number has room for that many (monotonic).
+    full_until: dict[tuple[str, int], float] = {}
+
+    def fits(number: str | None, segments: int) -> bool:
+        soon = time.monotonic() + MAX_WAIT
+        return number is None or all(
+            full_until.get((number, size), 0.0) <= soon for size in range(1, segments + 1)
+        )
+
+    lead = 0.0  # how long a message's checks take here, so its slot comes after them
+
+    def book(number: str | None, segments: int, rate) -> Booking | None | bool:
+        """Reserve the message's slot if it is near; False if its number has no room."""
+        if number is None:
+            return None  # a new conversation: the send picks the number and reserves
+        reservation = limiter.reserve(number, segments, float(rate), MAX_WAIT, lead)
+        now = time.monotonic()
+        if not reservation.granted:
+            full_until[(number, segments)] = now + reservation.retry_after
+            return False
+        return Booking(number, segments, reservation, now + reservation.wait, now)
+
+    sent = 0
+    while time.monotonic() < deadline:
+        now = time.monotonic()
+        soon = now + MAX_WAIT
+        full = [n for (n, size), until in full_until.items() if size == 1 and until > soon]
+        due = due_messages(queue, full)
+        progress = held = False
+        passed_over: set[str] = set()  # phones with a message left behind in this pass
+        for other, number, rate, phone, segments in due:
+            if time.monotonic() >= deadline:
+                break
+            segments = max(segments, 1)
+            if phone in passed_over or not fits(number, segments):
+                passed_over.add(phone)
+                continue
+            booking = book(number, segments, rate)
+            if booking is False:
+                passed_over.add(phone)
+                continue
+            job = outbox.live_job(other)  # before sending: a sent message forgets its job
+            try:
+                result = send_one(other, config, in_backlog=True, booking=booking)
+            except NumberBusy as busy:
+                full_until[(busy.number, segments)] = time.monotonic() + busy.retry_after
+                passed_over.add(phone)
+                continue
+            finally:
+                if booking and not booking.used:
+                    limiter.release(booking.number, booking.reservation)
+            if booking and booking.ready_at is not None:
+                took = min(booking.ready_at - booking.booked_at, MAX_WAIT)
+                lead = 0.8 * lead + 0.2 * took
+            if result.outcome == Outcome.SENT:
+                sent += 1
+                progress = True
+                if job is not None and job.get_status() in ("queued", "scheduled"):
+                    job.delete()  # sent here: no worker forks for it any more
+            elif result.outcome == Outcome.HELD:
+                held = True
+            else:
+                passed_over.add(phone)
+        if progress:
+            continue
+        soon = time.monotonic() + MAX_WAIT
+        later = [until for until in full_until.values() if until > soon]
+        if later and min(later) < deadline:
+            # Nothing fits anywhere: wake in time to book the first room as it opens.
+            time.sleep(max(0.0, min(later) - MAX_WAIT - time.monotonic()))
+        elif held:
+            time.sleep(IDLE_SECONDS)  # other workers are on the rest: see what is left
+        else:
+            break  # nothing can go: none due, or only messages waiting for a disclaimer
+    return sent
+
+
+def due_messages(queue: Queue, full: list[str]) -> list[tuple]:
+    """Return due messages of ``queue``, oldest first, as (id, sticky number or None, its
+    rate, phone, segments), leaving out those of the ``full`` numbers."""
+    query = (
+        select(
+            SmsMessage.id,
+            SenderNumber.number,
+            SenderNumber.rate,
+            SmsMessage.phone,
+            SmsMessage.segments,
+        )
+        .outerjoin(
+            Conversation,
+            (Conversation.company_id == SmsMessage.company_id)
+            & (Conversation.phone == SmsMessage.phone)
+            & (Conversation.queue == SmsMessage.queue),
+        )
+        .outerjoin(SenderNumber, SenderNumber.id == Conversation.sender_number_id)
+        .where(
+            # Due Scheduled ones too: a job RQ's scheduler moved to the queue does not mark
+            # its message Queued; the send does. Due by this clock: never early.
+            SmsMessage.status.in_((Status.QUEUED, Status.SCHEDULED)),
+            SmsMessage.queue == queue,
+            SmsMessage.send_at <= utcnow(),
+        )
+        .order_by(SmsMessage.send_at, SmsMessage.id)
+        .limit(PAGE)
+    )
+    if full:
+        query = query.where(SenderNumber.number.is_(None) | SenderNumber.number.not_in(full))
+    rows = [tuple(row) for row in db.session.execute(query)]
+    db.session.commit()
+    return rows

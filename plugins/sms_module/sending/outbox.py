@@ -1,0 +1,152 @@
+"""From a committed Scheduled message to a job on its RQ queue (the transactional outbox).
+
+The database is the source of truth. A message is put on its queue when it is
+committed (``message_scheduled``), and a sweeper run by every worker finds what that
+missed: a crash between the commit and the enqueue, an emptied Redis, a worker killed
+in the middle of a send. Each message has at most one live job, whose id is kept in
+Redis; a job that runs twice anyway finds the message already claimed (``jobs.py``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from flask import Flask, current_app
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from sqlalchemy import or_, select, update
+
+from host.extensions import db
+from host.models import utcnow
+from host.redis_connection import get_queue, get_redis
+from plugins.sms_module.models import SmsMessage, lifecycle
+from plugins.sms_module.models.statuses import Status
+
+LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+JOBS_KEY = "sms:jobs"  # message id → id of its live job
+SEND_FUNCTION = "plugins.sms_module.jobs.send_message"
+
+
+class Pipeline:
+    """Hands Scheduled messages to RQ; kept in ``app.extensions["sms_pipeline"]``."""
+
+    def __init__(self, app: Flask) -> None:
+        app.extensions["sms_pipeline"] = self
+
+    def message_scheduled(self, message_id: int) -> None:
+        """Put a newly committed message on its queue, now or at its send time."""
+        message = db.session.get(SmsMessage, message_id)
+        if message is not None:
+            enqueue(message)
+
+
+def live_job(message_id: int) -> Job | None:
+    """Return the message's job if it is waiting, scheduled or running."""
+    return tracked_job(JOBS_KEY, message_id, lease_key(message_id))
+
+
+def tracked_job(
+    jobs_key: str, item_id: int, lease: str, keep: frozenset | set = LIVE
+) -> Job | None:
+    """Return the job recorded for ``item_id`` in the hash ``jobs_key`` if its status is one
+    of ``keep``; a started job whose ``lease`` nobody holds is lost: its worker died."""
+    redis = get_redis()
+    job_id = redis.hget(jobs_key, item_id)
+    if not job_id:
+        return None
+    try:
+        job = Job.fetch(job_id.decode(), connection=redis)
+    except NoSuchJobError:
+        return None
+    status = job.get_status(refresh=False)
+    if status == JobStatus.STARTED and not redis.exists(lease):
+        return None  # started, yet nobody holds it: that worker died mid-job
+    return job if status in keep else None
+
+
+def lease_key(message_id: int) -> str:
+    """Return the Redis key a worker holds while it sends the message."""
+    return f"sms:sending:{message_id}"
+
+
+def enqueue(message: SmsMessage, at: datetime | None = None, force: bool = False) -> Job | None:
+    """Give ``message`` a job on its queue unless it has a live one; mark it Queued if due.
+
+    ``force`` replaces the live job (the job re-enqueuing itself for later).
+    """
+    if not force and live_job(message.id) is not None:
+        return None
+    config = current_app.config
+    queue = get_queue(message.queue.value)
+    job_id = f"sms-{message.id}-{uuid.uuid4().hex[:8]}"
+    when = at or message.send_at
+    kwargs = {
+        "job_id": job_id,
+        "job_timeout": config["SMS_JOB_TIMEOUT"],
+        "result_ttl": 600,
+        "failure_ttl": 7 * 24 * 3600,
+    }
+    get_redis().hset(JOBS_KEY, message.id, job_id)
+    if when is not None and when > utcnow() + timedelta(milliseconds=200):
+        # RQ's scheduler keeps whole seconds: round up, so the job never runs early.
+        if when.microsecond:
+            when = when.replace(microsecond=0) + timedelta(seconds=1)
+        job = queue.enqueue_at(when, SEND_FUNCTION, message.id, **kwargs)
+    else:
+        job = queue.enqueue(SEND_FUNCTION, message.id, **kwargs)
+        mark_queued(message.id)
+    return job
+
+
+def mark_queued(message_id: int) -> None:
+    """Move a Scheduled message to Queued (no-op for any other status)."""
+    # populate_existing: a copy already in the session may be stale (e.g. Sent since);
+    # the locked row's own status decides, else Sent would be overwritten with Queued.
+    message = db.session.scalar(
+        select(SmsMessage)
+        .where(SmsMessage.id == message_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if message is not None and message.status == Status.SCHEDULED:
+        lifecycle.move(message, Status.QUEUED, "module")
+    db.session.commit()
+
+
+def forget_job(message_id: int) -> None:
+    """Drop the message's job id once it needs no job any more."""
+    get_redis().hdel(JOBS_KEY, message_id)
+
+
+def sweep(limit: int = 500) -> int:
+    """Give a job to every message that should have one and has none; return how many."""
+    config = current_app.config
+    now = utcnow()
+    grace = timedelta(seconds=config["SMS_SWEEP_GRACE_SECONDS"])
+    stale_sending = now - timedelta(seconds=config["SMS_SEND_LEASE_SECONDS"])
+    candidates = db.session.scalars(
+        select(SmsMessage)
+        .where(
+            or_(
+                (SmsMessage.status == Status.SCHEDULED) & (SmsMessage.send_at <= now + grace),
+                (SmsMessage.status == Status.QUEUED) & (SmsMessage.updated_at <= now - grace),
+                (SmsMessage.status == Status.SENDING) & (SmsMessage.updated_at <= stale_sending),
+            )
+        )
+        .order_by(SmsMessage.send_at)
+        .limit(limit)
+    ).all()
+    count = 0
+    for message in candidates:
+        if live_job(message.id) is None and enqueue(message) is not None:
+            count += 1
+    db.session.commit()
+    return count
+
+
+def touch(message_id: int) -> None:
+    """Note that the message is being worked on (keeps the sweeper away)."""
+    db.session.execute(
+        update(SmsMessage).where(SmsMessage.id == message_id).values(updated_at=utcnow())
+    )

@@ -1,0 +1,268 @@
+"""The send job: one message, from its queue to the carrier, safe against crashes.
+
+``send_leased`` runs the message through named steps, each of which may end the job with an
+``Outcome``: load it, ask the carrier about an interrupted send, wait until it is due, hold
+a promotional one through the night, ask the rules whether it may still go, send the
+disclaimer first, take its sender number and a slot of that number's rate, commit Sending,
+call the carrier, record its answer. A Redis lease marks the worker in the call; it expires
+on its own when that worker dies. After its own message, the job helps with its queue's
+backlog (``backlog``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from host.extensions import db
+from host.models import utcnow
+from host.redis_connection import get_redis
+from plugins.sms_module.carriers import carrier_for
+from plugins.sms_module.carriers.base import Carrier, CarrierError
+from plugins.sms_module.compliance import disclaimer, quiet_hours, rules
+from plugins.sms_module.models import Kind, SenderNumber, SmsMessage, Source, Status, lifecycle
+from plugins.sms_module.models.statuses import TERMINAL
+from plugins.sms_module.sending import backlog, outbox, pools, reconciliation
+from plugins.sms_module.sending.backlog import Booking, NumberBusy
+from plugins.sms_module.sending.outcomes import HELPS_WITH_BACKLOG, Outcome, SendResult
+from plugins.sms_module.sending.rate import Reservation, SenderRate
+
+log = logging.getLogger(__name__)
+
+# How long a worker that already committed Sending may wait for a new slot when late.
+LATE_MAX_WAIT = 5.0
+LATE_RETRIES = 3
+# A job may start this much before the message's send time (clocks of several machines).
+EARLY_TOLERANCE = timedelta(milliseconds=100)
+# A number with no enabled sender is tried again after this long (seconds).
+NO_SENDER_RETRY_SECONDS = 60
+# How long a message waits for its phone's disclaimer to reach the carrier (seconds).
+DISCLAIMER_WAIT_SECONDS = 1
+
+
+def send_message(message_id: int) -> str:
+    """Send message ``message_id`` if it still has to go, then help with the backlog of its
+    queue for a moment; return what happened to ``message_id`` (an ``Outcome``, with the
+    code of a refusal or failure: "refused: opted_out")."""
+    config = current_app.config
+    result = send_leased(message_id, config)
+    if result.outcome in HELPS_WITH_BACKLOG and config["SMS_BATCH_SECONDS"] > 0:
+        send_backlog(message_id, config)
+    return str(result)
+
+
+def send_backlog(message_id: int, config) -> int:
+    """Send due messages of ``message_id``'s queue for ``SMS_BATCH_SECONDS``; return how many."""
+    return backlog.run(message_id, config, send_leased)
+
+
+def send_leased(
+    message_id: int, config, in_backlog: bool = False, booking: Booking | None = None
+) -> SendResult:
+    """Send ``message_id`` under its Redis lease (``SMS_SEND_LEASE_SECONDS``); another worker
+    holding the lease is on it already."""
+    redis = get_redis()
+    lease = outbox.lease_key(message_id)
+    if not redis.set(lease, 1, nx=True, ex=config["SMS_SEND_LEASE_SECONDS"]):
+        return SendResult(Outcome.HELD)
+    try:
+        return _send(message_id, config, in_backlog, booking)
+    finally:
+        redis.delete(lease)
+
+
+def _send(message_id: int, config, in_backlog: bool, booking: Booking | None) -> SendResult:
+    message = reconciliation.locked(message_id)
+    if message is None or message.status in TERMINAL or message.status == Status.SENT:
+        db.session.commit()
+        outbox.forget_job(message_id)
+        return SendResult(Outcome.NOTHING_TO_DO)
+    carrier = carrier_for(config)
+    if message.status == Status.SENDING:
+        if reconciled := _reconcile(carrier, message):
+            return reconciled
+    else:
+        stop = _not_due(message) or _held_for_the_night(message)
+        if stop:
+            return stop
+    stop = _refused_now(message) or _disclaimer_first(message, in_backlog)
+    if stop:
+        return stop
+    try:
+        sender = _sender(message)
+    except pools.PoolError:
+        return _no_sender_number(message_id)
+    limiter = SenderRate(get_redis(), config["SMS_RATE_MARGIN_SECONDS"])
+    slot = (sender.number, max(message.segments, 1), float(sender.rate))
+    reservation, go_at = _reserve(limiter, slot, booking, in_backlog, config)
+    if reservation.send_at is None:
+        db.session.commit()
+        if in_backlog:
+            raise NumberBusy(sender.number, reservation.retry_after)  # its job stays queued
+        # The number is busy for a while: free this worker, come back when it has room.
+        outbox.enqueue(
+            message, at=utcnow() + timedelta(seconds=reservation.retry_after), force=True
+        )
+        return SendResult(Outcome.WAITING_FOR_NUMBER)
+    to, from_, body = _mark_sending(message, sender)
+    if booking is not None and booking.used:
+        booking.ready_at = time.monotonic()
+    reservation = _keep_slot(limiter, slot, reservation, go_at)
+    try:
+        receipt = carrier.send(
+            to=to, from_=from_, body=body, status_callback=status_callback_url(config, message_id)
+        )
+    except CarrierError as error:
+        return reconciliation.carrier_refused(message_id, error, config)
+    limiter.settle(from_, reservation)  # the carrier has it: its window starts from now
+    reconciliation.record_sent(reconciliation.locked(message_id), receipt, Source.MODULE)
+    return SendResult(Outcome.SENT)
+
+
+def _reconcile(carrier: Carrier, message: SmsMessage) -> SendResult | None:
+    """Interrupted in the carrier call: ask the carrier before sending again."""
+    found = reconciliation.already_sent(carrier, message)
+    if found is None:
+        return None
+    reconciliation.record_sent(message, found, Source.RECONCILIATION)
+    return SendResult(Outcome.RECONCILED)
+
+
+def _not_due(message: SmsMessage) -> SendResult | None:
+    """A job that came early goes back to wait for the send time."""
+    if message.send_at and message.send_at > utcnow() + EARLY_TOLERANCE:
+        db.session.commit()
+        outbox.enqueue(message, force=True)
+        return SendResult(Outcome.NOT_DUE)
+    return None
+
+
+def _held_for_the_night(message: SmsMessage) -> SendResult | None:
+    """A campaign that outlasts the evening waits for the morning, shop time (§7)."""
+    morning = quiet_hours.held_until_morning(message.queue, message.company, utcnow())
+    if morning is None:
+        return None
+    message.send_at = morning
+    lifecycle.note(message, message.status, Source.MODULE, "quiet hours: goes in the morning")
+    db.session.commit()
+    outbox.enqueue(message, force=True)
+    return SendResult(Outcome.WAITING_FOR_MORNING)
+
+
+def _refused_now(message: SmsMessage) -> SendResult | None:
+    """Fail the message a rule now refuses (``rules.may_go_now``)."""
+    refusal = rules.may_go_now(message)
+    if refusal is None:
+        return None
+    detail = f"refused before sending: {refusal.code}"
+    lifecycle.fail(message, refusal.code, refusal.message, Source.MODULE, detail)
+    db.session.commit()
+    outbox.forget_job(message.id)
+    return SendResult(Outcome.REFUSED, refusal.code)
+
+
+def _disclaimer_first(message: SmsMessage, in_backlog: bool) -> SendResult | None:
+    """Hold the message back until the phone's disclaimer reached the carrier (§5)."""
+    if message.kind == disclaimer.KIND or message.customer_id is None:
+        return None
+    found = disclaimer.state(message.company_id, message.phone)
+    if found == "sent":
+        return None
+    waiting = SendResult(Outcome.WAITING_FOR_DISCLAIMER)
+    if found is not None and in_backlog and outbox.live_job(message.id) is not None:
+        db.session.commit()
+        return waiting  # a backlog run passes over it; its job stays
+    if found is None:  # none yet (a new phone), or the last one failed: write one
+        first = disclaimer.schedule_first(message.company, message.customer, message.phone)
+        db.session.commit()
+        outbox.enqueue(first)
+    else:
+        db.session.commit()
+    again = utcnow() + timedelta(seconds=DISCLAIMER_WAIT_SECONDS)
+    outbox.enqueue(db.session.get(SmsMessage, message.id), at=again, force=True)
+    return waiting
+
+
+def _sender(message: SmsMessage) -> SenderNumber:
+    """Return the number the message goes from: the phone's sticky number of the pool, or,
+    for the answer to a keyword, the number the phone wrote to."""
+    if message.kind == Kind.KEYWORD_ANSWER and message.sender_number:
+        pinned = db.session.scalar(
+            select(SenderNumber).where(SenderNumber.number == message.sender_number)
+        )
+        if pinned is not None:
+            return pinned
+    if message.company_id is None:
+        raise pools.PoolError("a message of no shop goes only from the number it answers")
+    return pools.sender_for(message.company_id, message.phone, message.queue)
+
+
+def _no_sender_number(message_id: int) -> SendResult:
+    """Every number of the pool is disabled: wait for the operator to enable one."""
+    db.session.rollback()
+    log.warning("no enabled number for message %s; trying again in a minute", message_id)
+    again = utcnow() + timedelta(seconds=NO_SENDER_RETRY_SECONDS)
+    outbox.enqueue(db.session.get(SmsMessage, message_id), at=again, force=True)
+    return SendResult(Outcome.NO_SENDER_NUMBER)
+
+
+def _reserve(
+    limiter: SenderRate, slot: tuple, booking: Booking | None, in_backlog: bool, config
+) -> tuple[Reservation, float]:
+    """Return the message's slot of its number's rate and when to go (monotonic): the one a
+    backlog run booked for it, or a new one."""
+    if booking is not None and (booking.number, booking.segments) == slot[:2]:
+        booking.used = True
+        return booking.reservation, booking.go_at
+    # None booked, or for another number (the phone moved): the caller gives that one back.
+    wait = backlog.MAX_WAIT if in_backlog else config["SMS_RATE_MAX_WAIT"]
+    reservation = limiter.reserve(*slot, wait)
+    return reservation, time.monotonic() + reservation.wait
+
+
+def _mark_sending(message: SmsMessage, sender: SenderNumber) -> tuple[str, str, str]:
+    """Commit Sending before the carrier is called; return (to, from, body)."""
+    message.sender_number = sender.number
+    message.attempts += 1  # every delivery attempt is charged (§8)
+    if message.status != Status.SENDING:
+        if message.status == Status.SCHEDULED:
+            lifecycle.move(message, Status.QUEUED, Source.MODULE)
+        lifecycle.move(message, Status.SENDING, Source.MODULE, f"from {sender.number}")
+    else:
+        lifecycle.note(message, Status.SENDING, Source.MODULE, f"attempt {message.attempts}")
+    sender.last_sent_at = utcnow()
+    sent = (message.phone, sender.number, message.body)
+    db.session.commit()  # Sending is on record before the carrier is called
+    return sent
+
+
+def _keep_slot(
+    limiter: SenderRate, slot: tuple, reservation: Reservation, go_at: float
+) -> Reservation:
+    """Sleep until the reserved slot, and go only while it holds; return the slot used.
+
+    A send later than its slot (a slow commit, a busy CPU) could crowd the next window.
+    The margin covers the lateness: half of it for getting here, half for the way to the
+    carrier. A sender later than that gives its slot back, takes a new one and waits for it.
+    """
+    for _ in range(LATE_RETRIES):
+        time.sleep(max(0.0, go_at - time.monotonic()))
+        if reservation.granted and time.monotonic() - go_at <= limiter.margin / 2:
+            return reservation
+        limiter.release(slot[0], reservation)
+        reservation = limiter.reserve(*slot, LATE_MAX_WAIT)
+        wait = reservation.wait if reservation.granted else reservation.retry_after
+        go_at = time.monotonic() + wait
+    # Still late after several slots: the machine is overloaded; send rather than hold on.
+    time.sleep(max(0.0, go_at - time.monotonic()))
+    return reservation
+
+
+def status_callback_url(config, message_id: int) -> str:
+    """Return the URL the carrier reports statuses to; it carries our message id."""
+    base = config["SMS_PUBLIC_BASE_URL"].rstrip("/")
+    return f"{base}/sms/twilio/status?message_id={message_id}"

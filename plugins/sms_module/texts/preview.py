@@ -1,0 +1,59 @@
+"""How messages and counts are shown to people: status labels, segment previews."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from host.models import utcnow
+from plugins.sms_module.models import SmsMessage
+from plugins.sms_module.models.statuses import Status, lacks_report
+from plugins.sms_module.texts.pricing import pricing, segment_rule
+from plugins.sms_module.texts.segments import (
+    MessageTooLong,
+    as_json,
+    count_segments,
+    plain_replacements,
+)
+
+LABELS = {
+    Status.ACCEPTED: _l("Accepted"),
+    Status.SCHEDULED: _l("Scheduled"),
+    Status.QUEUED: _l("Queued"),
+    Status.SENDING: _l("Sending"),
+    Status.SENT: _l("Sent"),
+    Status.DELIVERED: _l("Delivered"),
+    Status.UNDELIVERED: _l("Undelivered"),
+    Status.FAILED: _l("Failed"),
+    Status.CANCELED: _l("Canceled"),
+    Status.RECEIVING: _l("Receiving"),
+    Status.RECEIVED: _l("Received"),
+}
+
+
+def status_label(message: SmsMessage) -> str:
+    """Return the status people see; a Sent message long without report says so (§6)."""
+    if lacks_report(message.status, message.updated_at, utcnow()):
+        return _("Sent — no delivery report")
+    return str(LABELS[message.status])
+
+
+def preview(body: str) -> tuple[dict, int]:
+    """Return the segment preview of ``body`` (the API's JSON shape) and its HTTP status."""
+    prices = pricing()
+    try:
+        count = count_segments(body, **segment_rule())
+    except MessageTooLong as exc:
+        return {
+            "error": {
+                "code": "too_long",
+                "message": _(
+                    "The message has %(count)s characters; the limit is %(limit)s.",
+                    count=exc.characters,
+                    limit=exc.limit,
+                ),
+            }
+        }, 422
+    result = as_json(count, prices.price_per_segment, prices.currency)
+    result["replacements"] = plain_replacements(body)
+    return result, 200

@@ -1,0 +1,88 @@
+"""The operator's price per segment and the segment rule, and a message priced by them
+(PRODUCT.md §8: price = segments × price per segment, charged for every delivery attempt)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from flask import current_app
+
+from host.extensions import db
+from host.models import Company, Customer
+from plugins.sms_module.models import PlatformSettings, Queue, SmsMessage
+from plugins.sms_module.texts.segments import count_segments, price
+
+
+@dataclass(frozen=True)
+class Pricing:
+    price_per_segment: Decimal
+    currency: str
+
+
+def pricing() -> Pricing:
+    """Return the operator's price per segment (config defaults until one is saved)."""
+    row = db.session.get(PlatformSettings, 1)
+    if row is not None:
+        return Pricing(_tidy(row.price_per_segment), row.currency)
+    config = current_app.config
+    return Pricing(Decimal(str(config["SMS_PRICE_PER_SEGMENT"])), config["SMS_CURRENCY"])
+
+
+def _tidy(amount: Decimal) -> Decimal:
+    """Drop the database's padding zeros, keeping four decimals at least."""
+    amount = amount.normalize()
+    return amount.quantize(Decimal("0.0001")) if amount.as_tuple().exponent > -4 else amount
+
+
+def set_pricing(price_per_segment: Decimal, currency: str) -> Pricing:
+    """Save the operator's price per segment (commits)."""
+    if price_per_segment < 0:
+        raise ValueError("The price per segment cannot be negative.")
+    currency = currency.strip().upper()
+    if len(currency) != 3 or not currency.isalpha():
+        raise ValueError("The currency is a three-letter code such as CAD or USD.")
+    row = db.session.get(PlatformSettings, 1) or PlatformSettings(id=1)
+    row.price_per_segment, row.currency = price_per_segment, currency
+    db.session.add(row)
+    db.session.commit()
+    return Pricing(price_per_segment, currency)
+
+
+def segment_rule() -> dict:
+    """Return the configured segment sizes and length limit for ``count_segments``."""
+    config = current_app.config
+    return {
+        "gsm_per_segment": config["SMS_GSM_PER_SEGMENT"],
+        "unicode_per_segment": config["SMS_UNICODE_PER_SEGMENT"],
+        "max_characters": config["SMS_MAX_CHARACTERS"],
+    }
+
+
+def new_message(
+    company: Company | None,
+    customer: Customer | None,
+    phone: str,
+    body: str,
+    kind: str,
+    send_at: datetime,
+    queue: Queue = Queue.TRANSACTIONAL,
+) -> SmsMessage:
+    """Build a message with its segments and price (the caller gives it a status)."""
+    prices = pricing()
+    count = count_segments(body, **segment_rule())
+    return SmsMessage(
+        company_id=company.id if company is not None else None,
+        customer_id=customer.id if customer is not None else None,
+        phone=phone,
+        body=body,
+        queue=queue,
+        kind=kind,
+        segments=count.segments,
+        encoding=count.encoding,
+        price_per_segment=prices.price_per_segment,
+        price=price(count.segments, prices.price_per_segment),
+        currency=prices.currency,
+        send_at=send_at,
+    )
