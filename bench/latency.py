@@ -24,15 +24,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from sqlalchemy import select, update  # noqa: E402
 
-from bench.common import (  # noqa: E402
-    Bench,
-    history_times,
-    percentile,
-    phones,
-    settled,
-    status_counts,
-    wait_for,
-)
+from bench.common import Bench, phones, wait_for  # noqa: E402
+from bench.figures import percentile  # noqa: E402
+from bench.messages import history_times, settled, status_counts  # noqa: E402
 from host.extensions import db  # noqa: E402
 from host.models import Company, Customer, utcnow  # noqa: E402
 from plugins.sms_module.models import SenderNumber, SmsMessage  # noqa: E402

@@ -29,15 +29,9 @@ from rq.job import Job  # noqa: E402
 from rq.registry import FinishedJobRegistry  # noqa: E402
 from sqlalchemy import update  # noqa: E402
 
-from bench.common import (  # noqa: E402
-    Bench,
-    phones,
-    settled,
-    status_counts,
-    unsent,
-    verdict,
-    wait_for,
-)
+from bench.common import Bench, phones, wait_for  # noqa: E402
+from bench.figures import verdict  # noqa: E402
+from bench.messages import settled, status_counts, unsent  # noqa: E402
 from host.extensions import db  # noqa: E402
 from host.models import Company, Customer, utcnow  # noqa: E402
 from plugins.sms_module.carriers.simulator import BREACHES_KEY, PREFIX  # noqa: E402

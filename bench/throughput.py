@@ -21,14 +21,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from rq.job import Job  # noqa: E402
 from sqlalchemy import update  # noqa: E402
 
-from bench.common import (  # noqa: E402
-    Bench,
-    history_times,
-    phones,
-    settled,
-    status_counts,
-    verdict,
-)
+from bench.common import Bench, phones  # noqa: E402
+from bench.figures import verdict  # noqa: E402
+from bench.messages import history_times, settled, status_counts  # noqa: E402
 from host.extensions import db  # noqa: E402
 from host.models import Company, Customer  # noqa: E402
 from host.redis_connection import get_queue  # noqa: E402

@@ -52,6 +52,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             p.strip() for p in os.environ.get("CRMHOST_DISABLED_PLUGINS", "").split(",") if p
         ],
         PLUGINS_EXTRA=[],
+        # Where people and services reach this site (env CRMHOST_PUBLIC_BASE_URL), for
+        # plugins that give the address out: links, a carrier's callbacks.
+        PUBLIC_BASE_URL="http://127.0.0.1:5000",
         # Outgoing e-mail (host/mail.py); no SMTP_HOST: nothing is e-mailed.
         SMTP_HOST=os.environ.get("SMTP_HOST") or None,
         SMTP_PORT=int(os.environ.get("SMTP_PORT") or 25),
@@ -63,7 +66,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     # Instance config (deployment secrets), then the caller's overrides.
     app.config.from_pyfile("config.py", silent=True)
-    # Any setting from the environment: CRMHOST_SMS_MAX_ATTEMPTS=6 sets SMS_MAX_ATTEMPTS (JSON).
+    # Any setting from the environment: CRMHOST_SMTP_PORT=587 sets SMTP_PORT (JSON, else text).
     app.config.from_prefixed_env("CRMHOST")
     if test_config:
         app.config.from_mapping(test_config)

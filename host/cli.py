@@ -5,15 +5,15 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from host import users
+from host.app import create_app
+from host.demo import run_demo
+from host.worker import PeriodicRunner, UnknownQueue, build_worker
 
 
-def make_app():
-    from host.app import create_app
-
-    return create_app()
-
-
-@click.group(cls=FlaskGroup, create_app=make_app, add_version_option=False)
+@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
 def main() -> None:
     """Run and manage the shop CRM."""
 
@@ -27,12 +27,9 @@ def main() -> None:
 @with_appcontext
 def create_user(email: str, password: str, role: str, company_id: int | None, name: str) -> None:
     """Create a user who can log in."""
-    from host.users import UserError
-    from host.users import create_user as create
-
     try:
-        user = create(email, password, role, company_id, name)
-    except UserError as exc:
+        user = users.create_user(email, password, role, company_id, name)
+    except users.UserError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Created {user.role.value} {user.email} (id {user.id}).")
 
@@ -49,10 +46,6 @@ def create_user(email: str, password: str, role: str, company_id: int | None, na
 @with_appcontext
 def worker(burst: bool, queues: tuple[str, ...]) -> None:
     """Run queued jobs, with the scheduler, on the queues plugins declare."""
-    from redis.exceptions import ConnectionError as RedisConnectionError
-
-    from host.worker import PeriodicRunner, UnknownQueue, build_worker
-
     app = current_app._get_current_object()
     periodic = PeriodicRunner(app)
     try:
@@ -75,8 +68,6 @@ def worker(burst: bool, queues: tuple[str, ...]) -> None:
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
 def demo(host: str, port: int) -> None:
     """Run the web server, a worker and Redis on demo data; Ctrl-C stops all of it."""
-    from host.demo import run_demo
-
     # The demo builds its own app once the children's environment is set.
     run_demo(host, port)
 

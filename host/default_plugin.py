@@ -2,13 +2,15 @@
 
 from flask_babel import lazy_gettext as _l
 
+from host import cli as host_cli
+from host.extension_points import MenuLink
 from host.hookspecs import hookimpl
+from host.legacy_sms import sent_sms_log_report
+from host.views import appointments, auth, companies, customers, home, invoices, users
 
 
 @hookimpl
 def register_blueprints():
-    from host.views import appointments, auth, companies, customers, home, invoices, users
-
     return [
         home.bp,
         auth.bp,
@@ -22,16 +24,12 @@ def register_blueprints():
 
 @hookimpl
 def register_commands(cli):
-    from host import cli as host_cli
-
     for command in host_cli.COMMANDS:
         cli.add_command(command)
 
 
 @hookimpl
 def menu_links(user):
-    from host.extension_points import MenuLink
-
     links = [
         MenuLink(_l("Customers"), "customers.index", 10),
         MenuLink(_l("Appointments"), "appointments.index", 20),
@@ -47,6 +45,4 @@ def menu_links(user):
 
 @hookimpl
 def register_reports():
-    from host.legacy_sms import sent_sms_log_report
-
     return [sent_sms_log_report()]

@@ -26,7 +26,7 @@ def mark_saved(session, obj) -> None:
     """Fire ``obj``'s event at the commit even if none of its columns changed.
 
     A Customer Information save is a save of the customer, also when only a plugin's
-    field (such as SMS consent) changed.
+    field (such as a loyalty card) changed.
     """
     if isinstance(session, scoped_session):
         session = session()
@@ -56,7 +56,7 @@ class EventSession(Session):
         recorded = self.info.pop(PENDING, None)
         saved = self.info.pop(SAVED, set())
         if recorded:
-            fire(merge(recorded, saved))
+            fire(merge(recorded, saved), self)
 
     def close(self) -> None:
         self.info.pop(PENDING, None)
@@ -86,8 +86,12 @@ def merge(recorded: list, saved: set[int] = frozenset()) -> list:
     ]
 
 
-def fire(pending: list) -> None:
-    """Call each pending event's hook; a failing plugin is logged, never undoes the commit."""
+def fire(pending: list, session: Session) -> None:
+    """Call each pending event's hook; a failing plugin is logged, never undoes the commit.
+
+    ``session`` is the session that committed: a failing plugin may have left it in a
+    failed transaction, which is rolled back so that the next plugin can use it.
+    """
     pm = current_app.extensions.get("plugin_manager")
     if pm is None:
         return
@@ -102,9 +106,7 @@ def fire(pending: list) -> None:
                 impl.function(**{name: kwargs[name] for name in impl.argnames})
             except Exception:
                 log.exception("plugin %s failed on %s for %r", impl.plugin_name, hook_name, obj)
-                from host.extensions import db
-
-                db.session.rollback()
+                session.rollback()
 
 
 @event.listens_for(EventSession, "after_flush")

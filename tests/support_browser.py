@@ -1,5 +1,5 @@
 """Fixtures for the browser tests: the app served on a free local port, and Debian's Chromium
-driven by Playwright (no browser download)."""
+driven by Playwright (no browser download); logging in through the login form."""
 
 from __future__ import annotations
 
@@ -66,3 +66,18 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+def log_in(page, base: str, email: str, language: str | None = "en") -> None:
+    """Log in through the login form, then pick the interface language."""
+    from playwright.sync_api import expect
+
+    from tests.conftest import PASSWORD
+
+    page.goto(f"{base}/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("text=" + email)).to_be_visible()
+    if language:
+        page.goto(f"{base}/language/{language}")

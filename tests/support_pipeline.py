@@ -1,4 +1,5 @@
-"""Helpers for the sending pipeline's tests: accepted messages, signed reports."""
+"""Helpers for the sending pipeline's tests: accepted messages, signed reports, the
+simulator's record, real worker processes."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 
 from host.extensions import db
 from host.models import Customer
+from plugins.sms_module.carriers.simulator import SimulatorCarrier
 from plugins.sms_module.carriers.webhooks import signature_for
 from plugins.sms_module.models import SmsMessage
 from plugins.sms_module.sending import service
@@ -56,6 +58,14 @@ def accepted_message(shops, phone: str | None = None, body: str = "Votre auto es
 def message(message_id: int) -> SmsMessage:
     db.session.expire_all()
     return db.session.get(SmsMessage, message_id)
+
+
+def history(m: SmsMessage) -> list[str]:
+    return [h.status.value for h in m.history]
+
+
+def carrier(app) -> SimulatorCarrier:
+    return SimulatorCarrier.from_config(app.config)
 
 
 def post_report(client, app, message_id, sid, status, token=None, **extra):

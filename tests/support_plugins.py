@@ -1,5 +1,6 @@
-"""Test plugins: one that implements every hook and records what it receives, and small
-ones that clash with others or misspell a hook.
+"""The recording test plugin: it implements every hook and records what it receives; and
+the fixtures of the tests of the hooks. (The small plugins that clash, misspell a hook or
+fail are in ``tests/host/support_small_plugins.py``.)
 
 Plugins are class instances named through ``__name__`` (the name pluggy gives them and
 start-up errors quote), the way Datasette's tests write theirs.
@@ -18,18 +19,18 @@ from markupsafe import Markup
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.pool import NullPool
 
-from host import hookimpl
-from host.access import get_in_shop_or_404
-from host.extension_points import (
+from host.api import (
+    Customer,
     CustomerField,
     CustomerTab,
     MenuLink,
     PeriodicTask,
     Report,
     ShopOption,
+    db,
+    get_in_shop_or_404,
+    hookimpl,
 )
-from host.extensions import db
-from host.models import Customer
 
 bp = Blueprint("testplugin", __name__, url_prefix="/testplugin")
 
@@ -37,6 +38,7 @@ OPTION_FREE = 901
 OPTION_VETOED = 902
 VETO_MESSAGE = "Option 902 cannot be switched on for {name}: the test plugin refuses it."
 LOYALTY_ERROR = "The loyalty code must start with L-."
+DEMO_NOTE = "The test plugin's customers answer in verse."
 
 
 @bp.get("/")
@@ -155,6 +157,11 @@ class RecordingPlugin:
         self.record("seed_demo", customers=db.session.query(Customer).count())
 
     @hookimpl
+    def demo_notes(self):
+        self.record("demo_notes", app=current_app.name)
+        return [DEMO_NOTE]
+
+    @hookimpl
     def register_periodic_tasks(self):
         return [PeriodicTask("testplugin-tick", 60, self.tick)]
 
@@ -220,84 +227,6 @@ class RecordingPlugin:
             print_count=invoice.print_count,
             elsewhere=committed_row("invoice", invoice.id),
         )
-
-
-# -- plugins that break the start-up checks -----------------------------------------
-
-
-class OptionClaimA:
-    __name__ = "option-claim-a"
-
-    @hookimpl
-    def shop_options(self):
-        return [ShopOption(990, "Claimed by A")]
-
-
-class OptionClaimB:
-    __name__ = "option-claim-b"
-
-    @hookimpl
-    def shop_options(self):
-        return [ShopOption(990, "Claimed by B")]
-
-
-class BlueprintClaim:
-    """Claim the reports plugin's blueprint name."""
-
-    __name__ = "blueprint-claim"
-
-    @hookimpl
-    def register_blueprints(self):
-        return [Blueprint("reports", __name__)]
-
-
-class ReportClaim:
-    """Claim the host's "Sent SMS log" report name."""
-
-    __name__ = "report-claim"
-
-    @hookimpl
-    def register_reports(self):
-        return [Report("legacy_sent_sms_log", "Clash", ("a",), lambda company, filters: [])]
-
-
-class MisspelledHook:
-    """Implement a hook that no spec declares."""
-
-    __name__ = "misspelled"
-
-    @hookimpl
-    def menu_link(self, user):
-        return []
-
-
-# -- plugins that ask to be called first or last ------------------------------------
-
-
-class QueuesLast:
-    __name__ = "queues-last"
-
-    @hookimpl(trylast=True)
-    def register_queues(self):
-        return ["last"]
-
-
-class QueuesFirst:
-    __name__ = "queues-first"
-
-    @hookimpl(tryfirst=True)
-    def register_queues(self):
-        return ["first"]
-
-
-class FailingOnEvents:
-    """Raise on every event, like a plugin with a bug."""
-
-    __name__ = "failing-on-events"
-
-    @hookimpl
-    def appointment_changed(self, appointment):
-        raise RuntimeError(f"plugin bug on appointment {appointment.id}")
 
 
 # Fixtures for the tests of the hooks (tests/conftest.py declares this module).

@@ -14,7 +14,10 @@ from host import hookspecs
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "plugin_hooks.md"
-HOOK_TESTS = [ROOT / "tests" / "test_plugins.py", ROOT / "tests" / "test_events.py"]
+# The hooks' tests: the plugin system's and the events'.
+HOOK_TESTS = sorted((ROOT / "tests" / "host").glob("test_plugins*.py")) + [
+    ROOT / "tests" / "host" / "test_events.py"
+]
 
 # A hook's section heading: "### customer_saved(customer, changes, created)".
 HEADING = re.compile(r"^#{2,4} +`?(\w+)\(([^)]*)\)`? *$", re.M)
@@ -63,6 +66,7 @@ SPECS = hook_specs()
 def test_hookspecs_are_found():
     # Guards the checks below against finding nothing and passing vacuously.
     assert {"startup", "customer_saved", "appointment_changed", "invoice_printed"} <= set(SPECS)
+    assert len(HOOK_TESTS) > 2 and all(path.exists() for path in HOOK_TESTS)
 
 
 @pytest.mark.parametrize("hook", sorted(SPECS))
@@ -79,7 +83,8 @@ def test_docs_describe_no_hook_that_does_not_exist():
 @pytest.mark.parametrize("hook", sorted(SPECS))
 def test_hook_has_a_test(hook):
     assert f"test_hook_{hook}" in defined_test_names(HOOK_TESTS), (
-        f"add a test named test_hook_{hook} to tests/test_plugins.py or tests/test_events.py"
+        f"add a test named test_hook_{hook} to tests/host/test_plugins*.py or "
+        "tests/host/test_events.py"
     )
 
 

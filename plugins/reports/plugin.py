@@ -2,14 +2,12 @@
 
 from flask_babel import lazy_gettext as _l
 
-from host import hookimpl
-from host.extension_points import MenuLink
+from host.api import MenuLink, hookimpl
+from plugins.reports.views import bp
 
 
 @hookimpl
 def register_blueprints():
-    from plugins.reports.views import bp
-
     return [bp]
 
 

@@ -13,8 +13,7 @@ from itertools import islice
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_login import current_user, login_required
 
-from host.access import current_shop
-from host.extension_points import Chart
+from host.api import Chart, current_shop
 
 bp = Blueprint("reports", __name__, url_prefix="/reports", template_folder="templates")
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import uuid
 from decimal import Decimal, InvalidOperation
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
+from host.api import InvalidPhone, normalize_phone
+from plugins.sms_module.conversations import inbound
 from plugins.sms_module.sending import pools
 from plugins.sms_module.texts.pricing import pricing, segment_rule, set_pricing
 from plugins.sms_module.texts.segments import MessageTooLong, as_json, count_segments
@@ -153,13 +157,6 @@ def numbers_rate(number: str, rate: str) -> None:
 @with_appcontext
 def receive(phone: str, number: str, text: str) -> None:
     """Take TEXT from PHONE to our NUMBER as if the carrier delivered it (simulator demos)."""
-    import uuid
-
-    from flask import current_app
-
-    from host.phones import InvalidPhone, normalize_phone
-    from plugins.sms_module.conversations import inbound
-
     if current_app.config["SMS_PROVIDER"] != "simulator":
         raise click.ClickException("Only the simulator takes SMS from the command line.")
     try:

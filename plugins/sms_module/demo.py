@@ -1,13 +1,15 @@
-"""The SMS module's part of ``crmhost demo``: the module on, consents on record."""
+"""The SMS module's part of ``crmhost demo``: the module on, consents on record, and what
+the banner says about the simulated customers."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from flask import current_app
 from sqlalchemy import select
 
-from host.extensions import db
-from host.models import Company, CompanyOption, Customer
+from host.api import Company, CompanyOption, Customer, db
+from plugins.sms_module.carriers.simulator import REPLYING
 from plugins.sms_module.compliance import consent
 from plugins.sms_module.compliance.rules import OPTION_NUMBER
 from plugins.sms_module.models import ConsentMethod
@@ -29,3 +31,12 @@ def seed_demo() -> None:
                 "demo: signed consent form",
                 None,
             )
+
+
+def notes() -> list[str]:
+    """Say which demo customers answer, when the carrier is the simulator."""
+    if current_app.config["SMS_PROVIDER"] != "simulator":
+        return []
+    return [
+        f"Customers whose number ends in {REPLYING} answer each SMS they get (see SMS replies)."
+    ]

@@ -9,8 +9,9 @@ then the default. Durations are in seconds unless the name says otherwise.
 Key                                Default    Meaning
 =================================  =========  ===============================================
 ``SMS_PROVIDER``                   simulator  ``simulator`` or ``twilio`` (env ``SMS_PROVIDER``)
-``SMS_PUBLIC_BASE_URL``            127.0.0.1  the address the carrier calls back; signatures
-                                              are checked against it (env of the same name)
+``SMS_PUBLIC_BASE_URL``            host's     the address the carrier calls back; signatures
+                                              are checked against it (env of the same name);
+                                              by default the host's ``PUBLIC_BASE_URL``
 ``TWILIO_ACCOUNT_SID``,            —          Twilio credentials (env of the same names)
 ``TWILIO_AUTH_TOKEN``
 ``TWILIO_API_BASE_URL``            —          aims the Twilio SDK at a mock (env)
@@ -60,12 +61,16 @@ def _env_list(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def defaults(env: os._Environ | dict[str, str] = os.environ) -> dict[str, Any]:
-    """Return each setting's default, taking the environment variables named above."""
+def defaults(
+    env: os._Environ | dict[str, str] = os.environ,
+    public_base_url: str = "http://127.0.0.1:5000",
+) -> dict[str, Any]:
+    """Return each setting's default, taking the environment variables named above;
+    ``public_base_url`` is the host's ``PUBLIC_BASE_URL``."""
     get = env.get
     return {
         "SMS_PROVIDER": get("SMS_PROVIDER", "simulator"),
-        "SMS_PUBLIC_BASE_URL": get("SMS_PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        "SMS_PUBLIC_BASE_URL": get("SMS_PUBLIC_BASE_URL", public_base_url),
         "TWILIO_ACCOUNT_SID": get("TWILIO_ACCOUNT_SID"),
         "TWILIO_AUTH_TOKEN": get("TWILIO_AUTH_TOKEN"),
         "TWILIO_API_BASE_URL": get("TWILIO_API_BASE_URL"),
@@ -98,7 +103,7 @@ class SmsModule:
 
     def init_app(self, app: Flask) -> None:
         """Default every ``SMS_`` setting not set yet, then install the pipeline."""
-        for key, value in defaults().items():
+        for key, value in defaults(public_base_url=app.config["PUBLIC_BASE_URL"]).items():
             app.config.setdefault(key, value)
         app.extensions["sms"] = self
         Pipeline(app)

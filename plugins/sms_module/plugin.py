@@ -6,9 +6,7 @@ from __future__ import annotations
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
-from host import hookimpl
-from host.extension_points import CustomerTab, MenuLink, PeriodicTask, ShopOption
-from host.models import utcnow
+from host.api import CustomerTab, MenuLink, PeriodicTask, ShopOption, hookimpl, utcnow
 from plugins.sms_module import demo, jobs, models  # noqa: F401  (models: tables for Alembic)
 from plugins.sms_module.api import views as api
 from plugins.sms_module.cli import sms as sms_command
@@ -133,3 +131,8 @@ def customer_saved(customer, changes, created):
 @hookimpl
 def register_reports():
     return all_reports()
+
+
+@hookimpl
+def demo_notes():
+    return demo.notes()

@@ -7,8 +7,7 @@ import secrets
 
 from sqlalchemy import select
 
-from host.extensions import db
-from host.models import utcnow
+from host.api import db, utcnow
 from plugins.sms_module.models import ApiToken
 
 TOKEN_PREFIX = "crm_"

@@ -9,11 +9,10 @@ from flask import Blueprint, g, jsonify, request, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from host.extensions import csrf, db
-from host.models import Company, Customer, utcnow
+from host.api import Company, Customer, csrf, db, utcnow
 from plugins.sms_module.api import tokens
 from plugins.sms_module.api.openapi import SPEC
-from plugins.sms_module.models import SmsMessage
+from plugins.sms_module.models import Kind, SmsMessage, Source
 from plugins.sms_module.sending import service
 from plugins.sms_module.texts.preview import preview
 
@@ -102,8 +101,8 @@ def create_message():
             to=to,
             queue=queue,
             send_at=send_at,
-            kind="api",
-            source="api",
+            kind=Kind.API,
+            source=Source.API,
             dedupe_key=dedupe_key,
         )
     except service.SendRefused as refused:

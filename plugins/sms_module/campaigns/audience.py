@@ -9,8 +9,7 @@ from decimal import Decimal
 
 from sqlalchemy import and_, case, func, or_, select
 
-from host.extensions import db
-from host.models import Company, Customer
+from host.api import Company, Customer, db
 from plugins.sms_module.models import ConsentEvent, ConsentKind, OptOut
 from plugins.sms_module.texts.pricing import pricing
 from plugins.sms_module.texts.templates import LANGUAGES, message_language

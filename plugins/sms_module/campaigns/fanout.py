@@ -25,9 +25,7 @@ from rq import Retry
 from rq.job import Job, JobStatus
 from sqlalchemy import and_, case, func, or_, select
 
-from host.extensions import db
-from host.models import Customer, utcnow
-from host.redis_connection import get_queue, get_redis
+from host.api import Customer, db, get_queue, get_redis, utcnow
 from plugins.sms_module.campaigns.audience import audience
 from plugins.sms_module.compliance import quiet_hours, rules
 from plugins.sms_module.models import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import case, func, select
 
-from host.extensions import db
+from host.api import db
 from plugins.sms_module.models import SmsMessage, Status
 
 BUCKETS = ("waiting", "sent", "delivered", "failed", "refused", "canceled")

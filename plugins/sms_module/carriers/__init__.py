@@ -26,6 +26,7 @@ def carrier_for(app_config: Mapping[str, Any]) -> Carrier:
             raise ValueError(
                 "SMS_PROVIDER=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN to be set."
             )
+        # Imported here: a simulator deployment never loads the Twilio SDK.
         from plugins.sms_module.carriers.twilio import TwilioGateway
 
         return TwilioGateway(sid, token, app_config.get("TWILIO_API_BASE_URL") or None)

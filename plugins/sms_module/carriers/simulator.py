@@ -25,15 +25,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import requests
 from flask import current_app
 from sqlalchemy import select
 
-from host.extensions import db
-from host.redis_connection import get_queue, get_redis
+from host.api import db, get_queue, get_redis
 from plugins.sms_module.carriers.base import CarrierError, CarrierMessage
+from plugins.sms_module.carriers.webhooks import signature_for
 from plugins.sms_module.models import SenderNumber
 from plugins.sms_module.texts.segments import count_segments
 
@@ -153,8 +153,6 @@ class SimulatorCarrier:
 
 
 def _seconds(delay: float):
-    from datetime import timedelta
-
     return timedelta(seconds=delay)
 
 
@@ -209,8 +207,6 @@ def report(sid: str) -> str:
 
 def _post_signed(token: str, url: str, params: dict[str, str]) -> None:
     """Post ``params`` to ``url`` signed like the carrier's requests (X-Twilio-Signature)."""
-    from plugins.sms_module.carriers.webhooks import signature_for
-
     response = requests.post(
         url,
         data=params,

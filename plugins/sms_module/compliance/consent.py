@@ -8,8 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from host.extensions import db
-from host.models import Customer, utcnow
+from host.api import Customer, db, utcnow
 from plugins.sms_module.models import ConsentEvent, ConsentKind, ConsentMethod
 
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from host.extensions import db
-from host.models import Company, Customer, utcnow
+from host.api import Company, Customer, db, utcnow
 from plugins.sms_module.models import (
     ConsentEvent,
     ConsentKind,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from host.extensions import db
+from host.api import db
 from plugins.sms_module.models import OptOut, OptOutAction, OptOutEvent
 
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
-from host.models import Company
+from host.api import Company
 
 
 def quiet_hours() -> tuple[time, time]:

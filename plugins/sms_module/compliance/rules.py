@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from host.models import Company, option_enabled
+from host.api import Company, option_enabled
 from plugins.sms_module.compliance.consent import has_consent
 from plugins.sms_module.compliance.opt_out import is_opted_out
 from plugins.sms_module.models import FailureCode, Kind, SmsMessage

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from host.models import Company, utcnow
+from host.api import Company, utcnow
 from plugins.sms_module.models import Kind, Queue, SmsMessage, Source, Status, lifecycle
 from plugins.sms_module.texts import templates
 from plugins.sms_module.texts.pricing import new_message

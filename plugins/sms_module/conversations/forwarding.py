@@ -17,10 +17,7 @@ from rq import Retry, get_current_job
 from rq.job import Job
 from sqlalchemy import select
 
-from host.extensions import db
-from host.mail import MailNotConfigured, send_mail
-from host.models import Company, utcnow
-from host.redis_connection import get_queue, get_redis
+from host.api import Company, MailNotConfigured, db, get_queue, get_redis, send_mail, utcnow
 from plugins.sms_module.models import Direction, Kind, Queue, ShopSmsSettings, SmsMessage, Source
 from plugins.sms_module.sending import service
 

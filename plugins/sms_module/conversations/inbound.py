@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from host.extensions import db
-from host.models import Company, Customer, utcnow
+from host.api import Company, Customer, db, utcnow
 from plugins.sms_module.compliance import keywords, opt_out
 from plugins.sms_module.conversations import answers, forwarding
 from plugins.sms_module.models import (

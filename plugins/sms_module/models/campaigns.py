@@ -7,8 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from host.extensions import db
-from host.models import UTCDateTime, utcnow
+from host.api import UTCDateTime, db, utcnow
 
 
 class SmsCampaign(db.Model):

@@ -60,6 +60,7 @@ class FailureCode(enum.StrEnum):
     NO_PHONE = "no_phone"
     INVALID_PHONE = "invalid_phone"
     EMPTY_BODY = "empty_body"
+    INVALID_CHARACTERS = "invalid_characters"  # a NUL, which no SMS carries nor PostgreSQL stores
     TOO_LONG = "too_long"
     INVALID_QUEUE = "invalid_queue"
     PROMOTIONAL_NEEDS_CAMPAIGN = "promotional_needs_campaign"

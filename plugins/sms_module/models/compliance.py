@@ -8,8 +8,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from host.extensions import db
-from host.models import UTCDateTime, utcnow
+from host.api import UTCDateTime, db, utcnow
 from plugins.sms_module.models.columns import enum_column as _enum
 from plugins.sms_module.models.messages import SmsStatusChange
 

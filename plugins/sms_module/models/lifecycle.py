@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import object_session
 
-from host.models import utcnow
+from host.api import utcnow
 from plugins.sms_module.models.messages import SmsMessage, SmsStatusChange
 from plugins.sms_module.models.statuses import Status, can_move
 

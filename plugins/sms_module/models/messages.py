@@ -9,8 +9,8 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from host.extensions import db
-from host.models import UTCDateTime, utcnow
+from host.api import UTCDateTime, db, utcnow
+from plugins.sms_module.models.codes import Direction, Kind
 from plugins.sms_module.models.columns import enum_column as _enum
 from plugins.sms_module.models.statuses import Status
 
@@ -33,8 +33,8 @@ class SmsMessage(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"), index=True)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), index=True)
-    direction: Mapped[str] = mapped_column(String(8), default="outbound")
-    kind: Mapped[str] = mapped_column(String(40), default="manual")
+    direction: Mapped[str] = mapped_column(String(8), default=Direction.OUTBOUND)
+    kind: Mapped[str] = mapped_column(String(40), default=Kind.MANUAL)
     phone: Mapped[str] = mapped_column(String(20), index=True)
     body: Mapped[str] = mapped_column(Text)
     queue: Mapped[Queue] = mapped_column(_enum(Queue), default=Queue.TRANSACTIONAL)

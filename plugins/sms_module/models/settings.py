@@ -8,8 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from host.extensions import db
-from host.models import UTCDateTime, utcnow
+from host.api import UTCDateTime, db, utcnow
 
 
 class ApiToken(db.Model):

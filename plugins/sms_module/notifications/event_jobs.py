@@ -11,9 +11,7 @@ from datetime import datetime
 
 from rq import Retry
 
-from host.extensions import db
-from host.models import Appointment, Customer, Invoice
-from host.redis_connection import get_queue
+from host.api import Appointment, Customer, Invoice, db, get_queue
 from plugins.sms_module.notifications import events
 
 QUEUE = "transactional"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from host.models import Company, Customer
+from host.api import Company, Customer
 from plugins.sms_module.models import SmsMessage, Source
 from plugins.sms_module.sending import service
 from plugins.sms_module.texts import templates

@@ -10,8 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from host.extensions import db
-from host.models import Appointment, AppointmentStatus, Customer, Invoice, utcnow
+from host.api import Appointment, AppointmentStatus, Customer, Invoice, db, utcnow
 from plugins.sms_module.compliance import rules
 from plugins.sms_module.compliance.consent import latest_consent
 from plugins.sms_module.models import ConsentKind, Kind, SmsMessage, Source, Status, lifecycle

@@ -9,8 +9,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from host.extensions import db
-from host.models import Appointment, utcnow
+from host.api import Appointment, db, utcnow
 from plugins.sms_module.compliance import quiet_hours
 from plugins.sms_module.models import ShopSmsSettings, SmsMessage, Source, Status, lifecycle
 from plugins.sms_module.models.statuses import CANCELABLE

@@ -19,9 +19,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from host.extensions import db
-from host.models import utcnow
-from host.redis_connection import get_redis
+from host.api import db, get_redis, utcnow
 from plugins.sms_module.models import Conversation, Queue, SenderNumber, SmsMessage, Status
 from plugins.sms_module.sending import outbox
 from plugins.sms_module.sending.outcomes import Outcome, SendResult

@@ -12,7 +12,7 @@ import logging
 
 from sqlalchemy import select
 
-from host.extensions import db
+from host.api import db
 from plugins.sms_module.compliance import opt_out
 from plugins.sms_module.models import SmsMessage, Source, Status, lifecycle
 from plugins.sms_module.models.codes import opts_out

@@ -18,9 +18,8 @@ from flask import current_app
 from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import aliased
 
-from host.extensions import db
-from host.models import utcnow
-from host.redis_connection import get_redis
+from host.api import db, get_redis, utcnow
+from plugins.sms_module.carriers.simulator import BREACHES_KEY
 from plugins.sms_module.models import Queue, SenderNumber, SmsMessage, SmsStatusChange
 from plugins.sms_module.models.statuses import Status
 
@@ -256,8 +255,6 @@ def quantile(ordered: Sequence[float], q: float) -> float:
 
 
 def _read_breaches(numbers: list[NumberFigures]) -> int:
-    from plugins.sms_module.carriers.simulator import BREACHES_KEY
-
     client = get_redis()
     keys = [BREACHES_KEY] + [f"{BREACHES_KEY}:{n.number}" for n in numbers]
     total, *each = client.mget(keys)

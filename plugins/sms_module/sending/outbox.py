@@ -17,10 +17,8 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import or_, select, update
 
-from host.extensions import db
-from host.models import utcnow
-from host.redis_connection import get_queue, get_redis
-from plugins.sms_module.models import SmsMessage, lifecycle
+from host.api import db, get_queue, get_redis, utcnow
+from plugins.sms_module.models import SmsMessage, Source, lifecycle
 from plugins.sms_module.models.statuses import Status
 
 LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
@@ -110,7 +108,7 @@ def mark_queued(message_id: int) -> None:
         .execution_options(populate_existing=True)
     )
     if message is not None and message.status == Status.SCHEDULED:
-        lifecycle.move(message, Status.QUEUED, "module")
+        lifecycle.move(message, Status.QUEUED, Source.MODULE)
     db.session.commit()
 
 

@@ -13,9 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from host.extensions import db
-from host.models import utcnow
-from host.phones import InvalidPhone, normalize_phone
+from host.api import InvalidPhone, db, normalize_phone, utcnow
 from plugins.sms_module.models import Conversation, Queue, SenderNumber
 
 # Short codes reach 100 segments/s; nothing we send on needs more than this.

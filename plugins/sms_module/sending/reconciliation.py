@@ -11,8 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from host.extensions import db
-from host.models import utcnow
+from host.api import db, utcnow
 from plugins.sms_module.carriers.base import Carrier, CarrierError, CarrierMessage
 from plugins.sms_module.carriers.webhooks import local_status
 from plugins.sms_module.compliance import disclaimer, opt_out

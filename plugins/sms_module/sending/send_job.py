@@ -18,9 +18,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from host.extensions import db
-from host.models import utcnow
-from host.redis_connection import get_redis
+from host.api import db, get_redis, utcnow
 from plugins.sms_module.carriers import carrier_for
 from plugins.sms_module.carriers.base import Carrier, CarrierError
 from plugins.sms_module.compliance import disclaimer, quiet_hours, rules

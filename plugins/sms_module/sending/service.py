@@ -18,9 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from host.extensions import db
-from host.models import Company, Customer, utcnow
-from host.phones import InvalidPhone, normalize_phone
+from host.api import Company, Customer, InvalidPhone, db, normalize_phone, utcnow
 from plugins.sms_module.compliance import disclaimer, rules
 from plugins.sms_module.compliance.rules import Refusal
 from plugins.sms_module.models import (
@@ -36,6 +34,8 @@ from plugins.sms_module.models.statuses import CANCELABLE
 from plugins.sms_module.sending import dispatch
 from plugins.sms_module.texts.pricing import new_message, segment_rule
 from plugins.sms_module.texts.segments import MessageTooLong, count_segments
+
+NUL = "\x00"
 
 
 class SendRefused(Exception):
@@ -102,9 +102,15 @@ def check_phone(request: SendRequest) -> Refusal | None:
 
 
 def check_body(request: SendRequest) -> Refusal | None:
-    """The text is not empty and fits the length limit (PRODUCT.md §8: 1,600 characters)."""
+    """The text is not empty, has no NUL and fits the length limit (PRODUCT.md §8: 1,600
+    characters)."""
     if not request.body or not request.body.strip():
         return Refusal(FailureCode.EMPTY_BODY, _("The message is empty: write the text to send."))
+    if NUL in request.body:
+        return Refusal(
+            FailureCode.INVALID_CHARACTERS,
+            _("The message contains a NUL character, which no SMS can carry: remove it."),
+        )
     try:
         count_segments(request.body, **segment_rule())
     except MessageTooLong as exc:
@@ -247,7 +253,8 @@ def _keep_refusal(request: SendRequest, refusal: Refusal) -> int | None:
         company_id=request.company.id,
         customer_id=customer.id,
         phone=request.phone or customer.mobile_phone or "",
-        body=request.body or "",
+        # The refused text as written, but for a NUL (PostgreSQL stores no NUL in text).
+        body=(request.body or "").replace(NUL, "\ufffd"),
         queue=Queue(queue) if queue in {q.value for q in Queue} else Queue.TRANSACTIONAL,
         kind=request.kind,
         created_by_id=request.user_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from host.models import utcnow
+from host.api import utcnow
 from plugins.sms_module.models import SmsMessage
 from plugins.sms_module.models.statuses import Status, lacks_report
 from plugins.sms_module.texts.pricing import pricing, segment_rule

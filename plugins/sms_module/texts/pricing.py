@@ -9,8 +9,7 @@ from decimal import Decimal
 
 from flask import current_app
 
-from host.extensions import db
-from host.models import Company, Customer
+from host.api import Company, Customer, db
 from plugins.sms_module.models import PlatformSettings, Queue, SmsMessage
 from plugins.sms_module.texts.segments import count_segments, price
 

@@ -17,10 +17,18 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from host.access import get_in_shop_or_404, roles_required, shop_required
-from host.extensions import db
-from host.models import Company, Customer, Role, User, utcnow
-from host.templating import localtime
+from host.api import (
+    Company,
+    Customer,
+    Role,
+    User,
+    db,
+    get_in_shop_or_404,
+    localtime,
+    roles_required,
+    shop_required,
+    utcnow,
+)
 from plugins.sms_module import campaigns
 from plugins.sms_module.compliance import quiet_hours, rules
 from plugins.sms_module.models import SmsCampaign, SmsMessage

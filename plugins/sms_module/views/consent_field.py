@@ -9,7 +9,7 @@ from flask import render_template
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from host.extension_points import CustomerField
+from host.api import CustomerField
 from plugins.sms_module.compliance import consent
 from plugins.sms_module.models import ConsentMethod
 

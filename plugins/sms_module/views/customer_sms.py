@@ -7,10 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from host.access import get_in_shop_or_404
-from host.extensions import db
-from host.models import Customer
-from host.views.customers import customer_tabs
+from host.api import Customer, customer_tabs, db, get_in_shop_or_404
 from plugins.sms_module.compliance import consent, rules
 from plugins.sms_module.compliance.opt_out import is_opted_out
 from plugins.sms_module.models import SmsMessage

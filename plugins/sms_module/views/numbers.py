@@ -5,8 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from host.access import roles_required
-from host.extensions import db
+from host.api import db, roles_required
 from plugins.sms_module.models import Queue, SenderNumber
 from plugins.sms_module.sending import pools
 

@@ -27,7 +27,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from host.access import roles_required
+from host.api import roles_required
 from plugins.sms_module.sending import monitoring
 
 bp = Blueprint("sms_operations", __name__, template_folder="../templates")

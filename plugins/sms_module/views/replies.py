@@ -16,12 +16,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import and_, case, func, select, update
 
-from host.access import roles_required
-from host.extensions import db
-from host.models import Company, Customer, Role, utcnow
+from host.api import Company, Customer, Role, db, roles_required, utcnow
 from plugins.sms_module.compliance import rules
 from plugins.sms_module.conversations import inbound
-from plugins.sms_module.models import Direction, Kind, Queue, SmsMessage
+from plugins.sms_module.models import Direction, Kind, Queue, SmsMessage, Source
 from plugins.sms_module.sending import service
 from plugins.sms_module.texts.preview import preview, status_label
 
@@ -107,7 +105,7 @@ def reply(phone: str):
             body=body,
             queue=Queue.TRANSACTIONAL,
             kind=Kind.REPLY,
-            source="staff",
+            source=Source.STAFF,
             user_id=current_user.id,
             **recipient,
         )

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from email_validator import EmailNotValidError, validate_email
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from host.access import current_shop, get_in_shop_or_404, roles_required, shop_required
-from host.extensions import db
-from host.mail import mail_configured
-from host.models import Role
+from host.api import (
+    InvalidPhone,
+    Role,
+    current_shop,
+    db,
+    get_in_shop_or_404,
+    mail_configured,
+    normalize_phone,
+    roles_required,
+    shop_required,
+)
 from plugins.sms_module.api import tokens
 from plugins.sms_module.compliance import consent, rules
 from plugins.sms_module.conversations.forwarding import split_emails
@@ -102,9 +110,6 @@ def reminders():
 @roles_required(Role.ADMIN)
 def replies():
     """Say where customers' replies are forwarded: e-mail addresses and/or a cell number."""
-    from email_validator import EmailNotValidError, validate_email
-
-    from host.phones import InvalidPhone, normalize_phone
     shop = shop_required()
     emails, errors = [], []
     for address in split_emails(request.form.get("forward_emails", "")):

@@ -10,9 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from host.access import current_shop, roles_required
-from host.extensions import db
-from host.models import Company, Role, utcnow
+from host.api import Company, Role, current_shop, db, roles_required, utcnow
 from plugins.sms_module.models import SmsTemplate
 from plugins.sms_module.texts import templates
 from plugins.sms_module.texts.preview import preview as segment_preview

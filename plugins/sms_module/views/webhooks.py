@@ -7,7 +7,7 @@ import logging
 
 from flask import Blueprint, Response, abort, current_app, request
 
-from host.extensions import csrf
+from host.api import csrf
 from plugins.sms_module.carriers.webhooks import local_status, signature_valid
 from plugins.sms_module.conversations import inbound
 from plugins.sms_module.sending import delivery_reports

@@ -1,0 +1,109 @@
+"""The host's published surface: everything a plugin may use from the host, in one module.
+
+A plugin imports from ``host.api`` only, never from the host's other modules, which may
+change shape without notice (``lint-imports`` holds the plugins to it). The names, grouped
+as in ``docs/plugin_hooks.md`` ("The host's published surface"):
+
+- the marker of hook implementations: ``hookimpl``;
+- the value types plugins hand to hooks: ``MenuLink``, ``ShopOption``, ``CustomerTab``,
+  ``CustomerField``, ``PeriodicTask``, ``Report``, ``Chart``, ``ReportDetail``;
+- the data: ``db``, the models and their types, ``utcnow`` and ``option_enabled``;
+- pages: ``csrf``, the access helpers, ``customer_tabs``, ``ShopForm``;
+- shop time and display: ``localtime``, ``format_phone``;
+- phones: ``normalize_phone``, ``InvalidPhone``;
+- e-mail: ``send_mail``, ``mail_configured``, ``MailNotConfigured``;
+- Redis and RQ: ``get_redis``, ``get_queue``, ``redis_url_of``.
+"""
+
+from host.access import (
+    current_shop,
+    get_in_shop_or_404,
+    local_path,
+    roles_required,
+    shop_filter,
+    shop_required,
+)
+from host.extension_points import (
+    Chart,
+    CustomerField,
+    CustomerTab,
+    MenuLink,
+    PeriodicTask,
+    Report,
+    ReportDetail,
+    ShopOption,
+)
+from host.extensions import csrf, db
+from host.forms import ShopForm
+from host.hookspecs import hookimpl
+from host.mail import MailNotConfigured, mail_configured, send_mail
+from host.models import (
+    Appointment,
+    AppointmentStatus,
+    Company,
+    CompanyOption,
+    Customer,
+    Invoice,
+    LegacySmsLog,
+    Role,
+    User,
+    UTCDateTime,
+    option_enabled,
+    utcnow,
+)
+from host.phones import InvalidPhone, format_phone, normalize_phone
+from host.redis_connection import get_queue, get_redis, redis_url_of
+from host.templating import localtime
+from host.views.customers import customer_tabs
+
+__all__ = [
+    # hooks
+    "hookimpl",
+    # value types handed to hooks
+    "Chart",
+    "CustomerField",
+    "CustomerTab",
+    "MenuLink",
+    "PeriodicTask",
+    "Report",
+    "ReportDetail",
+    "ShopOption",
+    # data
+    "db",
+    "Appointment",
+    "AppointmentStatus",
+    "Company",
+    "CompanyOption",
+    "Customer",
+    "Invoice",
+    "LegacySmsLog",
+    "Role",
+    "User",
+    "UTCDateTime",
+    "option_enabled",
+    "utcnow",
+    # pages
+    "csrf",
+    "current_shop",
+    "customer_tabs",
+    "get_in_shop_or_404",
+    "local_path",
+    "roles_required",
+    "shop_filter",
+    "shop_required",
+    "ShopForm",
+    # shop time and display
+    "format_phone",
+    "localtime",
+    # phones
+    "InvalidPhone",
+    "normalize_phone",
+    # e-mail
+    "MailNotConfigured",
+    "mail_configured",
+    "send_mail",
+    # Redis and RQ
+    "get_queue",
+    "get_redis",
+    "redis_url_of",
+]

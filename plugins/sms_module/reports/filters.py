@@ -1,0 +1,128 @@
+"""The reports' filters: what each accepts, how typed values are read, and in which zone.
+
+A value a report cannot use is dropped with a note the page shows (``check_filters``),
+never an error: the ``from`` and ``to`` dates (YYYY-MM-DD, both included) are days of the
+viewer's zone (``shop_zone``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+
+from plugins.sms_module.models import Direction, OptOutAction, Queue
+from plugins.sms_module.models.statuses import Status
+
+# The values each choice filter accepts; any other value is ignored, with a note.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "status": tuple(s.value for s in Status),
+    "queue": tuple(q.value for q in Queue),
+    "direction": tuple(d.value for d in Direction),
+    "period": ("day", "month"),
+    "action": tuple(a.value for a in OptOutAction),
+}
+DATE_HINTS = {"from": "YYYY-MM-DD", "to": "YYYY-MM-DD"}
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+YEARS = (1900, 2999)  # dates the filters take (beyond, time zone arithmetic overflows)
+
+
+@dataclass
+class Criteria:
+    """The filter values a report uses, read from what was typed."""
+
+    zone: str = "UTC"
+    start: datetime | None = None  # UTC, included
+    end: datetime | None = None  # UTC, excluded
+    period: str = "month"
+    choice: dict[str, str] = field(default_factory=dict)
+    phone: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def _day(name: str, value: str, notes: list[str]) -> date | None:
+    value = value.strip()
+    if not value:
+        return None
+    if DATE.fullmatch(value):
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if YEARS[0] <= day.year <= YEARS[1]:
+                return day
+            notes.append(
+                _(
+                    "The “%(name)s” date “%(value)s” is out of range: it is ignored.",
+                    name=name,
+                    value=value,
+                )
+            )
+            return None
+    notes.append(
+        _(
+            "The “%(name)s” date “%(value)s” is not a date written YYYY-MM-DD: it is ignored.",
+            name=name,
+            value=value,
+        )
+    )
+    return None
+
+
+def _midnight(day: date, zone: str) -> datetime:
+    """Return when ``day`` begins in ``zone``, in UTC."""
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+def read_filters(filters: Mapping[str, str], zone: str = "UTC") -> Criteria:
+    """Read the typed ``filters``; values that cannot be used are dropped with a note."""
+    criteria = Criteria(zone=zone)
+    notes = criteria.notes
+    first = _day("from", filters.get("from", ""), notes) if "from" in filters else None
+    last = _day("to", filters.get("to", ""), notes) if "to" in filters else None
+    if first and last and first > last:
+        notes.append(_("The “from” date is after the “to” date: no row matches."))
+    if first:
+        criteria.start = _midnight(first, zone)
+    if last:
+        criteria.end = _midnight(last + timedelta(days=1), zone)
+    for name, accepted in CHOICES.items():
+        value = (filters.get(name) or "").strip().lower()
+        if not value:
+            continue
+        if value in accepted:
+            criteria.choice[name] = value
+        else:
+            notes.append(
+                _(
+                    "The “%(name)s” filter “%(value)s” is not one of: %(accepted)s. It is ignored.",
+                    name=name,
+                    value=filters.get(name, "").strip(),
+                    accepted=", ".join(accepted),
+                )
+            )
+    criteria.period = criteria.choice.pop("period", "month")
+    if phone := (filters.get("phone") or "").strip():
+        digits = re.sub(r"\D", "", phone)
+        if digits:
+            criteria.phone = ("+" if phone.startswith("+") else "") + digits
+        else:
+            notes.append(
+                _("The phone filter “%(value)s” has no digit: it is ignored.", value=phone)
+            )
+    return criteria
+
+
+def check_filters(filters: Mapping[str, str]) -> list[str]:
+    """Return the notes about the filter values a report ignores."""
+    return read_filters(filters).notes
+
+
+def shop_zone(company) -> str:
+    """Return the time zone days are counted in: the shop's, UTC for the operator."""
+    return (company.time_zone if company is not None else None) or "UTC"

@@ -1,0 +1,87 @@
+"""The compliance registers: the opt-out register (every opt-out and opt-in event) and the
+consent register (the consent ledger kept by ``compliance.consent``), PRODUCT.md §4, §5."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
+
+from host.api import Company, Customer, Report
+from plugins.sms_module.compliance.consent import LEDGER_COLUMNS, ledger_rows
+from plugins.sms_module.models import OptOutAction, OptOutEvent
+from plugins.sms_module.reports.filters import (
+    CHOICES,
+    DATE_HINTS,
+    check_filters,
+    read_filters,
+    shop_zone,
+)
+from plugins.sms_module.reports.sql import in_window, local_time, stream
+
+OPT_OUT_COLUMNS = ("at", "phone", "action", "source", "raw_message", "shop")
+
+
+def opt_out_rows(company, filters: Mapping[str, str]) -> Iterator[tuple]:
+    """Yield the opt-out and opt-in events, newest first.
+
+    A shop sees the events recorded in its name and those of its customers' phones (the
+    list is platform-wide), without the name of another shop; the operator sees them all.
+    """
+    criteria = read_filters(filters, shop_zone(company))
+    e = OptOutEvent
+    query = (
+        select(e.at, e.phone, e.action, e.source, e.raw_message, e.company_id, Company.name)
+        .outerjoin(Company, Company.id == e.company_id)
+        .order_by(e.at.desc(), e.id.desc())
+    )
+    if company is not None:
+        own_phones = select(Customer.mobile_phone).where(
+            Customer.company_id == company.id, Customer.mobile_phone.is_not(None)
+        )
+        query = query.where(or_(e.company_id == company.id, e.phone.in_(own_phones)))
+    query = in_window(query, e.at, criteria)
+    if action := criteria.choice.get("action"):
+        query = query.where(e.action == OptOutAction(action))
+    if criteria.phone:
+        query = query.where(e.phone.contains(criteria.phone, autoescape=True))
+    for at, phone, action, source, raw, company_id, shop in stream(query):
+        if company_id is None:
+            where = _("platform")
+        elif company is None or company_id == company.id:
+            where = shop or ""
+        else:
+            where = _("another shop")
+        yield (local_time(at, criteria.zone), phone, str(action), source, raw or "", where)
+
+
+def opt_out_register() -> Report:
+    """Describe the opt-out register."""
+    return Report(
+        name="sms_opt_out_register",
+        title=_l("SMS opt-out register"),
+        columns=OPT_OUT_COLUMNS,
+        rows=opt_out_rows,
+        description=_l(
+            "Every opt-out (STOP, carrier refusal…) and opt-in recorded by the shop or about "
+            "its customers' phones, with the message received: the opt-out list is shared by "
+            "every shop."
+        ),
+        filters=("phone", "action", "from", "to"),
+        check_filters=check_filters,
+        filter_choices={"action": CHOICES["action"]},
+        filter_hints=DATE_HINTS,
+    )
+
+
+def consent_register() -> Report:
+    """Describe the consent ledger report."""
+    return Report(
+        name="sms_consent_register",
+        title="SMS consent register",
+        columns=LEDGER_COLUMNS,
+        rows=lambda company, filters: ledger_rows(company.id if company else None),
+        description="Every consent given or withdrawn, and every disclaimer sent.",
+    )

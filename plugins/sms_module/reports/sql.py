@@ -1,0 +1,102 @@
+"""The queries every SMS report shares, and how their values are written.
+
+Narrowing to the viewer's shop (``scoped``) and to the dates filtered (``in_window``), the
+day or month of a stored time in the viewer's zone (``period_sql``), a message's status as
+reported (``status_sql``, ``status_text``), long reads fetched a few rows at a time
+(``stream``), and times and money as the reports write them (``local_time``, ``money``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import String, case, func, type_coerce
+
+from host.api import db, utcnow
+from plugins.sms_module.models import SmsMessage
+from plugins.sms_module.models.statuses import Status, lacks_report, no_report_cutoff
+from plugins.sms_module.reports.filters import Criteria
+
+# How a Sent message without a delivery report for NO_REPORT_AFTER_HOURS is reported (§6).
+NO_REPORT = "sent (no delivery report)"
+STREAM_ROWS = 500  # rows fetched at a time by the long reports
+CENTS = Decimal("0.00001")  # the precision of stored prices
+PERIOD_FORMATS = {"day": ("%Y-%m-%d", "YYYY-MM-DD"), "month": ("%Y-%m", "YYYY-MM")}
+
+
+def _local_period(value: str | None, zone: str, fmt: str) -> str | None:
+    """SQLite's ``sms_local_period``: the day or month of a stored UTC time in ``zone``."""
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # stored times are UTC
+    return moment.astimezone(ZoneInfo(zone)).strftime(fmt)
+
+
+def period_sql(column, zone: str, period: str):
+    """Return the SQL of ``column``'s day or month in ``zone``, as text (2026-01-05, 2026-01).
+
+    PostgreSQL converts time zones itself; SQLite cannot, so it gets a Python function on
+    the session's connection (still one query, grouped by the database).
+    """
+    python_format, postgres_format = PERIOD_FORMATS[period]
+    if db.engine.dialect.name == "sqlite":
+        connection = db.session.connection().connection.driver_connection
+        connection.create_function("sms_local_period", 3, _local_period, deterministic=True)
+        return func.sms_local_period(column, zone, python_format)
+    return func.to_char(func.timezone(zone, column), postgres_format)
+
+
+def scoped(query, company, column=SmsMessage.company_id):
+    """Narrow ``query`` to the rows of ``company`` (``None``, the operator: every shop)."""
+    return query if company is None else query.where(column == company.id)
+
+
+def in_window(query, column, criteria: Criteria):
+    """Narrow ``query`` to the rows whose ``column`` falls between the filtered dates."""
+    if criteria.start is not None:
+        query = query.where(column >= criteria.start)
+    if criteria.end is not None:
+        query = query.where(column < criteria.end)
+    return query
+
+
+def _stale():
+    """Tell, in SQL, whether a message is Sent with no delivery report for too long."""
+    limit = no_report_cutoff(utcnow())
+    return (SmsMessage.status == Status.SENT) & (SmsMessage.updated_at < limit)
+
+
+def status_sql():
+    """The status as reported: "sent (no delivery report)" for a Sent message too long."""
+    return case((_stale(), NO_REPORT), else_=type_coerce(SmsMessage.status, String))
+
+
+def status_text(status: str, updated_at: datetime | None, now: datetime) -> str:
+    """Return the status as reported, as ``status_sql`` does for a row already read."""
+    return NO_REPORT if lacks_report(status, updated_at, now) else str(status)
+
+
+def local_time(moment: datetime | None, zone: str) -> str:
+    """Write a time in the viewer's zone, with its offset (2026-01-05T09:30:00-05:00)."""
+    if moment is None:
+        return ""
+    return moment.astimezone(ZoneInfo(zone)).isoformat(timespec="seconds")
+
+
+def money(value) -> str:
+    """Write an amount to the precision of stored prices ("0.00830"); ``None`` as ""."""
+    return "" if value is None else str(Decimal(value).quantize(CENTS))
+
+
+def stream(query) -> Iterator:
+    """Run ``query`` fetching rows a few hundred at a time, closing it when abandoned."""
+    result = db.session.execute(query.execution_options(yield_per=STREAM_ROWS))
+    try:
+        yield from result
+    finally:
+        result.close()

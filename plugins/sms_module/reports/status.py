@@ -1,0 +1,90 @@
+"""The status report: outbound messages counted by day created, queue and status, charted."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import String, func, select, type_coerce
+
+from host.api import Chart, Report, db
+from plugins.sms_module.models import Direction, Queue, SmsMessage
+from plugins.sms_module.models.statuses import Status
+from plugins.sms_module.reports.filters import (
+    CHOICES,
+    DATE_HINTS,
+    check_filters,
+    read_filters,
+    shop_zone,
+)
+from plugins.sms_module.reports.sql import NO_REPORT, in_window, period_sql, scoped, status_sql
+
+STATUS_COLUMNS = ("day", "queue", "status", "messages")
+# The order statuses are listed in (a message's life), and their colours on charts.
+STATUS_ORDER = [s.value for s in Status][:5] + [NO_REPORT] + [s.value for s in Status][5:]
+STATUS_COLORS = {
+    Status.ACCEPTED.value: "#bbbbbb",
+    Status.SCHEDULED.value: "#99ddff",
+    Status.QUEUED.value: "#44bb99",
+    Status.SENDING.value: "#eedd88",
+    Status.SENT.value: "#77aadd",
+    NO_REPORT: "#332288",
+    Status.DELIVERED.value: "#228833",
+    Status.UNDELIVERED.value: "#ee8866",
+    Status.FAILED.value: "#cc3311",
+    Status.CANCELED.value: "#777777",
+    Status.RECEIVING.value: "#aaaa00",
+    Status.RECEIVED.value: "#aa3377",
+}
+
+
+def _status_key(status: str) -> int:
+    return STATUS_ORDER.index(status) if status in STATUS_ORDER else len(STATUS_ORDER)
+
+
+def status_rows(company, filters: Mapping[str, str]) -> list[tuple]:
+    """Count the outbound messages by day (of creation), queue and status."""
+    criteria = read_filters(filters, shop_zone(company))
+    inner = select(
+        period_sql(SmsMessage.created_at, criteria.zone, "day").label("day"),
+        type_coerce(SmsMessage.queue, String).label("queue"),
+        status_sql().label("status"),
+    ).where(SmsMessage.direction == Direction.OUTBOUND)
+    inner = in_window(scoped(inner, company), SmsMessage.created_at, criteria)
+    if queue := criteria.choice.get("queue"):
+        inner = inner.where(SmsMessage.queue == Queue(queue))
+    sub = inner.subquery()
+    rows = db.session.execute(
+        select(sub.c.day, sub.c.queue, sub.c.status, func.count()).group_by(
+            sub.c.day, sub.c.queue, sub.c.status
+        )
+    ).all()
+    return sorted(
+        ((day, queue, status, count) for day, queue, status, count in rows),
+        key=lambda r: (r[0], r[1], _status_key(r[2])),
+    )
+
+
+def status_report() -> Report:
+    """Describe the status report: counts by day, queue and status, with a chart."""
+    return Report(
+        name="sms_status_report",
+        title=_l("SMS status report"),
+        columns=STATUS_COLUMNS,
+        rows=status_rows,
+        description=_l(
+            "Outbound messages by day created, queue and status. Days are in the shop's "
+            "time zone (UTC for the platform operator)."
+        ),
+        filters=("from", "to", "queue"),
+        chart=Chart(
+            x="day",
+            series="status",
+            value="messages",
+            title=_l("Outbound messages by day and status"),
+            colors={s: STATUS_COLORS[s] for s in STATUS_ORDER},
+        ),
+        check_filters=check_filters,
+        filter_choices={"queue": CHOICES["queue"]},
+        filter_hints=DATE_HINTS,
+    )

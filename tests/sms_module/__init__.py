@@ -1,0 +1,1 @@
+"""Tests of the SMS module (``plugins.sms_module``)."""

@@ -1,0 +1,41 @@
+"""The carrier factory: the provider the settings name, or a clear refusal."""
+
+from __future__ import annotations
+
+import pytest
+
+from plugins.sms_module.carriers import carrier_for
+from plugins.sms_module.carriers.twilio import TwilioGateway
+from tests.sms_module.carriers.support import ACCOUNT_SID, CALLBACK, FROM, TO
+
+
+def test_carrier_for_twilio_aims_the_sdk_at_the_configured_base_url(prism_url):
+    carrier = carrier_for(
+        {
+            "SMS_PROVIDER": "twilio",
+            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "TWILIO_AUTH_TOKEN": "auth-token",
+            "TWILIO_API_BASE_URL": prism_url + "/",
+        }
+    )
+    assert isinstance(carrier, TwilioGateway)
+    assert carrier.send(to=TO, from_=FROM, body="Hi", status_callback=CALLBACK).sid.startswith("SM")
+
+
+def test_carrier_for_twilio_needs_credentials():
+    with pytest.raises(ValueError, match="TWILIO_ACCOUNT_SID"):
+        carrier_for({"SMS_PROVIDER": "twilio", "TWILIO_AUTH_TOKEN": "x"})
+
+
+def test_carrier_for_an_unknown_provider_says_which_are_known():
+    with pytest.raises(ValueError, match="'twilio' or 'simulator'"):
+        carrier_for({"SMS_PROVIDER": "carrier-pigeon"})
+
+
+def test_carrier_for_simulator_returns_the_simulator(app):
+    from plugins.sms_module.carriers import simulator
+
+    app.config["SMS_PROVIDER"] = "simulator"
+    with app.app_context():
+        carrier = carrier_for(app.config)
+    assert isinstance(carrier, simulator.SimulatorCarrier)

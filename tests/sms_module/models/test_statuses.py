@@ -1,0 +1,32 @@
+"""The transition table: no status ever moves backwards."""
+
+import itertools
+
+import pytest
+
+from plugins.sms_module.models.statuses import RANK, TERMINAL, TRANSITIONS, Status, can_move
+
+OUTBOUND = [s for s in Status if s not in (Status.RECEIVING, Status.RECEIVED)]
+INBOUND = [Status.RECEIVING, Status.RECEIVED]
+
+
+@pytest.mark.parametrize("current,target", list(itertools.product(Status, Status)))
+def test_no_transition_goes_backwards(current, target):
+    if can_move(current, target):
+        assert RANK[target] > RANK[current], f"{current} -> {target} goes backwards"
+        same_family = (current in OUTBOUND) == (target in OUTBOUND)
+        assert same_family, f"{current} -> {target} crosses inbound/outbound"
+    if current in TERMINAL:
+        assert not can_move(current, target)
+
+
+def test_every_status_has_a_row_and_the_expected_path_is_allowed():
+    assert set(TRANSITIONS) == set(Status)
+    path = [Status.ACCEPTED, Status.SCHEDULED, Status.QUEUED, Status.SENDING, Status.SENT]
+    for a, b in itertools.pairwise(path):
+        assert can_move(a, b)
+    for end in (Status.DELIVERED, Status.UNDELIVERED, Status.FAILED):
+        assert can_move(Status.SENT, end)
+    assert can_move(Status.RECEIVING, Status.RECEIVED)
+    assert can_move(Status.SCHEDULED, Status.CANCELED)
+    assert not can_move(Status.SENDING, Status.CANCELED)  # at the carrier: too late

@@ -1,0 +1,44 @@
+"""The opt-out register (``reports.registers``): a shop sees its own events and those of its
+customers' phones without another shop's name; the operator sees every event."""
+
+from __future__ import annotations
+
+from tests.sms_module.reports.support import OPERATOR, PHONES, notes, report, table
+from tests.support_sms import login_en
+
+OPT_A = [
+    ["2025-01-05T12:00:00-05:00", PHONES["a"], "opt_out", "provider_error", "", "platform"],
+    ["2025-01-05T11:00:00-05:00", PHONES["a"], "opt_in", "sms_keyword", "START", "another shop"],
+    ["2025-01-05T10:00:00-05:00", PHONES["a"], "opt_out", "sms_keyword", "STOP", "Garage A"],
+]
+
+
+def test_opt_out_register_shows_the_shops_events_and_its_customers_phones(client, opt_outs):
+    login_en(client, opt_outs["a"]["staff"])
+    page, exported = report(client, "/reports/sms_opt_out_register")
+    assert page == exported == OPT_A
+    body = client.get("/reports/sms_opt_out_register").text
+    assert "Garage B" not in body and PHONES["b"] not in body and "9999" not in body
+
+
+def test_opt_out_register_filters(client, opt_outs):
+    login_en(client, opt_outs["a"]["staff"])
+    _page, exported = report(client, "/reports/sms_opt_out_register?action=opt_in")
+    assert exported == OPT_A[1:2]
+    _page, exported = report(client, "/reports/sms_opt_out_register?from=2025-01-06")
+    assert exported == []
+    response = client.get("/reports/sms_opt_out_register?action=maybe")
+    assert "“action” filter “maybe” is not one of: opt_out, opt_in" in notes(response)[0]
+    assert table(response) == OPT_A
+
+
+def test_operator_opt_out_register_shows_every_event_with_its_shop(client, opt_outs):
+    login_en(client, OPERATOR)
+    _page, exported = report(client, "/reports/sms_opt_out_register?phone=%2B1514555")
+    assert [(r[1], r[4], r[5]) for r in exported] == [
+        ("+15145559999", "STOPALL", "platform"),
+        (PHONES["a"], "", "platform"),
+        (PHONES["a"], "START", "Garage B"),
+        (PHONES["a"], "STOP", "Garage A"),
+    ]
+    assert exported[0][0] == "2025-01-05T19:00:00+00:00"

@@ -1,0 +1,75 @@
+"""The outbox: a committed message gets its job at its time, and the sweeper finds what
+Redis lost or a dead worker left in Sending."""
+
+import pytest
+
+from host.extensions import db
+from host.redis_connection import get_redis
+from plugins.sms_module import jobs
+from plugins.sms_module.models.statuses import Status
+from plugins.sms_module.sending import outbox as pipeline
+from tests.support_pipeline import accepted_message, carrier, in_process_app, message
+
+
+@pytest.fixture
+def app(make_app, redis_url):
+    """No simulator reports here: they are posted by tests that run a web server."""
+    # One message per job here; sending a backlog in one job has its own test.
+    return in_process_app(make_app, SMS_RETRY_BASE_SECONDS=0.01)
+
+
+def test_sweeper_recovers_messages_after_redis_is_emptied(app, shops):
+    with app.app_context():
+        app.config["SMS_SWEEP_GRACE_SECONDS"] = 0
+        ids = [accepted_message(shops, body=f"m{i}") for i in range(3)]
+        get_redis().flushdb()  # every job is gone
+        assert all(pipeline.live_job(i) is None for i in ids)
+        assert pipeline.sweep() == 3
+        assert pipeline.sweep() == 0  # nothing enqueued twice
+        for i in ids:
+            assert jobs.send_message(i) == "sent"
+        assert carrier(app).sent_count() == 3
+
+
+def test_sweeper_resumes_a_message_left_in_sending(app, shops):
+    with app.app_context():
+        mid = accepted_message(shops)
+        m = message(mid)
+        from datetime import timedelta
+
+        from host.models import utcnow
+        from plugins.sms_module.models import lifecycle
+
+        lifecycle.move(m, Status.SENDING, "module")
+        m.sender_number = "+14386013562"
+        # Its worker died longer ago than a lease lasts.
+        m.updated_at = utcnow() - timedelta(seconds=app.config["SMS_SEND_LEASE_SECONDS"] + 1)
+        db.session.commit()
+        get_redis().flushdb()
+        assert pipeline.sweep() == 1
+        assert jobs.send_message(mid) == "sent"
+        assert carrier(app).sent_count() == 1
+
+
+def test_future_message_waits_for_its_time(app, shops):
+    from datetime import UTC, datetime, timedelta
+
+    from host.models import Company, Customer
+    from plugins.sms_module.sending import service
+
+    with app.app_context():
+        accepted_message(shops)  # makes shop A ready
+        company = db.session.get(Company, shops["a"]["shop"])
+        customer = db.session.get(Customer, shops["a"]["customer"])
+        later = service.request_send(
+            company,
+            customer=customer,
+            body="Rappel",
+            send_at=datetime.now(UTC) + timedelta(hours=2),
+        )
+        assert message(later.id).status == Status.SCHEDULED
+        job = pipeline.live_job(later.id)
+        assert job is not None and job.get_status() == "scheduled"
+        assert jobs.send_message(later.id) == "not due yet"
+        assert message(later.id).status == Status.SCHEDULED
+        assert pipeline.sweep() == 0  # not due: the sweeper leaves it

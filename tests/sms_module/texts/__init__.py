@@ -1,0 +1,1 @@
+"""Tests of the SMS module's texts package: segments, prices, templates."""

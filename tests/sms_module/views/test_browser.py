@@ -1,0 +1,153 @@
+"""The SMS pages in a real browser: the compose box counts as the user types, offers the
+plain replacements, and sends; the consent box asks for its evidence; the template editor
+previews; the campaign form shows the segments, the audience and the cost; the reply page
+leads from the inbox to the conversation and its reply box."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from host.extensions import db
+from host.models import Customer
+from plugins.sms_module.models import Kind, SmsMessage
+from plugins.sms_module.models.statuses import Status
+from tests.support_browser import log_in
+from tests.support_sms import give_consent, ready_to_send
+
+expect = pytest.importorskip("playwright.sync_api").expect
+
+
+def test_compose_box_counts_offers_plain_characters_and_sends(page, serve, app, shops):
+    with app.app_context():
+        ready_to_send(shops)
+    base = serve(app)
+    log_in(page, base, shops["a"]["staff"])
+    page.goto(f"{base}/sms/customers/{shops['a']['customer']}")
+    page.fill("#sms-body", "C’est prêt – passez quand vous voulez")
+    expect(page.locator("#sms-counter")).to_contain_text("UCS-2")
+    expect(page.locator("#sms-unicode")).to_contain_text("’")
+    expect(page.locator("#sms-replace")).to_be_visible()
+    page.click("#sms-replace-button")
+    expect(page.locator("#sms-body")).to_have_value("C'est prêt - passez quand vous voulez")
+    # ê remains: a real accent, not a look-alike, so the text stays Unicode.
+    expect(page.locator("#sms-unicode")).to_contain_text("ê")
+    page.fill("#sms-body", "a" * 200)
+    expect(page.locator("#sms-counter")).to_contain_text("2 segment(s)")
+    expect(page.locator("#sms-counter")).to_contain_text("GSM-7")
+    page.click("#sms-compose button[type=submit]")
+    expect(page.locator("#sms-messages tbody tr").first).to_have_attribute("data-status", "queued")
+
+
+def test_consent_box_shows_the_evidence_fields_when_ticked(page, serve, app, shops):
+    base = serve(app)
+    log_in(page, base, shops["b"]["staff"])
+    page.goto(f"{base}/customers/{shops['b']['customer']}")
+    expect(page.locator("#sms-consent-evidence")).to_be_hidden()
+    page.check("#sms_consent")
+    expect(page.locator("#sms-consent-evidence")).to_be_visible()
+    page.select_option("#sms_consent_method", "electronic")
+    page.fill("#sms_consent_reference", "signed invoice 1042")
+    page.click("main form button[type=submit]")
+    expect(page.locator(".consent-history")).to_contain_text("signed invoice 1042")
+
+
+def test_template_editor_previews_as_the_admin_types(page, serve, app, shops):
+    base = serve(app)
+    log_in(page, base, shops["b"]["admin"])
+    page.goto(f"{base}/sms/settings/templates/appointment_booked/en")
+    page.fill("#template-body", "Hi {{ first_name }}, see you at {{ shop_name }} — thanks")
+    expect(page.locator("#template-preview")).to_contain_text("Garage B")
+    expect(page.locator("#template-counter")).to_contain_text("UCS-2")
+    expect(page.locator("#template-unicode")).to_contain_text("—")
+    page.fill("#template-body", "Hi {{ first_name }}, see you at {{ shop_name }}")
+    expect(page.locator("#template-counter")).to_contain_text("GSM-7")
+    expect(page.locator("#template-unicode")).to_be_hidden()
+
+
+def test_admin_sees_segments_audience_and_cost_then_sends(page, serve, app, shops):
+    with app.app_context():
+        ready_to_send(shops, "b")  # shop B's customer: English (the shop's), consent
+        b = shops["b"]["shop"]
+        french = Customer(company_id=b, first_name="Fr", mobile_phone="+14165550231", language="fr")
+        silent = Customer(company_id=b, first_name="En", mobile_phone="+14165550232", language="en")
+        db.session.add_all([french, silent])
+        db.session.commit()
+        give_consent(french.id)  # the English one gave none
+    base = serve(app)
+    log_in(page, base, shops["b"]["admin"])
+    page.goto(f"{base}/sms/campaigns/")
+    expect(page.locator("#campaign-customers")).to_have_text("3")
+    expect(page.locator("#campaign-reachable")).to_have_text("2")
+    page.fill("#campaign-name", "Spring tune-up")
+    page.fill("#sms-body", "a" * 200)
+    expect(page.locator("#sms-counter")).to_contain_text("2 segment(s)")
+    expect(page.locator("#campaign-segments")).to_have_text("2")
+    expect(page.locator("#campaign-cost")).to_have_text("0.04")  # 2 × 0.0100 × 2
+    page.select_option("#campaign-language", "en")
+    expect(page.locator("#campaign-customers")).to_have_text("2")
+    expect(page.locator("#campaign-reachable")).to_have_text("1")
+    expect(page.locator("#campaign-cost")).to_have_text("0.02")
+    page.fill("#sms-body", "Tune-up: 15% off in April")
+    expect(page.locator("#campaign-segments")).to_have_text("1")
+    expect(page.locator("#campaign-cost")).to_have_text("0.01")
+    # Tomorrow at 10:00, shop time: out of the quiet hours whatever the hour of the run.
+    tomorrow = datetime.now(ZoneInfo("America/Toronto")).date() + timedelta(days=1)
+    page.fill("#campaign-send-at", f"{tomorrow.isoformat()}T10:00")
+    page.click("#campaign-form button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/sms/campaigns/\d+$"))
+    expect(page.locator("#campaign-name")).to_have_text("Spring tune-up")
+    expect(page.locator(".flash")).to_contain_text('Campaign "Spring tune-up" saved')
+
+
+def test_staff_opens_a_conversation_and_replies(page, serve, app, shops):
+    with app.app_context():
+        company, customer = ready_to_send(shops)
+        phone = customer.mobile_phone
+        for direction, body, status in (
+            ("outbound", "Votre auto est prête", Status.DELIVERED),
+            (Kind.INBOUND, "Merci, je passe à 17 h", Status.RECEIVED),
+        ):
+            db.session.add(
+                SmsMessage(
+                    company_id=company.id,
+                    customer_id=customer.id,
+                    phone=phone,
+                    body=body,
+                    direction=direction,
+                    kind="manual" if direction == "outbound" else Kind.INBOUND,
+                    status=status,
+                    sender_number="+14386013562",
+                )
+            )
+        db.session.commit()
+    base = serve(app)
+    log_in(page, base, shops["a"]["staff"])
+    page.goto(f"{base}/")
+    page.click("nav.menu >> text=SMS replies")
+    row = page.locator(f'#sms-conversations tr[data-phone="{phone}"]')
+    expect(row).to_contain_text("Client A")
+    expect(row).to_have_attribute("data-unread", "1")
+    row.locator("a").first.click()
+    expect(page.locator("h1")).to_have_text("Client A")
+    theirs = page.locator('#sms-conversation tr[data-direction="inbound"]')
+    expect(theirs).to_contain_text("Merci, je passe à 17 h")
+    expect(theirs).to_contain_text("Received")
+    page.fill("#sms-body", "a" * 200)
+    expect(page.locator("#sms-counter")).to_contain_text("2 segment(s)")
+    expect(page.locator("#sms-counter")).to_contain_text("GSM-7")
+    page.fill("#sms-body", "Parfait, à tantôt")
+    expect(page.locator("#sms-counter")).to_contain_text("1 segment(s)")
+    expect(page.locator("#sms-unicode")).to_contain_text("ô")  # à is GSM; ô is not
+    page.click("#sms-reply button[type=submit]")
+    expect(page.locator(".flash")).to_contain_text("Your reply is scheduled")
+    ours = page.locator('#sms-conversation tr[data-direction="outbound"]').last
+    expect(ours).to_contain_text("Parfait, à tantôt")
+    expect(ours).to_have_attribute("data-status", "queued")
+    expect(page.locator("#sms-body")).to_have_value("")
+    # Back in the inbox the conversation is read.
+    page.goto(f"{base}/sms/replies/")
+    expect(row).to_have_attribute("data-unread", "0")
