@@ -33,6 +33,13 @@ from sqlalchemy import select
 
 from host.api import db, get_queue, get_redis
 from plugins.sms_module.carriers.base import CarrierError, CarrierMessage
+from plugins.sms_module.carriers.errors import (
+    INVALID_TO,
+    TWILIO_ERRORS,
+    UNKNOWN_ERROR,
+    UNREACHABLE,
+    UNSUBSCRIBED,
+)
 from plugins.sms_module.carriers.webhooks import signature_for
 from plugins.sms_module.models import SenderNumber
 from plugins.sms_module.texts.segments import count_segments
@@ -43,7 +50,7 @@ PREFIX = "sms:simulator"
 FREEZE_KEY = f"{PREFIX}:freeze"
 THAW_KEY = f"{PREFIX}:thaw"
 BREACHES_KEY = f"{PREFIX}:breaches"
-FINAL = {"0666": ("undelivered", 30003), "0999": ("failed", 30008)}
+FINAL = {"0666": ("undelivered", UNREACHABLE), "0999": ("failed", UNKNOWN_ERROR)}
 REPLYING = "0777"
 REPLY_TEXT = "OK, thanks! See you then."
 # The RQ entry point (``plugins.sms_module.jobs``) that posts a delivery report.
@@ -67,11 +74,11 @@ class SimulatorCarrier:
     def send(self, *, to: str, from_: str, body: str, status_callback: str) -> CarrierMessage:
         ending = to[-4:]
         if ending == "0610":
-            raise CarrierError("Attempt to send to unsubscribed recipient", code=21610, status=400)
-        if ending == "0211":
             raise CarrierError(
-                "The 'To' number is not a valid phone number.", code=21211, status=400
+                "Attempt to send to unsubscribed recipient", code=UNSUBSCRIBED, status=400
             )
+        if ending == "0211":
+            raise CarrierError(TWILIO_ERRORS[INVALID_TO], code=INVALID_TO, status=400)
         if ending == "0503":
             raise CarrierError("Service unavailable", status=503, transient=True)
         self._freeze_point("before")

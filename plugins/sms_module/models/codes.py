@@ -2,8 +2,7 @@
 and why it failed (PRODUCT.md §6: status and failure reason are separate fields).
 
 Each is a ``StrEnum`` so rows keep their plain text values and compare equal to them.
-Twilio's error codes are read in one place, ``TWILIO_ERRORS``
-(twilio.com/docs/api/errors).
+Twilio's error codes are read in one place, ``carriers.errors``.
 """
 
 from __future__ import annotations
@@ -67,29 +66,3 @@ class FailureCode(enum.StrEnum):
     NO_CONSENT = "no_consent"
     OPTED_OUT = "opted_out"
     CARRIER_ERROR = "carrier_error"  # the carrier refused it and gave no code
-
-
-# Twilio's error codes the module acts on (twilio.com/docs/api/errors/<code>).
-UNSUBSCRIBED = 21610  # "Attempt to send to unsubscribed recipient": the phone texted STOP
-TWILIO_ERRORS: dict[int, str] = {
-    UNSUBSCRIBED: "the recipient unsubscribed (replied STOP to this number)",
-    30003: "the handset is unreachable",
-    30005: "the number is unknown or no longer exists",
-    30006: "a landline or unreachable carrier",
-    30007: "the carrier filtered the message",
-    30008: "unknown error from the carrier",
-}
-
-
-def carrier_code(code: int | str | None) -> int | None:
-    """Return a carrier's error code as a number, or None when it is absent or not one."""
-    try:
-        return int(str(code).strip()) if code is not None and str(code).strip() else None
-    except ValueError:
-        return None
-
-
-def opts_out(code: int | str | None) -> bool:
-    """Tell whether a carrier's error code means the phone unsubscribed (Twilio 21610),
-    which opts it out of every shop's messages (PRODUCT.md §5)."""
-    return carrier_code(code) == UNSUBSCRIBED

@@ -15,6 +15,9 @@ from host.api import utcnow
 from plugins.sms_module.models.messages import SmsMessage, SmsStatusChange
 from plugins.sms_module.models.statuses import Status, can_move
 
+# The statuses only ``fail`` moves to: a failure always comes with its code and reason.
+FAILURES = frozenset({Status.FAILED, Status.UNDELIVERED})
+
 
 def move(
     message: SmsMessage,
@@ -26,8 +29,15 @@ def move(
     """Move ``message`` to ``target`` if the table allows it and keep the step.
 
     Returns ``False``, changing nothing, for a move the table refuses: a late or
-    repeated report never moves a message backwards. The caller commits.
+    repeated report never moves a message backwards. Raises ``ValueError`` for Failed
+    and Undelivered, which only ``fail`` reaches. The caller commits.
     """
+    if target in FAILURES:
+        raise ValueError(f"a move to {target} goes through fail(), with its code and reason")
+    return _move(message, target, source, detail, at)
+
+
+def _move(message, target, source, detail, at) -> bool:
     if message.status == target or not can_move(message.status, target):
         return False
     message.status = target
@@ -50,9 +60,9 @@ def fail(
     already Delivered) leaves no failure behind and returns ``False``. ``detail`` is the
     history line (the code when omitted). The caller commits.
     """
-    if status not in (Status.FAILED, Status.UNDELIVERED):
+    if status not in FAILURES:
         raise ValueError(f"fail() moves to Failed or Undelivered, not {status}")
-    if not move(message, status, source, detail if detail is not None else code, at):
+    if not _move(message, status, source, detail if detail is not None else code, at):
         return False
     message.failure_code, message.failure_reason = code, reason
     return True

@@ -13,9 +13,9 @@ import logging
 from sqlalchemy import select
 
 from host.api import db
+from plugins.sms_module.carriers.errors import describe, opts_out
 from plugins.sms_module.compliance import opt_out
-from plugins.sms_module.models import SmsMessage, Source, Status, lifecycle
-from plugins.sms_module.models.codes import opts_out
+from plugins.sms_module.models import FailureCode, SmsMessage, Source, Status, lifecycle
 from plugins.sms_module.sending import outbox
 
 log = logging.getLogger(__name__)
@@ -39,10 +39,11 @@ def record_report(
         return None
     if message.status in (Status.SCHEDULED, Status.QUEUED):
         lifecycle.move(message, Status.SENDING, Source.PROVIDER_CALLBACK)
-    if reported in (Status.FAILED, Status.UNDELIVERED) and error_code:
-        reason = error_message or f"carrier error {error_code}"
+    if reported in lifecycle.FAILURES:
+        code = error_code or FailureCode.CARRIER_ERROR
+        reason = error_message or describe(error_code, carrier_status)
         moved = lifecycle.fail(
-            message, error_code, reason, Source.PROVIDER_CALLBACK, carrier_status, reported
+            message, code, reason, Source.PROVIDER_CALLBACK, carrier_status, reported
         )
         if moved and opts_out(error_code):
             opt_out.opt_out(message.phone, Source.PROVIDER_ERROR, message.company_id, error_code)

@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from host.api import db, utcnow
 from plugins.sms_module.carriers.base import Carrier, CarrierError, CarrierMessage
+from plugins.sms_module.carriers.errors import describe, opts_out
 from plugins.sms_module.carriers.webhooks import local_status
 from plugins.sms_module.compliance import disclaimer, opt_out
 from plugins.sms_module.models import FailureCode, SmsMessage, Source, Status, lifecycle
-from plugins.sms_module.models.codes import opts_out
 from plugins.sms_module.sending import outbox
 from plugins.sms_module.sending.outcomes import Outcome, SendResult
 
@@ -53,7 +53,11 @@ def record_sent(message: SmsMessage, receipt: CarrierMessage, source: str) -> No
     lifecycle.move(message, Status.SENT, source, receipt.sid)
     disclaimer.record_sent(message)
     reported = local_status(receipt.status)
-    if reported is not None and reported != Status.SENT:
+    if reported in lifecycle.FAILURES:
+        code = str(receipt.error_code) if receipt.error_code else FailureCode.CARRIER_ERROR
+        reason = receipt.error_message or describe(receipt.error_code, receipt.status)
+        lifecycle.fail(message, code, reason, source, receipt.status, reported)
+    elif reported is not None and reported != Status.SENT:
         lifecycle.move(message, reported, source, receipt.status)
     db.session.commit()
     outbox.forget_job(message.id)

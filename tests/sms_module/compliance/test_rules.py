@@ -144,7 +144,12 @@ RULE_HOMES = {
     # the disclaimer's kind and its "still to write" test (§5)
     "needed": {"compliance/disclaimer.py", "sending/service.py"},
     # Twilio's 21610 opts the phone out (§5)
-    "UNSUBSCRIBED": {"models/codes.py"},
+    "21610": {"carriers/errors.py"},
+    "opts_out": {
+        "carriers/errors.py",
+        "sending/delivery_reports.py",
+        "sending/reconciliation.py",
+    },
 }
 
 
@@ -156,8 +161,8 @@ def names_in(path: Path) -> set[str]:
             found.add(node.id)
         elif isinstance(node, ast.Attribute):
             found.add(node.attr)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            found.add(node.value)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str | int):
+            found.add(str(node.value))
         elif isinstance(node, ast.alias):
             found.add(node.asname or node.name.rsplit(".", 1)[-1])
     return found

@@ -49,6 +49,14 @@ def test_a_refused_failure_changes_nothing(final):
     assert after == before
 
 
+@pytest.mark.parametrize("failure", [Status.FAILED, Status.UNDELIVERED])
+def test_move_never_reaches_a_failure_without_its_code(failure):
+    message = a_message(Status.SENDING)
+    with pytest.raises(ValueError):
+        lifecycle.move(message, failure, Source.PROVIDER_CALLBACK)
+    assert message.status == Status.SENDING and message.failure_code is None
+
+
 def test_fail_only_moves_to_a_failure():
     with pytest.raises(ValueError):
         lifecycle.fail(a_message(Status.SENDING), "x", "y", Source.MODULE, status=Status.SENT)

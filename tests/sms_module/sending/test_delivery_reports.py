@@ -52,6 +52,26 @@ def test_a_failure_report_writes_code_and_reason_with_the_move(client, app, shop
         assert found.history[-1].detail == "undelivered"
 
 
+@pytest.mark.parametrize(
+    ("extra", "code", "reason"),
+    [
+        ({}, "carrier_error", "The carrier reported the message failed, without a code."),
+        ({"ErrorCode": "30007"}, "30007", "The carrier filtered the message."),
+    ],
+)
+def test_a_failure_report_without_reason_is_explained(client, app, shops, extra, code, reason):
+    with app.app_context():
+        mid, sid = sent(shops)
+    post_report(client, app, mid, sid, "failed", **extra)
+    with app.app_context():
+        found = message(mid)
+        assert (found.status, found.failure_code, found.failure_reason) == (
+            Status.FAILED,
+            code,
+            reason,
+        )
+
+
 def test_a_replayed_21610_does_not_opt_out_a_phone_that_texted_start(client, app, shops):
     with app.app_context():
         mid, sid = sent(shops)
