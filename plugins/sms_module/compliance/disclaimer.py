@@ -4,6 +4,8 @@ consent ledger."""
 
 from __future__ import annotations
 
+import enum
+
 from sqlalchemy import select
 
 from host.api import Company, Customer, db, utcnow
@@ -24,9 +26,14 @@ REACHED_CARRIER = (Status.SENT, Status.DELIVERED, Status.UNDELIVERED)
 PENDING = (Status.ACCEPTED, Status.SCHEDULED, Status.QUEUED, Status.SENDING)
 
 
-def state(company_id: int, phone: str) -> str | None:
-    """Say whether the shop's disclaimer to ``phone`` went (``"sent"``), is on its way
-    (``"pending"``), or has to be written (``None``)."""
+class State(enum.StrEnum):
+    SENT = "sent"  # it reached the carrier: messages after it may go
+    PENDING = "pending"  # it is on its way: messages after it wait
+
+
+def state(company_id: int, phone: str) -> State | None:
+    """Say whether the shop's disclaimer to ``phone`` went (``SENT``), is on its way
+    (``PENDING``), or has to be written (``None``)."""
     statuses = set(
         db.session.scalars(
             select(SmsMessage.status).where(
@@ -37,9 +44,9 @@ def state(company_id: int, phone: str) -> str | None:
         )
     )
     if statuses & set(REACHED_CARRIER):
-        return "sent"
+        return State.SENT
     if statuses & set(PENDING):
-        return "pending"
+        return State.PENDING
     return None
 
 
@@ -51,10 +58,17 @@ def message_for(company: Company, customer: Customer, phone: str) -> SmsMessage:
     )
 
 
-def needed(company_id: int, phone: str, kind: str) -> bool:
+def must_precede(kind: str, to_customer: bool) -> bool:
+    """Tell whether a message of ``kind`` goes only after the phone's disclaimer (§5): every
+    message to a customer but the disclaimer itself and the answer to STOP, START or HELP
+    (the phone asked for it). A message to the shop's own staff needs none."""
+    return to_customer and kind not in (KIND, Kind.KEYWORD_ANSWER)
+
+
+def needed(company_id: int, phone: str, kind: str, to_customer: bool) -> bool:
     """Tell whether a message of ``kind`` to ``phone`` must wait for a disclaimer that is not
-    written yet: none went to that phone from this shop, and none is on its way (§5)."""
-    return kind != KIND and state(company_id, phone) is None
+    written yet: it needs one (``must_precede``) and none went or is on its way (§5)."""
+    return must_precede(kind, to_customer) and state(company_id, phone) is None
 
 
 def schedule_first(company: Company, customer: Customer | None, phone: str) -> SmsMessage:

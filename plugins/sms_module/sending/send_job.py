@@ -165,10 +165,10 @@ def _refused_now(message: SmsMessage) -> SendResult | None:
 
 def _disclaimer_first(message: SmsMessage, in_backlog: bool) -> SendResult | None:
     """Hold the message back until the phone's disclaimer reached the carrier (§5)."""
-    if message.kind == disclaimer.KIND or message.customer_id is None:
+    if not disclaimer.must_precede(message.kind, message.customer_id is not None):
         return None
     found = disclaimer.state(message.company_id, message.phone)
-    if found == "sent":
+    if found == disclaimer.State.SENT:
         return None
     waiting = SendResult(Outcome.WAITING_FOR_DISCLAIMER)
     if found is not None and in_backlog and outbox.live_job(message.id) is not None:

@@ -215,7 +215,7 @@ def _accept(request: SendRequest) -> SmsMessage:
     message.campaign_id = request.campaign_id
     lifecycle.start(message, Status.ACCEPTED, request.source)
     first = None
-    if not request.system and disclaimer.needed(company.id, phone, request.kind):
+    if disclaimer.needed(company.id, phone, request.kind, customer is not None):
         first = disclaimer.schedule_first(company, customer, phone)
     lifecycle.move(message, Status.SCHEDULED, Source.MODULE, f"due {message.send_at.isoformat()}")
     db.session.add(message)

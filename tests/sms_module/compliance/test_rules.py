@@ -141,8 +141,9 @@ RULE_HOMES = {
     "SMS_QUIET_END_HOUR": {"compliance/quiet_hours.py", "extension.py"},
     # a Sent message with no delivery report after 72 hours (§6)
     "NO_REPORT_AFTER_HOURS": {"models/statuses.py"},
-    # the disclaimer's kind and its "still to write" test (§5)
+    # which messages wait for the disclaimer, and when one is still to write (§5)
     "needed": {"compliance/disclaimer.py", "sending/service.py"},
+    "must_precede": {"compliance/disclaimer.py", "sending/send_job.py"},
     # Twilio's 21610 opts the phone out (§5)
     "21610": {"carriers/errors.py"},
     "opts_out": {
