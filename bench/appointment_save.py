@@ -154,7 +154,7 @@ def main() -> int:
                 "PLUGINS_DISABLED": ["sms"],
             }
         )
-        assert "sms_pipeline" not in absent_app.extensions
+        assert "sms" not in absent_app.extensions
         variants = {
             "on": Variant("on", bench.app, shops["on"]),
             "opt-off": Variant("opt-off", bench.app, shops["opt-off"]),

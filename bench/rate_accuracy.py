@@ -22,6 +22,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from datetime import timedelta
+from unittest import mock
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -36,8 +37,7 @@ from host.extensions import db  # noqa: E402
 from host.models import Company, Customer, utcnow  # noqa: E402
 from plugins.sms_module.carriers.simulator import BREACHES_KEY, PREFIX  # noqa: E402
 from plugins.sms_module.models import Queue, SenderNumber, SmsMessage  # noqa: E402
-from plugins.sms_module.sending import outbox as pipeline
-from plugins.sms_module.sending import pools, service
+from plugins.sms_module.sending import outbox, pools, service
 from plugins.sms_module.sending.rate import breaches  # noqa: E402
 from plugins.sms_module.texts.segments import count_segments  # noqa: E402
 
@@ -155,20 +155,20 @@ def run(bench: Bench) -> int:
             plan.append((rng.choice(customers), size))
             left -= size
     rng.shuffle(plan)
-    scheduler = bench.app.extensions.pop("sms_pipeline")  # accept now, enqueue below
     later = utcnow() + timedelta(hours=1)
-    ids = [
-        service.request_send(
-            company, customer=db.session.get(Customer, cid), body=BODIES[size], send_at=later
-        ).id
-        for cid, size in plan
-    ]
-    bench.app.extensions["sms_pipeline"] = scheduler
+    # Accept now without enqueueing: every message is enqueued below, due at one moment.
+    with mock.patch.object(outbox, "message_scheduled"):
+        ids = [
+            service.request_send(
+                company, customer=db.session.get(Customer, cid), body=BODIES[size], send_at=later
+            ).id
+            for cid, size in plan
+        ]
     due = utcnow() + timedelta(seconds=2 + 0.004 * len(ids))
     db.session.execute(update(SmsMessage).where(SmsMessage.id.in_(ids)).values(send_at=due))
     db.session.commit()
     for message_id in ids:  # the workers' sweeper may get to some first: that is fine
-        pipeline.enqueue(db.session.get(SmsMessage, message_id))
+        outbox.enqueue(db.session.get(SmsMessage, message_id))
     db.session.commit()
     late = max(0.0, (utcnow() - due).total_seconds())
     started = time.monotonic()

@@ -54,8 +54,6 @@ from typing import Any
 
 from flask import Flask
 
-from plugins.sms_module.sending.outbox import Pipeline
-
 
 def _env_list(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
@@ -98,15 +96,13 @@ def defaults(
 
 
 class SmsModule:
-    """The SMS module bound to an app: its settings and its sending pipeline
-    (``app.extensions["sms_pipeline"]``)."""
+    """The SMS module bound to an app (``app.extensions["sms"]``): its settings."""
 
     def init_app(self, app: Flask) -> None:
-        """Default every ``SMS_`` setting not set yet, then install the pipeline."""
+        """Default every ``SMS_`` setting not set yet."""
         for key, value in defaults(public_base_url=app.config["PUBLIC_BASE_URL"]).items():
             app.config.setdefault(key, value)
         app.extensions["sms"] = self
-        Pipeline(app)
 
 
 sms = SmsModule()

@@ -29,7 +29,7 @@ from plugins.sms_module.views.consent_field import ConsentField
 
 @hookimpl
 def startup(app):
-    """Default the SMS settings (``extension``) and install the sending pipeline."""
+    """Default the SMS settings (``extension``)."""
     sms.init_app(app)
 
 

@@ -37,8 +37,7 @@ from plugins.sms_module.models import (
     Source,
     Status,
 )
-from plugins.sms_module.sending import outbox as pipeline
-from plugins.sms_module.sending import service
+from plugins.sms_module.sending import outbox, service
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +98,8 @@ def enqueue(campaign_id: int) -> Job | None:
 def job_of(campaign_id: int) -> Job | None:
     """Return the campaign's fan-out job if Redis still has it and it is not lost: waiting,
     scheduled, running with its lease held, or failed (kept for the operator to see)."""
-    return pipeline.tracked_job(
-        JOBS_KEY, campaign_id, lease_key(campaign_id), pipeline.LIVE | {JobStatus.FAILED}
+    return outbox.tracked_job(
+        JOBS_KEY, campaign_id, lease_key(campaign_id), outbox.LIVE | {JobStatus.FAILED}
     )
 
 

@@ -73,7 +73,7 @@ def needed(company_id: int, phone: str, kind: str, to_customer: bool) -> bool:
 
 def schedule_first(company: Company, customer: Customer | None, phone: str) -> SmsMessage:
     """Add the phone's disclaimer to the session, Scheduled and due now, so it goes before
-    the message that needed it (the caller commits and hands it to the pipeline)."""
+    the message that needed it (the caller commits and hands it to the outbox)."""
     first = message_for(company, customer, phone)
     lifecycle.start(first, Status.ACCEPTED, Source.MODULE, "first SMS to this phone")
     lifecycle.move(first, Status.SCHEDULED, Source.MODULE)

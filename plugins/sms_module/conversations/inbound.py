@@ -29,7 +29,7 @@ from plugins.sms_module.models import (
     Status,
     lifecycle,
 )
-from plugins.sms_module.sending import dispatch
+from plugins.sms_module.sending import outbox
 from plugins.sms_module.texts.segments import count_segments
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ def receive(sid: str, phone: str, number: str, body: str) -> Received:
             raise
         return Received(existing, None, duplicate=True)
     if answer is not None:
-        dispatch.message_scheduled(answer.id)
+        outbox.message_scheduled(answer.id)
     else:
         forwarding.enqueue_forward(message.id)
     return Received(message, word)

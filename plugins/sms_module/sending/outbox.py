@@ -4,7 +4,8 @@ The database is the source of truth. A message is put on its queue when it is
 committed (``message_scheduled``), and a sweeper run by every worker finds what that
 missed: a crash between the commit and the enqueue, an emptied Redis, a worker killed
 in the middle of a send. Each message has at most one live job, whose id is kept in
-Redis; a job that runs twice anyway finds the message already claimed (``jobs.py``).
+Redis; a job that runs twice anyway finds the message already claimed
+(``send_job.send_leased``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from flask import Flask, current_app
+from flask import current_app
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import or_, select, update
@@ -26,17 +27,12 @@ JOBS_KEY = "sms:jobs"  # message id → id of its live job
 SEND_FUNCTION = "plugins.sms_module.jobs.send_message"
 
 
-class Pipeline:
-    """Hands Scheduled messages to RQ; kept in ``app.extensions["sms_pipeline"]``."""
-
-    def __init__(self, app: Flask) -> None:
-        app.extensions["sms_pipeline"] = self
-
-    def message_scheduled(self, message_id: int) -> None:
-        """Put a newly committed message on its queue, now or at its send time."""
-        message = db.session.get(SmsMessage, message_id)
-        if message is not None:
-            enqueue(message)
+def message_scheduled(message_id: int) -> None:
+    """Put a newly committed Scheduled message on its queue, now or at its send time (the
+    send service and the keyword answers call it after their commit)."""
+    message = db.session.get(SmsMessage, message_id)
+    if message is not None:
+        enqueue(message)
 
 
 def live_job(message_id: int) -> Job | None:

@@ -4,8 +4,8 @@ A request (``SendRequest``) goes through ``CHECKS``, a short list of named check
 in the order of PRODUCT.md §3, §8, §7, §4 and §5; the first that refuses stops it. A refused
 request for a known customer is kept as a Failed message with its reason (the audit trail).
 An accepted one becomes a message that is Accepted then Scheduled, preceded by the phone's
-disclaimer when it is the first SMS from this shop (§5), and is handed to the sending
-pipeline after the commit.
+disclaimer when it is the first SMS from this shop (§5), and is handed to the outbox after
+the commit.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from plugins.sms_module.models import (
     lifecycle,
 )
 from plugins.sms_module.models.statuses import CANCELABLE
-from plugins.sms_module.sending import dispatch
+from plugins.sms_module.sending import outbox
 from plugins.sms_module.texts.pricing import new_message, segment_rule
 from plugins.sms_module.texts.segments import MessageTooLong, count_segments
 
@@ -229,8 +229,8 @@ def _accept(request: SendRequest) -> SmsMessage:
             raise
         return existing
     if first is not None:
-        dispatch.message_scheduled(first.id)
-    dispatch.message_scheduled(message.id)
+        outbox.message_scheduled(first.id)
+    outbox.message_scheduled(message.id)
     return message
 
 

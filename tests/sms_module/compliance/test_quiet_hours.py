@@ -13,8 +13,7 @@ from plugins.sms_module import campaigns, jobs
 from plugins.sms_module.compliance import quiet_hours
 from plugins.sms_module.models import SmsCampaign, SmsMessage
 from plugins.sms_module.models.statuses import Status
-from plugins.sms_module.sending import outbox as pipeline
-from plugins.sms_module.sending import service
+from plugins.sms_module.sending import outbox, service
 from tests.sms_module.campaigns.support import (
     ZONE,
     add_customer,
@@ -84,7 +83,7 @@ def test_a_campaign_message_still_waiting_at_night_is_held_until_the_morning(app
         assert (morning.hour, morning.minute) == ((hour + 2) % 24, 0)
         assert morning > datetime.now(ZONE) and held.status == Status.QUEUED
         assert carrier(app).sent_count() == 0
-        assert pipeline.live_job(late.id) is not None  # its job waits for the morning
+        assert outbox.live_job(late.id) is not None  # its job waits for the morning
         # A transactional message goes at night as always.
         company, customer = ready_to_send(shops)
         urgent = service.request_send(company, customer=customer, body="Your car is ready")

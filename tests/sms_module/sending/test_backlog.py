@@ -9,8 +9,7 @@ from host.redis_connection import get_redis
 from plugins.sms_module import jobs
 from plugins.sms_module.models import SenderNumber, SmsMessage
 from plugins.sms_module.models.statuses import Status
-from plugins.sms_module.sending import outbox as pipeline
-from plugins.sms_module.sending import send_job, service
+from plugins.sms_module.sending import outbox, send_job, service
 from tests.support_pipeline import accepted_message, carrier, in_process_app, message
 from tests.support_sms import ready_to_send
 
@@ -26,7 +25,7 @@ def test_one_job_sends_the_queue_backlog_and_takes_its_jobs_off_the_queue(app, s
     from host.redis_connection import get_queue
 
     def send_jobs() -> int:
-        return sum(j.func_name == pipeline.SEND_FUNCTION for j in get_queue("transactional").jobs)
+        return sum(j.func_name == outbox.SEND_FUNCTION for j in get_queue("transactional").jobs)
 
     app.config["SMS_BATCH_SECONDS"] = 5
     with app.app_context():
@@ -56,7 +55,7 @@ def test_the_backlog_takes_due_messages_whose_jobs_rq_scheduled(app, shops):
             for i in range(4)
         ]
         assert {message(i).status for i in ids} == {Status.SCHEDULED}
-        scheduled = [pipeline.live_job(i) for i in ids]
+        scheduled = [outbox.live_job(i) for i in ids]
         assert all(job.get_status() == "scheduled" for job in scheduled)
         # Their time comes (the scheduler has not moved the jobs yet).
         db.session.execute(
@@ -91,7 +90,7 @@ def test_the_backlog_passes_over_a_full_number_for_one_with_room(app, shops):
         assert {message(i).status for i in other_phone} == {Status.SENT}
         assert senders and number not in senders
         assert message(stuck).status == Status.QUEUED  # left for its number, job still there
-        assert pipeline.live_job(stuck) is not None
+        assert outbox.live_job(stuck) is not None
 
 
 def test_a_number_with_room_for_one_segment_takes_a_short_message_but_keeps_phone_order(app, shops):
@@ -171,7 +170,7 @@ def test_a_backlog_run_gives_back_the_slot_of_a_message_it_did_not_send(app, sho
         limiter = SenderRate(get_redis(), app.config["SMS_RATE_MARGIN_SECONDS"])
         limiter.reset(number)
         held, free = (accepted_message(shops, body=b) for b in ("held", "free"))
-        get_redis().set(pipeline.lease_key(held), 1, ex=30)  # another worker is on it
+        get_redis().set(outbox.lease_key(held), 1, ex=30)  # another worker is on it
         assert send_job.send_backlog(first, app.config) == 1
         assert message(free).status == Status.SENT
         assert message(held).status == Status.QUEUED

@@ -7,7 +7,7 @@ from host.extensions import db
 from host.redis_connection import get_redis
 from plugins.sms_module import jobs
 from plugins.sms_module.models.statuses import Status
-from plugins.sms_module.sending import outbox as pipeline
+from plugins.sms_module.sending import outbox
 from tests.support_pipeline import accepted_message, carrier, in_process_app, message
 
 
@@ -23,9 +23,9 @@ def test_sweeper_recovers_messages_after_redis_is_emptied(app, shops):
         app.config["SMS_SWEEP_GRACE_SECONDS"] = 0
         ids = [accepted_message(shops, body=f"m{i}") for i in range(3)]
         get_redis().flushdb()  # every job is gone
-        assert all(pipeline.live_job(i) is None for i in ids)
-        assert pipeline.sweep() == 3
-        assert pipeline.sweep() == 0  # nothing enqueued twice
+        assert all(outbox.live_job(i) is None for i in ids)
+        assert outbox.sweep() == 3
+        assert outbox.sweep() == 0  # nothing enqueued twice
         for i in ids:
             assert jobs.send_message(i) == "sent"
         assert carrier(app).sent_count() == 3
@@ -46,7 +46,7 @@ def test_sweeper_resumes_a_message_left_in_sending(app, shops):
         m.updated_at = utcnow() - timedelta(seconds=app.config["SMS_SEND_LEASE_SECONDS"] + 1)
         db.session.commit()
         get_redis().flushdb()
-        assert pipeline.sweep() == 1
+        assert outbox.sweep() == 1
         assert jobs.send_message(mid) == "sent"
         assert carrier(app).sent_count() == 1
 
@@ -68,8 +68,8 @@ def test_future_message_waits_for_its_time(app, shops):
             send_at=datetime.now(UTC) + timedelta(hours=2),
         )
         assert message(later.id).status == Status.SCHEDULED
-        job = pipeline.live_job(later.id)
+        job = outbox.live_job(later.id)
         assert job is not None and job.get_status() == "scheduled"
         assert jobs.send_message(later.id) == "not due yet"
         assert message(later.id).status == Status.SCHEDULED
-        assert pipeline.sweep() == 0  # not due: the sweeper leaves it
+        assert outbox.sweep() == 0  # not due: the sweeper leaves it

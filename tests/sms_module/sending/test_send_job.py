@@ -10,7 +10,7 @@ from plugins.sms_module import jobs
 from plugins.sms_module.compliance import opt_out
 from plugins.sms_module.models import SenderNumber, SmsMessage
 from plugins.sms_module.models.statuses import Status
-from plugins.sms_module.sending import outbox as pipeline
+from plugins.sms_module.sending import outbox
 from tests.support_pipeline import accepted_message, carrier, history, in_process_app, message
 
 
@@ -25,7 +25,7 @@ def test_accepted_message_is_queued_then_sent_from_a_pool_number(app, shops):
     with app.app_context():
         mid = accepted_message(shops)
         assert message(mid).status == Status.QUEUED  # on its queue at once: it is due
-        assert pipeline.live_job(mid) is not None
+        assert outbox.live_job(mid) is not None
         assert jobs.send_message(mid) == "sent"
         m = message(mid)
         assert m.status == Status.SENT and m.provider_sid.startswith("SM")
@@ -81,7 +81,7 @@ def test_a_busy_number_frees_the_worker_and_comes_back_later(app, shops):
         # 1 segment a second: the second message waits for the number without a worker.
         assert jobs.send_message(second) == "waiting for the sender number"
         assert message(second).status == Status.QUEUED
-        job = pipeline.live_job(second)
+        job = outbox.live_job(second)
         assert job is not None and job.get_status() == "scheduled"
 
 
