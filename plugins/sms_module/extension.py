@@ -39,7 +39,7 @@ Key                                Default    Meaning
 ``SMS_REMINDER_HOURS_BEFORE``      24         hours before an appointment its reminder goes,
                                               until the shop saves its own (§10)
 ``SMS_QUIET_START_HOUR``,          21, 8      the shop-time night no promotional SMS goes
-``SMS_QUIET_END_HOUR``                        in, hours of the day (§7)
+``SMS_QUIET_END_HOUR``                        in, hours of the day
 ``SMS_METRICS_TOKEN``              —          bearer token of ``/sms/metrics`` (env)
 ``SMS_OPERATOR_EMAILS``            []         addresses for replies no shop's conversation
                                               explains (env: comma-separated) (§9)

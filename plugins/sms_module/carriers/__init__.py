@@ -27,9 +27,9 @@ def carrier_for(app_config: Mapping[str, Any]) -> Carrier:
                 "SMS_PROVIDER=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN to be set."
             )
         # Imported here: a simulator deployment never loads the Twilio SDK.
-        from plugins.sms_module.carriers.twilio import TwilioGateway
+        from plugins.sms_module.carriers.twilio import TwilioCarrier
 
-        return TwilioGateway(sid, token, app_config.get("TWILIO_API_BASE_URL") or None)
+        return TwilioCarrier(sid, token, app_config.get("TWILIO_API_BASE_URL") or None)
     if provider == "simulator":
         # Imported here so a Twilio deployment never loads the simulator.
         from plugins.sms_module.carriers import simulator

@@ -1,5 +1,5 @@
 """What the sending pipeline needs from a carrier, whichever one answers: Twilio
-(``gateway.py``) or the built-in simulator (``simulator.py``)."""
+(``twilio``) or the built-in simulator (``simulator``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Twilio as a ``Carrier``, through the official SDK: the only module that imports ``twilio``.
+"""Twilio as a ``Carrier``, through the official SDK: with ``webhooks`` (Twilio's signature),
+the only module that imports ``twilio``.
 
 ``TWILIO_API_BASE_URL`` aims the SDK at a mock (Stoplight Prism in the contract test):
 the SDK's ``edge``/``region`` settings only rewrite ``*.twilio.com`` host names, so a custom
@@ -122,7 +123,7 @@ def _message(instance: Any) -> CarrierMessage:
     )
 
 
-class TwilioGateway:
+class TwilioCarrier:
     """Send and look up SMS through Twilio's Messages API."""
 
     def __init__(

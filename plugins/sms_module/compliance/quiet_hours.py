@@ -1,8 +1,9 @@
 """The quiet hours: the shop-time night no SMS is planned in (``SMS_QUIET_START_HOUR`` to
 ``SMS_QUIET_END_HOUR``, 21:00 to 8:00 by default), and where a message moves out of it.
 
-Promotional messages move to the next morning (PRODUCT.md §7, Canada's CRTC telemarketing
-hours); reminders move to the evening before, so they still come before the visit (§10).
+PRODUCT.md does not set these hours: they are the product's own rule (no SMS at night, shop
+time), settable per platform. Promotional messages move to the next morning; reminders move
+to the evening before, so they still come before the visit (§10).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def evening_before(at: datetime, zone: ZoneInfo) -> datetime:
 
 def held_until_morning(queue: str, company: Company | None, now: datetime) -> datetime | None:
     """Return when a promotional message may go if ``now`` is the shop's night, else None:
-    a campaign that outlasts the evening waits for the morning (PRODUCT.md §7)."""
+    a campaign that outlasts the evening waits for the morning."""
     if queue != "promotional" or company is None:
         return None
     morning = next_morning(now, company)

@@ -70,6 +70,7 @@ def location_filled(company: Company) -> bool:
 
 
 def module_off_message() -> str:
+    """Say, for people, that the module is off and how an administrator switches it on."""
     return _(
         "The new SMS module is off for this shop: an administrator switches on option 124 "
         '"Use the new SMS module" in Configuration > General information > Options tab.'
@@ -77,6 +78,7 @@ def module_off_message() -> str:
 
 
 def location_message() -> str:
+    """Say, for people, that the shop's location is missing and where to fill it in."""
     return _(
         "Sending SMS needs the shop's country and province: fill them in Company management "
         "(Country and Province drop-down menus), then save."

@@ -1,9 +1,11 @@
 """The SMS module's data: what is stored, and the statuses a message moves through.
 
 Owns the tables (messages and their history, the consent ledger, the opt-out list, sender
-numbers and conversations, the operator's and shops' settings, campaigns) and the one table
-of status transitions. Nothing here sends, checks a rule or renders a text; every other
-package of the module builds on these names, re-exported here.
+numbers and conversations, the operator's and shops' settings, campaigns), the one table
+of status transitions (``statuses``) and the moves along it (``lifecycle``: ``fail`` is the
+only way to a failure), and the enums of kind, direction, source and failure (``codes``).
+Nothing here sends, checks a rule or renders a text; every other package of the module
+builds on these names, re-exported here.
 """
 
 from plugins.sms_module.models.campaigns import SmsCampaign

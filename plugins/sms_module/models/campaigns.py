@@ -12,7 +12,7 @@ from host.api import UTCDateTime, db, utcnow
 
 class SmsCampaign(db.Model):
     """A shop's marketing campaign (§7, §10): one text sent on the promotional queue to
-    every customer of the audience who consented, prepared by a job (``campaigns.py``)."""
+    every customer of the audience who consented, prepared by a job (``campaigns.fanout``)."""
 
     __tablename__ = "sms_campaign"
 

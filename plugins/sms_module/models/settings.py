@@ -42,7 +42,7 @@ class SmsTemplate(db.Model):
     """A shop's own text for one event in one language, and whether the event sends.
 
     ``body`` None means the built-in default text; "enabled" is per event: the settings
-    page writes the same value on both language rows (see ``message_templates``).
+    page writes the same value on both language rows (see ``texts.templates``).
     """
 
     __tablename__ = "sms_template"

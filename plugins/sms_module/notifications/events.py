@@ -1,4 +1,4 @@
-"""What the host's events send (PRODUCT.md §10): the services behind the thin hooks.
+"""What each host event sends (PRODUCT.md §10), run by the event jobs behind the thin hooks.
 
 Every message carries a dedupe key naming its event, so the same event delivered
 twice sends once. Nothing is sent for a shop whose module is off.

@@ -2,7 +2,9 @@
 
 A customer's phone keeps hearing from the same number of a pool (sticky sender). Numbers are
 shared by every shop, so a new conversation prefers a number on which that phone talks to no
-other shop: a reply from the phone to that number then belongs to exactly one shop.
+other shop: a reply from the phone to that number then belongs to exactly one shop. The
+numbers of PRODUCT.md §7 are seeded by migration ``0711227b74c1``; the operator manages them
+with ``crmhost sms numbers`` and the Sender numbers page.
 """
 
 from __future__ import annotations

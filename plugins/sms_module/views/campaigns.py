@@ -1,6 +1,6 @@
 """The shop's marketing campaigns (PRODUCT.md §7, §10): the list with each campaign's counts
 by status, the form of a new one (with its audience and cost before sending), and each
-campaign's page. For the shop's administrators; the fan-out itself is ``campaigns.py``."""
+campaign's page. For the shop's administrators; the fan-out itself is ``campaigns.fanout``."""
 
 from __future__ import annotations
 

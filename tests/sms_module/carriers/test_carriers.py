@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from plugins.sms_module.carriers import carrier_for
-from plugins.sms_module.carriers.twilio import TwilioGateway
+from plugins.sms_module.carriers.twilio import TwilioCarrier
 from tests.sms_module.carriers.support import ACCOUNT_SID, CALLBACK, FROM, TO
 
 
@@ -18,7 +18,7 @@ def test_carrier_for_twilio_aims_the_sdk_at_the_configured_base_url(prism_url):
             "TWILIO_API_BASE_URL": prism_url + "/",
         }
     )
-    assert isinstance(carrier, TwilioGateway)
+    assert isinstance(carrier, TwilioCarrier)
     assert carrier.send(to=TO, from_=FROM, body="Hi", status_callback=CALLBACK).sid.startswith("SM")
 
 

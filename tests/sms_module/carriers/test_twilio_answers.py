@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from plugins.sms_module.carriers.base import CarrierError
-from plugins.sms_module.carriers.twilio import TwilioGateway
+from plugins.sms_module.carriers.twilio import TwilioCarrier
 from tests.sms_module.carriers.support import ACCOUNT_SID, CALLBACK, FROM, MESSAGES_PATH, SM_SID, TO
 
 
@@ -90,7 +90,7 @@ def stub():
     thread.join(timeout=10)
 
 
-def call(gateway: TwilioGateway, operation: str):
+def call(gateway: TwilioCarrier, operation: str):
     """Make one gateway call of the named kind."""
     if operation == "send":
         return gateway.send(to=TO, from_=FROM, body="Hi", status_callback=CALLBACK)
@@ -132,7 +132,7 @@ ERRORS = [
 @pytest.mark.parametrize(("status", "body", "transient", "code"), ERRORS)
 def test_error_answers_map_to_carrier_errors(stub, operation, status, body, transient, code):
     stub.answer(status, body)
-    gateway = TwilioGateway(ACCOUNT_SID, "auth-token", stub.url)
+    gateway = TwilioCarrier(ACCOUNT_SID, "auth-token", stub.url)
     with pytest.raises(CarrierError) as caught:
         call(gateway, operation)
     assert caught.value.status == status
@@ -142,7 +142,7 @@ def test_error_answers_map_to_carrier_errors(stub, operation, status, body, tran
 
 def test_fetch_of_an_unknown_sid_is_none_but_a_404_on_send_is_final(stub):
     stub.answer(404, twilio_error(404, 20404, "The requested resource was not found"))
-    gateway = TwilioGateway(ACCOUNT_SID, "auth-token", stub.url)
+    gateway = TwilioCarrier(ACCOUNT_SID, "auth-token", stub.url)
     assert gateway.fetch(SM_SID) is None
     with pytest.raises(CarrierError) as caught:
         call(gateway, "send")
@@ -150,7 +150,7 @@ def test_fetch_of_an_unknown_sid_is_none_but_a_404_on_send_is_final(stub):
 
 
 def test_send_passes_our_callback_url_and_fields(stub):
-    gateway = TwilioGateway(ACCOUNT_SID, "auth-token", stub.url)
+    gateway = TwilioCarrier(ACCOUNT_SID, "auth-token", stub.url)
     message = call(gateway, "send")
     assert message.sid == SM_SID and message.to == TO and message.from_ == FROM
     method, path, form = stub.requests[-1]
@@ -160,7 +160,7 @@ def test_send_passes_our_callback_url_and_fields(stub):
 
 def test_find_asks_for_one_page_from_sender_to_recipient_since_the_date(stub):
     stub.answer(200, {"messages": [MESSAGE], "next_page_uri": MESSAGES_PATH + "?Page=1"})
-    gateway = TwilioGateway(ACCOUNT_SID, "auth-token", stub.url)
+    gateway = TwilioCarrier(ACCOUNT_SID, "auth-token", stub.url)
     found = gateway.find(to=TO, from_=FROM, sent_after=datetime(2024, 5, 1, 12, 30, tzinfo=UTC))
     assert [m.sid for m in found] == [SM_SID]
     assert len(stub.requests) == 1  # the next page is never followed
@@ -171,7 +171,7 @@ def test_find_asks_for_one_page_from_sender_to_recipient_since_the_date(stub):
 
 def test_a_timeout_is_transient(stub):
     stub.release.clear()  # the stub holds the answer past the gateway's timeout
-    gateway = TwilioGateway(ACCOUNT_SID, "auth-token", stub.url, timeout=0.2)
+    gateway = TwilioCarrier(ACCOUNT_SID, "auth-token", stub.url, timeout=0.2)
     with pytest.raises(CarrierError) as caught:
         call(gateway, "send")
     assert caught.value.transient is True and caught.value.status is None
@@ -181,7 +181,7 @@ def test_a_refused_connection_is_transient(stub):
     url = stub.url
     stub.shutdown()
     stub.server_close()  # nothing listens on the port any more
-    gateway = TwilioGateway(ACCOUNT_SID, "auth-token", url, timeout=2)
+    gateway = TwilioCarrier(ACCOUNT_SID, "auth-token", url, timeout=2)
     for operation in ("send", "fetch", "find"):
         with pytest.raises(CarrierError) as caught:
             call(gateway, operation)
