@@ -9,7 +9,8 @@ as in ``docs/plugin_hooks.md`` ("The host's published surface"):
   ``CustomerField``, ``PeriodicTask``, ``Report``, ``Chart``, ``ReportDetail``;
 - the data: ``db``, the models and their types, ``utcnow`` and ``option_enabled``;
 - pages: ``csrf``, the access helpers, ``customer_tabs``, ``ShopForm``;
-- shop time and display: ``localtime``, ``format_phone``;
+- shop time and display: ``shop_zone`` (also ``Company.zone``), ``localtime``,
+  ``format_phone``;
 - phones: ``normalize_phone``, ``InvalidPhone``;
 - e-mail: ``send_mail``, ``mail_configured``, ``MailNotConfigured``;
 - Redis and RQ: ``get_redis``, ``get_queue``, ``redis_url_of``.
@@ -49,6 +50,7 @@ from host.models import (
     User,
     UTCDateTime,
     option_enabled,
+    shop_zone,
     utcnow,
 )
 from host.phones import InvalidPhone, format_phone, normalize_phone
@@ -95,6 +97,7 @@ __all__ = [
     # shop time and display
     "format_phone",
     "localtime",
+    "shop_zone",
     # phones
     "InvalidPhone",
     "normalize_phone",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -78,10 +79,21 @@ class Company(db.Model):
 
     @property
     def time_zone(self) -> str | None:
+        """The IANA name of the shop's zone, from its country and province (None: unknown)."""
         return time_zone(self.country, self.province)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The shop's time zone: shop time everywhere (UTC until its province is known)."""
+        return ZoneInfo(self.time_zone or "UTC")
 
     def __repr__(self) -> str:
         return f"<Company {self.id} {self.name!r}>"
+
+
+def shop_zone(company: Company | None) -> ZoneInfo:
+    """Return ``company``'s time zone; UTC for no shop (the operator) or an unknown province."""
+    return company.zone if company is not None else ZoneInfo("UTC")
 
 
 class User(UserMixin, db.Model):

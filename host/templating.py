@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask, abort, current_app, jsonify, render_template, request
 from flask_babel import format_datetime, get_locale, gettext
@@ -14,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from host import access
 from host.access import current_shop
 from host.forms import APPOINTMENT_STATUS_LABELS, ROLE_LABELS
+from host.models import shop_zone
 from host.phones import format_phone
 
 
@@ -21,7 +21,7 @@ def localtime(value: datetime | None, company=None) -> str:
     """Format ``value`` in ``company``'s time zone (UTC when it has none)."""
     if value is None:
         return ""
-    zone = ZoneInfo((company.time_zone if company else None) or "UTC")
+    zone = shop_zone(company)
     return format_datetime(value.astimezone(zone).replace(tzinfo=None), "medium")
 
 

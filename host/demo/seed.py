@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
@@ -126,7 +125,7 @@ def seed_user(login: DemoLogin, company_id: int | None) -> User:
 
 def at_local(shop: Company, day: date, hour: int) -> datetime:
     """Return ``hour`` o'clock on ``day`` in the shop's time zone, as an aware UTC time."""
-    local = datetime.combine(day, time(hour), ZoneInfo(shop.time_zone or "UTC"))
+    local = datetime.combine(day, time(hour), shop.zone)
     return local.astimezone(UTC)
 
 

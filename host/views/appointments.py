@@ -1,7 +1,6 @@
 """Appointments: book, move, change status, cancel."""
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -11,14 +10,9 @@ from sqlalchemy import select
 from host.access import get_in_shop_or_404, shop_filter, shop_required
 from host.extensions import db
 from host.forms import AppointmentForm, choices
-from host.models import Appointment, AppointmentStatus, Company, Customer
+from host.models import Appointment, AppointmentStatus, Company, Customer, shop_zone
 
 bp = Blueprint("appointments", __name__, url_prefix="/appointments")
-
-
-def shop_zone(company: Company) -> ZoneInfo:
-    """Return the shop's time zone (UTC until its province is known)."""
-    return ZoneInfo(company.time_zone or "UTC")
 
 
 @bp.get("/")

@@ -13,18 +13,13 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
-from host.api import Company
+from host.api import Company, shop_zone
 
 
 def quiet_hours() -> tuple[time, time]:
     """Return the shop-time night no promotional SMS goes in: (start, end)."""
     config = current_app.config
     return time(config["SMS_QUIET_START_HOUR"]), time(config["SMS_QUIET_END_HOUR"])
-
-
-def shop_zone(company: Company | None) -> ZoneInfo:
-    """Return the shop's time zone (UTC while its province is empty)."""
-    return ZoneInfo((company.time_zone if company is not None else None) or "UTC")
 
 
 def is_quiet(at: datetime, zone: ZoneInfo) -> bool:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from host.api import Appointment, db, utcnow
+from host.api import Appointment, db, shop_zone, utcnow
 from plugins.sms_module.compliance import quiet_hours
 from plugins.sms_module.models import ShopSmsSettings, SmsMessage, Source, Status, lifecycle
 from plugins.sms_module.models.statuses import CANCELABLE
@@ -21,7 +21,7 @@ def reminder_time(appointment: Appointment, now: datetime | None = None) -> date
     """Return when to remind: the shop's lead before the start, moved out of the night,
     never in the past; ``None`` when no sensible time is left."""
     now = now or utcnow()
-    zone = quiet_hours.shop_zone(appointment.company)
+    zone = shop_zone(appointment.company)
     lead = timedelta(hours=reminder_hours(appointment.company_id))
     # At night: the evening before, one hour before the quiet hours begin.
     at = quiet_hours.evening_before(appointment.starts_at - lead, zone)

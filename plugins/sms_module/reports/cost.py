@@ -15,7 +15,7 @@ from plugins.sms_module.reports.filters import (
     DATE_HINTS,
     check_filters,
     read_filters,
-    shop_zone,
+    zone_name,
 )
 from plugins.sms_module.reports.sql import in_window, money, period_sql, scoped
 
@@ -33,7 +33,7 @@ COST_COLUMNS = (
 
 def cost_rows(company, filters: Mapping[str, str]) -> list[tuple]:
     """Sum the charged segments and the cost of outbound messages by period, shop, queue."""
-    criteria = read_filters(filters, shop_zone(company))
+    criteria = read_filters(filters, zone_name(company))
     m = SmsMessage
     inner = select(
         period_sql(m.created_at, criteria.zone, criteria.period).label("period"),

@@ -18,7 +18,7 @@ from plugins.sms_module.reports.filters import (
     DATE_HINTS,
     check_filters,
     read_filters,
-    shop_zone,
+    zone_name,
 )
 from plugins.sms_module.reports.sql import in_window, local_time, period_sql, scoped
 
@@ -52,7 +52,7 @@ def _seconds(value: float) -> str:
 
 def delivery_rows(company, filters: Mapping[str, str]) -> list[tuple]:
     """Count outcomes and time deliveries by period created (two queries)."""
-    criteria = read_filters(filters, shop_zone(company))
+    criteria = read_filters(filters, zone_name(company))
     m = SmsMessage
 
     def narrowed(query):
@@ -145,7 +145,7 @@ def delivery_report() -> Report:
 
 def error_rows(company, filters: Mapping[str, str]) -> list[tuple]:
     """Count the undelivered and failed outbound messages by failure code, most first."""
-    criteria = read_filters(filters, shop_zone(company))
+    criteria = read_filters(filters, zone_name(company))
     m = SmsMessage
     step = aliased(SmsStatusChange)
     query = (

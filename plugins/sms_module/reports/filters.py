@@ -2,7 +2,7 @@
 
 A value a report cannot use is dropped with a note the page shows (``check_filters``),
 never an error: the ``from`` and ``to`` dates (YYYY-MM-DD, both included) are days of the
-viewer's zone (``shop_zone``).
+viewer's zone (``zone_name``).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 
+from host.api import shop_zone
 from plugins.sms_module.models import Direction, OptOutAction, Queue
 from plugins.sms_module.models.statuses import Status
 
@@ -123,6 +124,7 @@ def check_filters(filters: Mapping[str, str]) -> list[str]:
     return read_filters(filters).notes
 
 
-def shop_zone(company) -> str:
-    """Return the time zone days are counted in: the shop's, UTC for the operator."""
-    return (company.time_zone if company is not None else None) or "UTC"
+def zone_name(company) -> str:
+    """Return the IANA name of the zone days are counted in: the shop's, UTC for the
+    operator (``host.api.shop_zone``)."""
+    return shop_zone(company).key

@@ -17,7 +17,7 @@ from plugins.sms_module.reports.filters import (
     DATE_HINTS,
     check_filters,
     read_filters,
-    shop_zone,
+    zone_name,
 )
 from plugins.sms_module.reports.sql import (
     in_window,
@@ -51,7 +51,7 @@ LOG_COLUMNS = (
 
 def log_rows(company, filters: Mapping[str, str]) -> Iterator[tuple]:
     """Yield every message of the shop, newest first, as LOG_COLUMNS."""
-    criteria = read_filters(filters, shop_zone(company))
+    criteria = read_filters(filters, zone_name(company))
     m = SmsMessage
     query = (
         select(
@@ -123,7 +123,7 @@ def message_detail(company, message_id: int) -> ReportDetail | None:
     if found is None:
         return None
     message, customer, shop = found
-    zone = shop_zone(company)
+    zone = zone_name(company)
     history = db.session.execute(
         select(
             SmsStatusChange.at,

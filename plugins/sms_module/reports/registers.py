@@ -17,7 +17,7 @@ from plugins.sms_module.reports.filters import (
     DATE_HINTS,
     check_filters,
     read_filters,
-    shop_zone,
+    zone_name,
 )
 from plugins.sms_module.reports.sql import in_window, local_time, stream
 
@@ -30,7 +30,7 @@ def opt_out_rows(company, filters: Mapping[str, str]) -> Iterator[tuple]:
     A shop sees the events recorded in its name and those of its customers' phones (the
     list is platform-wide), without the name of another shop; the operator sees them all.
     """
-    criteria = read_filters(filters, shop_zone(company))
+    criteria = read_filters(filters, zone_name(company))
     e = OptOutEvent
     query = (
         select(e.at, e.phone, e.action, e.source, e.raw_message, e.company_id, Company.name)

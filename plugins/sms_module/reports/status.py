@@ -15,7 +15,7 @@ from plugins.sms_module.reports.filters import (
     DATE_HINTS,
     check_filters,
     read_filters,
-    shop_zone,
+    zone_name,
 )
 from plugins.sms_module.reports.sql import NO_REPORT, in_window, period_sql, scoped, status_sql
 
@@ -44,7 +44,7 @@ def _status_key(status: str) -> int:
 
 def status_rows(company, filters: Mapping[str, str]) -> list[tuple]:
     """Count the outbound messages by day (of creation), queue and status."""
-    criteria = read_filters(filters, shop_zone(company))
+    criteria = read_filters(filters, zone_name(company))
     inner = select(
         period_sql(SmsMessage.created_at, criteria.zone, "day").label("day"),
         type_coerce(SmsMessage.queue, String).label("queue"),

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 from babel.numbers import format_currency
 
-from host.api import Appointment, Company, Customer, Invoice
+from host.api import Appointment, Company, Customer, Invoice, shop_zone
 from plugins.sms_module.models import Kind
 from plugins.sms_module.texts.sandbox import N_
 from plugins.sms_module.texts.segments import replace_lookalikes
@@ -83,7 +83,7 @@ def variables(
 def sample_variables(company: Company | None, language: str) -> dict[str, str]:
     """Return the values the preview and the save check fill a template with."""
     language = checked_language(language)
-    zone = _zone(company) if company else ZoneInfo("America/Toronto")
+    zone = shop_zone(company) if company else ZoneInfo("America/Toronto")  # a sample
     when = datetime(2026, 9, 30, 14, 30, tzinfo=zone)  # "mercredi 30 septembre": a long one
     time, date = _when(when, company, language, zone)
     return {
@@ -100,7 +100,7 @@ def sample_variables(company: Company | None, language: str) -> dict[str, str]:
 def _when(
     moment: datetime, company: Company | None, language: str, zone: ZoneInfo | None = None
 ) -> tuple[str, str]:
-    local = moment.astimezone(zone or _zone(company))
+    local = moment.astimezone(zone or shop_zone(company))
     locale = _locale(company, language)
     date = format_datetime(local, _DATE_PATTERNS[language], tzinfo=local.tzinfo, locale=locale)
     if language == "fr":
@@ -110,10 +110,6 @@ def _when(
     time = format_datetime(local, "h:mm", tzinfo=local.tzinfo, locale=locale)
     period = "AM" if local.hour < 12 else "PM"
     return replace_lookalikes(f"{date} at {time} {period}"), replace_lookalikes(date)
-
-
-def _zone(company: Company | None) -> ZoneInfo:
-    return ZoneInfo((company.time_zone if company else None) or "UTC")
 
 
 def _money(amount: Decimal, company: Company | None, language: str) -> str:

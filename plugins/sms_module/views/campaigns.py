@@ -9,7 +9,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import wraps
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -206,7 +205,7 @@ def _validate(shop: Company, form: dict[str, str]) -> tuple[dict[str, str], date
 
 def _parse_local(text: str, shop: Company) -> datetime | None:
     """Read a shop-time ``datetime-local`` value as UTC; None if it is no such time."""
-    zone = ZoneInfo(shop.time_zone or "UTC")
+    zone = shop.zone
     for pattern in TIME_FORMATS:
         try:
             local = datetime.strptime(text, pattern)
@@ -274,7 +273,7 @@ def _render_index(shop: Company, form: dict[str, str], errors: dict[str, str] | 
         pricing=pricing(),
         cost=cost.quantize(Decimal("0.01")),
         currency=currency,
-        zone=shop.time_zone or "UTC",
+        zone=shop.zone.key,
         quiet_start=start.strftime("%H:%M"),
         quiet_end=end.strftime("%H:%M"),
         **_module_state(shop),
