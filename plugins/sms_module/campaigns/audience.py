@@ -10,7 +10,8 @@ from decimal import Decimal
 from sqlalchemy import and_, case, func, or_, select
 
 from host.api import Company, Customer, db
-from plugins.sms_module.models import ConsentEvent, ConsentKind, OptOut
+from plugins.sms_module.compliance import consent, opt_out
+from plugins.sms_module.models import OptOut
 from plugins.sms_module.texts.pricing import pricing
 from plugins.sms_module.texts.templates import LANGUAGES, message_language
 
@@ -41,25 +42,6 @@ def audience(company: Company, language: str | None):
     return _language_filter(_with_phone(select(Customer), company), company, language)
 
 
-def _consenting(company: Company):
-    """Return a subquery of the shop's customers whose last consent event gives consent."""
-    last = (
-        select(func.max(ConsentEvent.id).label("id"))
-        .where(
-            ConsentEvent.company_id == company.id,
-            ConsentEvent.kind.in_([ConsentKind.GIVEN, ConsentKind.WITHDRAWN]),
-        )
-        .group_by(ConsentEvent.customer_id)
-        .subquery()
-    )
-    return (
-        select(ConsentEvent.customer_id)
-        .join(last, last.c.id == ConsentEvent.id)
-        .where(ConsentEvent.kind == ConsentKind.GIVEN)
-        .subquery()
-    )
-
-
 @dataclass
 class Audience:
     """How many customers a language choice reaches, and how many of them may receive it
@@ -81,13 +63,13 @@ class AudienceCounts:
 
 def audience_counts(company: Company) -> AudienceCounts:
     """Count the shop's audience for each language choice, in one GROUP BY."""
-    consenting = _consenting(company)
+    consenting = consent.consenting_customers(company.id)
     reachable = case((and_(consenting.c.customer_id.is_not(None), OptOut.id.is_(None)), 1), else_=0)
     spoken = func.lower(Customer.language)
     query = (
         _with_phone(select(spoken, func.count(Customer.id), func.sum(reachable)), company)
         .outerjoin(consenting, consenting.c.customer_id == Customer.id)
-        .outerjoin(OptOut, and_(OptOut.phone == Customer.mobile_phone, OptOut.active))
+        .outerjoin(OptOut, opt_out.listed(Customer.mobile_phone))
         .group_by(spoken)
     )
     default = message_language(None, company)

@@ -6,7 +6,7 @@ import csv
 import io
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from host.api import Customer, db, utcnow
 from plugins.sms_module.models import ConsentEvent, ConsentKind, ConsentMethod
@@ -22,6 +22,26 @@ def latest_consent(customer_id: int) -> ConsentEvent | None:
         )
         .order_by(ConsentEvent.id.desc())
         .limit(1)
+    )
+
+
+def consenting_customers(company_id: int):
+    """Return a subquery (``customer_id``) of the shop's customers whose last consent event
+    gives consent: ``has_consent`` in SQL, for a whole audience at once (§4)."""
+    last = (
+        select(func.max(ConsentEvent.id).label("id"))
+        .where(
+            ConsentEvent.company_id == company_id,
+            ConsentEvent.kind.in_([ConsentKind.GIVEN, ConsentKind.WITHDRAWN]),
+        )
+        .group_by(ConsentEvent.customer_id)
+        .subquery()
+    )
+    return (
+        select(ConsentEvent.customer_id)
+        .join(last, last.c.id == ConsentEvent.id)
+        .where(ConsentEvent.kind == ConsentKind.GIVEN)
+        .subquery()
     )
 
 

@@ -3,11 +3,17 @@ rather than deleted, with every opt-out and opt-in kept as an event."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 
 from host.api import db
 from plugins.sms_module.models import OptOut, OptOutAction, OptOutEvent
+
+
+def listed(phone_column):
+    """Return the SQL condition that joins ``OptOut`` to a phone column: the phone is on the
+    opt-out list (``is_opted_out`` in SQL, for a whole audience at once: §5)."""
+    return and_(OptOut.phone == phone_column, OptOut.active)
 
 
 def is_opted_out(phone: str) -> bool:

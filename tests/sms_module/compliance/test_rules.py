@@ -144,6 +144,8 @@ RULE_HOMES = {
     # which messages wait for the disclaimer, and when one is still to write (§5)
     "needed": {"compliance/disclaimer.py", "sending/service.py"},
     "must_precede": {"compliance/disclaimer.py", "sending/send_job.py"},
+    # express consent on record (§4): the ledger's last word, in Python and in SQL
+    "WITHDRAWN": {"compliance/consent.py", "models/compliance.py", "notifications/events.py"},
     # shop time: the host's shop_zone / Company.zone, never re-derived from time_zone (§2)
     "time_zone": set(),
     # Twilio's 21610 opts the phone out (§5)
