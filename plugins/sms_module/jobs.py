@@ -3,9 +3,14 @@
 RQ keeps a job's function as a dotted path (``plugins.sms_module.jobs.send_message``), so
 jobs already waiting in Redis must find their function here whatever the packages below
 become: each entry point keeps its name and signature, takes ids (never objects) and hands
-over to the package that owns the work. Enqueue with ``path(name)``. The paths of earlier
+over to the package that owns the work. The paths of earlier
 layouts (``plugins.sms_module.event_jobs.*``, ``.inbound.forward``, ``.simulator.report``,
 ``.campaigns.prepare``) are kept as aliases of these.
+
+The packages below enqueue by these paths as strings (they may not import this module,
+which imports them): ``outbox.SEND_FUNCTION``, ``fanout.PREPARE_FUNCTION``,
+``forwarding.FORWARD_FUNCTION``, ``simulator.REPORT_FUNCTION`` and ``event_jobs``;
+``tests/sms_module/test_jobs.py`` checks each against ``path``.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from plugins.sms_module.sending import outbox, send_job
 log = logging.getLogger(__name__)
 
 # The host's events handled in a worker (``notifications.event_jobs``).
-EVENT_JOBS = ("appointment_changed", "invoice_printed", "customer_saved")
+EVENT_JOBS = event_jobs.EVENTS
 EVENT_JOB_PATHS = frozenset(f"{__name__}.{name}" for name in EVENT_JOBS)
 
 

@@ -12,6 +12,7 @@ from plugins.sms_module.api import views as api
 from plugins.sms_module.cli import sms as sms_command
 from plugins.sms_module.compliance import rules
 from plugins.sms_module.extension import sms
+from plugins.sms_module.models import Queue
 from plugins.sms_module.notifications import event_jobs
 from plugins.sms_module.reports import all_reports
 from plugins.sms_module.views import (
@@ -55,7 +56,7 @@ def register_commands(cli):
 
 @hookimpl
 def register_queues():
-    return ["transactional", "promotional"]
+    return [queue.value for queue in Queue]
 
 
 @hookimpl

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from plugins.sms_module.models import Queue, Status
+
 ERROR = {
     "type": "object",
     "required": ["error"],
@@ -18,22 +20,8 @@ ERROR = {
     },
 }
 
-STATUS = {
-    "type": "string",
-    "enum": [
-        "accepted",
-        "scheduled",
-        "queued",
-        "sending",
-        "sent",
-        "delivered",
-        "undelivered",
-        "failed",
-        "canceled",
-        "receiving",
-        "received",
-    ],
-}
+STATUS = {"type": "string", "enum": [status.value for status in Status]}
+QUEUES = {"type": "string", "enum": [queue.value for queue in Queue]}
 
 CREATED = {
     "type": "object",
@@ -57,7 +45,7 @@ MESSAGE = {
         "customer_id": {"type": ["integer", "null"]},
         "phone": {"type": "string"},
         "body": {"type": "string"},
-        "queue": {"type": "string", "enum": ["transactional", "promotional"]},
+        "queue": QUEUES,
         "failure_code": {"type": ["string", "null"]},
         "failure_reason": {"type": ["string", "null"]},
         "sender_number": {"type": ["string", "null"]},
@@ -125,7 +113,7 @@ SPEC = {
                     "customer_id": {"type": "integer"},
                     "to": {"type": "string", "description": "E.164 or national number"},
                     "body": {"type": "string", "maxLength": 1600},
-                    "queue": {"type": "string", "enum": ["transactional", "promotional"]},
+                    "queue": QUEUES,
                     "send_at": {"type": "string", "format": "date-time"},
                 },
             },

@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from host.api import Company, Customer, csrf, db, utcnow
 from plugins.sms_module.api import tokens
 from plugins.sms_module.api.openapi import SPEC
-from plugins.sms_module.models import Kind, SmsMessage, Source
+from plugins.sms_module.models import Kind, Queue, SmsMessage, Source
 from plugins.sms_module.sending import service
 from plugins.sms_module.texts.preview import preview
 
@@ -63,7 +63,7 @@ def create_message():
     if not isinstance(payload, dict):
         return error(400, "invalid_json", _("Send a JSON object."))
     body, customer_id, to = payload.get("body"), payload.get("customer_id"), payload.get("to")
-    queue = payload.get("queue", "transactional")
+    queue = payload.get("queue", Queue.TRANSACTIONAL.value)
     if not isinstance(body, str):
         return error(400, "invalid_body", _("body is the text of the message, a string."))
     if (customer_id is None) == (to is None):

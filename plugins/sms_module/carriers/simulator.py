@@ -41,7 +41,7 @@ from plugins.sms_module.carriers.errors import (
     UNSUBSCRIBED,
 )
 from plugins.sms_module.carriers.webhooks import signature_for
-from plugins.sms_module.models import SenderNumber
+from plugins.sms_module.models import Queue, SenderNumber
 from plugins.sms_module.texts.segments import count_segments
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ class SimulatorCarrier:
         if ending == "0408":
             raise CarrierError("Read timed out", transient=True)
         if self.callback_delay is not None:
-            get_queue("transactional").enqueue_in(
+            get_queue(Queue.TRANSACTIONAL).enqueue_in(
                 _seconds(self.callback_delay), REPORT_FUNCTION, sid, result_ttl=60
             )
         return CarrierMessage(

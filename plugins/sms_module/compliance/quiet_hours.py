@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from host.api import Company, shop_zone
+from plugins.sms_module.models import Queue
 
 
 def quiet_hours() -> tuple[time, time]:
@@ -55,7 +56,7 @@ def evening_before(at: datetime, zone: ZoneInfo) -> datetime:
 def held_until_morning(queue: str, company: Company | None, now: datetime) -> datetime | None:
     """Return when a promotional message may go if ``now`` is the shop's night, else None:
     a campaign that outlasts the evening waits for the morning."""
-    if queue != "promotional" or company is None:
+    if queue != Queue.PROMOTIONAL or company is None:
         return None
     morning = next_morning(now, company)
     return morning if morning > now else None

@@ -12,9 +12,10 @@ from datetime import datetime
 from rq import Retry
 
 from host.api import Appointment, Customer, Invoice, db, get_queue
+from plugins.sms_module.models import Queue
 from plugins.sms_module.notifications import events
 
-QUEUE = "transactional"
+QUEUE = Queue.TRANSACTIONAL.value
 # The RQ entry points (``plugins.sms_module.jobs``) of the events handled here.
 EVENTS = ("appointment_changed", "invoice_printed", "customer_saved")
 

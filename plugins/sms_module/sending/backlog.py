@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from rq.job import JobStatus
 from sqlalchemy import select
 
 from host.api import db, get_redis, utcnow
@@ -123,7 +124,7 @@ def run(message_id: int, config, send_one: SendOne) -> int:
             if result.outcome == Outcome.SENT:
                 sent += 1
                 progress = True
-                if job is not None and job.get_status() in ("queued", "scheduled"):
+                if job is not None and job.get_status() in (JobStatus.QUEUED, JobStatus.SCHEDULED):
                     job.delete()  # sent here: no worker forks for it any more
             elif result.outcome == Outcome.HELD:
                 held = True

@@ -1,4 +1,5 @@
-"""The built-in text of each event in English and French, used until a shop writes its own.
+"""The built-in texts in English and French: each event's, used until a shop writes its own,
+the first-SMS disclaimer (PRODUCT.md §5) and the answers to STOP, START and HELP (§5).
 
 Short and signed with the shop's name so the customer knows who writes; French in Quebec
 style. GSM-7 where the language allows it (PRODUCT.md §8): é è à ù are in the GSM alphabet,
@@ -6,6 +7,10 @@ style. GSM-7 where the language allows it (PRODUCT.md §8): é è à ù are in t
 """
 
 from __future__ import annotations
+
+from host.api import Company
+from plugins.sms_module.texts.segments import replace_lookalikes
+from plugins.sms_module.texts.variables import checked_language
 
 _SHOP = "{{ shop_name }}"
 DEFAULTS: dict[str, dict[str, str]] = {
@@ -52,3 +57,42 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "rendez-vous et de votre véhicule.",
     },
 }
+
+
+def disclaimer_text(company: Company, language: str) -> str:
+    """Return the first-SMS disclaimer (PRODUCT.md §5): who writes, why, how to stop."""
+    name = replace_lookalikes(company.name.strip())
+    if checked_language(language) == "fr":
+        return (
+            f"{name} vous enverra des textos au sujet de vos rendez-vous et de votre "
+            "véhicule; répondez ARRET pour vous désabonner, AIDE pour de l'aide."
+        )
+    return (
+        f"{name} will text you about your appointments and your vehicle; "
+        "reply STOP to unsubscribe, HELP for help."
+    )
+
+
+def answer_text(word: str, company: Company | None, language: str | None) -> str:
+    """Return the answer to STOP, START or HELP, in the shop's language (both when unknown)."""
+    name = company.name.strip() if company is not None else None
+    english = {
+        "stop": "You are unsubscribed and will receive no more SMS from us. Reply START to "
+        "subscribe again.",
+        "start": "You are subscribed again. Reply STOP to unsubscribe.",
+        "help": (f"{name}: " if name else "")
+        + "SMS about your appointments, vehicle and invoices. Reply STOP to unsubscribe.",
+    }[word]
+    french = {
+        "stop": "Vous êtes désabonné et ne recevrez plus de textos de notre part. Répondez "
+        "DEBUT pour vous réabonner.",
+        "start": "Vous êtes réabonné. Répondez ARRET pour vous désabonner.",
+        "help": (f"{name} : " if name else "")
+        + "textos au sujet de vos rendez-vous, de votre véhicule et de vos factures. "
+        "Répondez ARRET pour vous désabonner.",
+    }[word]
+    if language == "fr":
+        return french
+    if language == "en":
+        return english
+    return f"{english} / {french}"

@@ -22,10 +22,10 @@ from sqlalchemy import select
 
 from host.api import Appointment, Company, Customer, Invoice, db
 from plugins.sms_module.models import SmsTemplate
-from plugins.sms_module.texts.defaults import DEFAULTS
+from plugins.sms_module.texts.defaults import DEFAULTS, disclaimer_text
 from plugins.sms_module.texts.pricing import segment_rule
 from plugins.sms_module.texts.sandbox import ENVIRONMENT, FILTERS, N_, check_tree, render_body
-from plugins.sms_module.texts.segments import MessageTooLong, count_segments, replace_lookalikes
+from plugins.sms_module.texts.segments import MessageTooLong, count_segments
 from plugins.sms_module.texts.variables import (
     APPOINTMENT_BOOKED,
     APPOINTMENT_CANCELLED,
@@ -81,20 +81,6 @@ def message_language(customer: Customer | None, company: Company | None) -> str:
         if code in LANGUAGES:
             return code
     return "fr" if company is not None and company.province == "QC" else "en"
-
-
-def disclaimer_text(company: Company, language: str) -> str:
-    """Return the first-SMS disclaimer (PRODUCT.md §5): who writes, why, how to stop."""
-    name = replace_lookalikes(company.name.strip())
-    if checked_language(language) == "fr":
-        return (
-            f"{name} vous enverra des textos au sujet de vos rendez-vous et de votre "
-            "véhicule; répondez ARRET pour vous désabonner, AIDE pour de l'aide."
-        )
-    return (
-        f"{name} will text you about your appointments and your vehicle; "
-        "reply STOP to unsubscribe, HELP for help."
-    )
 
 
 def render_event(
