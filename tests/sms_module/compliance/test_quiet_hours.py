@@ -48,16 +48,16 @@ def test_out_of_quiet_hours_moves_a_night_time_to_the_next_morning(app, shops):
 
 
 def test_a_fan_out_running_in_the_quiet_hours_schedules_for_the_morning(make_app, shops, app):
-    hour = datetime.now(ZONE).hour
-    night = make_app(SMS_QUIET_START_HOUR=(hour - 1) % 24, SMS_QUIET_END_HOUR=(hour + 1) % 24)
+    # The night holds this hour and the next, so the hour may turn during the test.
+    started = datetime.now(ZONE)
+    hour = started.hour
+    night = make_app(SMS_QUIET_START_HOUR=(hour - 1) % 24, SMS_QUIET_END_HOUR=(hour + 2) % 24)
     with night.app_context():
         ready_to_send(shops, "a")
         cid = new_campaign(shops["a"]["shop"])  # due "now", and now is the night
         campaigns.prepare(cid)
         [sent] = campaign_messages(cid)
-        morning = datetime.combine(datetime.now(ZONE).date(), time((hour + 1) % 24), ZONE)
-        if morning <= datetime.now(ZONE):
-            morning += timedelta(days=1)
+        morning = datetime.combine(started.date(), time(hour), ZONE) + timedelta(hours=2)
         assert sent.send_at == morning.astimezone(UTC) and sent.status == Status.SCHEDULED
         campaign = db.session.get(SmsCampaign, cid)
         assert campaign.send_at == sent.send_at and campaign.requested_send_at is not None
@@ -75,12 +75,13 @@ def test_a_campaign_message_still_waiting_at_night_is_held_until_the_morning(app
         cid = new_campaign(shops["a"]["shop"])
         campaigns.prepare(cid)
         (late,) = [m for m in campaign_messages(cid) if m.status == Status.QUEUED]
-        # Now is the night: the quiet hours started this hour and end in two.
-        app.config.update(SMS_QUIET_START_HOUR=hour, SMS_QUIET_END_HOUR=(hour + 2) % 24)
+        # Now is the night: the quiet hours started this hour and end in three (the hour
+        # may turn during the test).
+        app.config.update(SMS_QUIET_START_HOUR=hour, SMS_QUIET_END_HOUR=(hour + 3) % 24)
         assert jobs.send_message(late.id) == "waiting for the morning"
         held = message(late.id)
         morning = held.send_at.astimezone(ZONE)
-        assert (morning.hour, morning.minute) == ((hour + 2) % 24, 0)
+        assert (morning.hour, morning.minute) == ((hour + 3) % 24, 0)
         assert morning > datetime.now(ZONE) and held.status == Status.QUEUED
         assert carrier(app).sent_count() == 0
         assert outbox.live_job(late.id) is not None  # its job waits for the morning
