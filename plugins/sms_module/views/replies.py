@@ -62,12 +62,12 @@ def index():
     """Show the inbox: one row per phone that replied, newest conversation first."""
     company = _company()
     if company is not None and not rules.module_on(company.id):
-        return _module_off("sms_module/replies.html")
+        return _module_off("sms_module/replies.html", company)
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
     conversations, more = _conversations(page)
     return render_template(
         "sms_module/replies.html",
-        module_on=True,
+        **_alerts(company),
         company=company,
         conversations=conversations,
         page=page,
@@ -82,7 +82,7 @@ def show(phone: str):
     _conversation_or_404(phone)
     company = _company()
     if company is not None and not rules.module_on(company.id):
-        return _module_off("sms_module/conversation.html", phone=phone)
+        return _module_off("sms_module/conversation.html", company, phone=phone)
     return _render(company, phone, body="")
 
 
@@ -95,7 +95,7 @@ def reply(phone: str):
     _conversation_or_404(phone)
     company = _company()
     if not rules.module_on(company.id):
-        return _module_off("sms_module/conversation.html", phone=phone, status=422)
+        return _module_off("sms_module/conversation.html", company, phone=phone, status=422)
     body = request.form.get("body", "")
     customer = inbound.customer_for(company.id, phone)
     recipient = {"customer": customer} if customer is not None else {"to": phone}
@@ -213,7 +213,7 @@ def _render(company: Company | None, phone: str, body: str):
     ).all()
     return render_template(
         "sms_module/conversation.html",
-        module_on=True,
+        **_alerts(company),
         company=company,
         phone=phone,
         customer=inbound.customer_for(company.id if company else None, phone),
@@ -228,10 +228,13 @@ def _render(company: Company | None, phone: str, body: str):
     )
 
 
-def _module_off(template: str, phone: str | None = None, status: int = 200):
-    return render_template(
-        template,
-        module_on=False,
-        module_off_message=rules.module_off_message(),
-        phone=phone,
-    ), status
+def _alerts(company: Company | None) -> dict:
+    """Return what the pages' module alerts need (``rules.shop_state``); the operator, who
+    reads the replies no shop's conversation took, has no shop to switch on."""
+    if company is None:
+        return {"shop": None, "module_on": True, "location_ok": True}
+    return {"shop": company, **rules.shop_state(company).page_context()}
+
+
+def _module_off(template: str, company: Company, phone: str | None = None, status: int = 200):
+    return render_template(template, **_alerts(company), phone=phone), status

@@ -102,7 +102,9 @@ def test_the_campaign_page_asks_shop_refusal(app, client, shops, refusing):
         assert db.session.scalar(select(SmsCampaign.id)) is None
 
 
-@pytest.mark.parametrize("path", ["/sms/customers/{customer}", "/sms/settings/", "/sms/campaigns/"])
+@pytest.mark.parametrize(
+    "path", ["/sms/customers/{customer}", "/sms/settings/", "/sms/campaigns/", "/sms/replies/"]
+)
 def test_the_pages_explain_the_shop_state_from_shop_state(app, client, shops, monkeypatch, path):
     with app.app_context():
         ready_to_send(shops)

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from host.extensions import db
+from host.models import Company
 from plugins.sms_module import jobs
-from plugins.sms_module.compliance import opt_out
+from plugins.sms_module.compliance import opt_out, rules
 from plugins.sms_module.conversations import inbound
 from plugins.sms_module.models import Kind, Queue, SmsMessage
 from plugins.sms_module.models.statuses import Status
@@ -199,3 +200,15 @@ def test_operator_reads_the_unrouted_replies_and_cannot_answer(client, app, shop
     login_en(staff, shops["a"]["staff"])
     assert staff.get(f"/sms/replies/{STRANGER}").status_code == 404  # the operator's, not A's
     assert STRANGER not in staff.get("/sms/replies/").text
+
+
+def test_the_reply_page_says_the_shops_location_is_missing(app, client, shops):
+    with app.app_context():
+        phone, _number, _reply_id = routed_reply(shops)
+        db.session.get(Company, shops["a"]["shop"]).province = None
+        db.session.commit()
+        nowhere = rules.location_message()
+    login_en(client, shops["a"]["staff"])
+    for path in ("/sms/replies/", f"/sms/replies/{phone}"):
+        page = page_text(client.get(path))
+        assert nowhere in page, path
