@@ -10,7 +10,7 @@ layouts (``plugins.sms_module.event_jobs.*``, ``.inbound.forward``, ``.simulator
 The packages below enqueue by these paths as strings (they may not import this module,
 which imports them): ``outbox.SEND_FUNCTION``, ``fanout.PREPARE_FUNCTION``,
 ``forwarding.FORWARD_FUNCTION``, ``simulator.REPORT_FUNCTION`` and ``event_jobs``;
-``tests/sms_module/test_jobs.py`` checks each against ``path``.
+``tests/sms_module/test_jobs.py`` resolves each the way RQ does.
 """
 
 from __future__ import annotations
@@ -28,15 +28,7 @@ from plugins.sms_module.sending import outbox, send_job
 log = logging.getLogger(__name__)
 
 # The host's events handled in a worker (``notifications.event_jobs``).
-EVENT_JOBS = event_jobs.EVENTS
-EVENT_JOB_PATHS = frozenset(f"{__name__}.{name}" for name in EVENT_JOBS)
-
-
-def path(name: str) -> str:
-    """Return the dotted path RQ stores for entry point ``name`` of this module."""
-    if name not in globals() or not callable(globals()[name]):
-        raise ValueError(f"{name!r} is not an RQ entry point of {__name__}")
-    return f"{__name__}.{name}"
+EVENT_JOB_PATHS = frozenset(f"{__name__}.{name}" for name in event_jobs.EVENTS)
 
 
 def send_message(message_id: int) -> str:

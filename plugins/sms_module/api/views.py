@@ -90,7 +90,7 @@ def create_message():
     key = request.headers.get("Idempotency-Key", "").strip()[:80] or None
     dedupe_key = f"api:{company.id}:{key}" if key else None
     if dedupe_key:
-        existing = db.session.query(SmsMessage).filter_by(dedupe_key=dedupe_key).one_or_none()
+        existing = service.by_key(dedupe_key)
         if existing is not None:
             return jsonify(created(existing)), 200
     try:

@@ -45,10 +45,6 @@ class ShopState:
     module_off_message: str
     location_message: str
 
-    @property
-    def can_send(self) -> bool:
-        return self.module_on and self.location_ok
-
     def page_context(self) -> dict:
         """Return the template variables of the pages' module alerts."""
         return {

@@ -166,7 +166,7 @@ def request_send(company: Company, **options) -> SmsMessage:
     Scheduled message (or the earlier one with the same ``dedupe_key``)."""
     request = SendRequest(company, **options)
     if request.dedupe_key:
-        existing = _by_key(request.dedupe_key)
+        existing = by_key(request.dedupe_key)
         if existing is not None:
             return existing
     _resolve_recipient(request)
@@ -177,7 +177,8 @@ def request_send(company: Company, **options) -> SmsMessage:
     return _accept(request)
 
 
-def _by_key(dedupe_key: str) -> SmsMessage | None:
+def by_key(dedupe_key: str) -> SmsMessage | None:
+    """Return the message accepted with idempotency key ``dedupe_key``, or ``None``."""
     return db.session.scalar(select(SmsMessage).where(SmsMessage.dedupe_key == dedupe_key))
 
 
@@ -224,7 +225,7 @@ def _accept(request: SendRequest) -> SmsMessage:
     except IntegrityError:
         # The same event, accepted at the same moment by another process: send it once.
         db.session.rollback()
-        existing = _by_key(request.dedupe_key) if request.dedupe_key else None
+        existing = by_key(request.dedupe_key) if request.dedupe_key else None
         if existing is None:
             raise
         return existing
