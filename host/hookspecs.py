@@ -92,6 +92,17 @@ def veto_option_change(company, number, enabled):
 
 
 @hookspec
+def veto_company_change(company, changes):
+    """Return a mapping of field name to message refusing a save of Company management.
+
+    ``company`` still holds the saved values; ``changes`` maps each changed column
+    (``name``, ``v2v_number``, ``country``, ``province``, ``language``) to ``(old, new)``.
+    Return ``None`` (or an empty mapping) to allow the change. Any message refuses it:
+    nothing is saved, the page answers 422 and shows each message beside its field.
+    """
+
+
+@hookspec
 def customer_fields(customer):
     """Return an iterable of ``host.api.CustomerField`` for the Customer
     Information tab of ``customer`` (``None`` for a new customer)."""
@@ -100,6 +111,12 @@ def customer_fields(customer):
 @hookspec
 def customer_tabs(customer):
     """Return an iterable of ``host.api.CustomerTab`` for ``customer``'s page."""
+
+
+@hookspec
+def appointment_panels(appointment):
+    """Return an iterable of ``markupsafe.Markup`` shown below ``appointment``'s form (an
+    existing appointment only), e.g. the texts it will send and when."""
 
 
 @hookspec

@@ -38,6 +38,9 @@ OPTION_FREE = 901
 OPTION_VETOED = 902
 VETO_MESSAGE = "Option 902 cannot be switched on for {name}: the test plugin refuses it."
 LOYALTY_ERROR = "The loyalty code must start with L-."
+VETOED_NAME = "Moon Garage"
+NAME_VETO = "{old} may not be renamed {new}: the test plugin refuses it."
+FORM_VETO = "The test plugin refuses this save as a whole."
 DEMO_NOTE = "The test plugin's customers answer in verse."
 
 
@@ -187,12 +190,26 @@ class RecordingPlugin:
         return None
 
     @hookimpl
+    def veto_company_change(self, company, changes):
+        self.record("veto_company_change", company=company.id, changes=changes)
+        old, new = changes.get("name", (None, None))
+        if new == VETOED_NAME:
+            # One message on a field of the form, one on a name the form does not have.
+            return {"name": NAME_VETO.format(old=old, new=new), "whole_form": FORM_VETO}
+        return None
+
+    @hookimpl
     def customer_fields(self, customer):
         return [LoyaltyField(self)]
 
     @hookimpl
     def customer_tabs(self, customer):
         return [CustomerTab("Loyalty", url_for("testplugin.loyalty_tab", customer_id=customer.id))]
+
+    @hookimpl
+    def appointment_panels(self, appointment):
+        # Markup from a plugin is shown as is; the vehicle inside is escaped.
+        return [Markup("<p id='visit-panel'>Visit of %s</p>") % appointment.vehicle]
 
     @hookimpl
     def register_reports(self):

@@ -1,8 +1,8 @@
 """Appointments: book, move, change status, cancel."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
@@ -13,6 +13,9 @@ from host.forms import AppointmentForm, choices
 from host.models import Appointment, AppointmentStatus, Company, Customer, shop_zone
 
 bp = Blueprint("appointments", __name__, url_prefix="/appointments")
+
+# A new booking may start this long before now: the walk-in booked at the time it is.
+PAST_GRACE = timedelta(minutes=5)
 
 
 @bp.get("/")
@@ -54,6 +57,18 @@ def cancel(appointment_id: int):
     return redirect(url_for("appointments.edit", appointment_id=appointment.id))
 
 
+def _bookable(form: AppointmentForm, appointment: Appointment, zone) -> bool:
+    """Refuse booking a new appointment in the past (more than ``PAST_GRACE`` ago, for the
+    walk-in booked at the time it is): a visit that never was is not booked, and no text
+    tells a customer about it. An existing one may still be moved into the past."""
+    starts = form.starts_at.data.replace(tzinfo=zone)
+    if appointment.id is None and starts < datetime.now(zone) - PAST_GRACE:
+        past = _("This time has passed: book an appointment for a time to come.")
+        form.starts_at.errors = [*form.starts_at.errors, past]
+        return False
+    return True
+
+
 def _edit_form(appointment: Appointment, shop: Company):
     """Show the appointment form in the shop's time zone; save it when valid."""
     zone = shop_zone(shop)
@@ -70,7 +85,7 @@ def _edit_form(appointment: Appointment, shop: Company):
             form.status.data = appointment.status.value
         else:
             form.customer_id.data = request.args.get("customer_id", type=int)
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _bookable(form, appointment, zone):
         appointment.customer_id = form.customer_id.data
         appointment.starts_at = form.starts_at.data.replace(tzinfo=zone).astimezone(UTC)
         appointment.vehicle = (form.vehicle.data or "").strip()
@@ -87,4 +102,13 @@ def _edit_form(appointment: Appointment, shop: Company):
         zone=zone.key,
         no_customer=not customers,
         now=datetime.now(zone),
+        panels=_panels(appointment) if appointment.id else [],
     ), status
+
+
+def _panels(appointment: Appointment) -> list:
+    """Return what plugins show below the appointment's form (``appointment_panels``)."""
+    pm = current_app.extensions["plugin_manager"]
+    return [
+        panel for found in pm.hook.appointment_panels(appointment=appointment) for panel in found
+    ]

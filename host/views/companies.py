@@ -43,7 +43,8 @@ def new():
     form = CompanyForm()
     if form.validate_on_submit():
         company = Company()
-        _fill(company, form)
+        for column, value in _values(form).items():
+            setattr(company, column, value)
         db.session.add(company)
         db.session.commit()
         flash(_("Shop created."))
@@ -56,14 +57,26 @@ def new():
 @bp.route("/companies/<int:company_id>", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def edit(company_id: int):
-    """Edit Company management: name, V2V number, country, province, language."""
+    """Edit Company management: name, V2V number, country, province, language.
+
+    A plugin may refuse the changes (``veto_company_change``): then nothing is saved and
+    each message is shown beside its field, status 422."""
     company = _company_or_404(company_id)
     form = CompanyForm(obj=company)
     if form.validate_on_submit():
-        _fill(company, form)
-        db.session.commit()
-        flash(_("Company saved."))
-        return redirect(url_for("companies.edit", company_id=company.id))
+        values = _values(form)
+        changes = {
+            column: (getattr(company, column), value)
+            for column, value in values.items()
+            if getattr(company, column) != value
+        }
+        if not _vetoed(form, company, changes):
+            for column, value in values.items():
+                setattr(company, column, value)
+            db.session.commit()
+            flash(_("Company saved."))
+            return redirect(url_for("companies.edit", company_id=company.id))
+        flash(_("Nothing was saved: see the message beside the field."), "error")
     return render_template(
         "companies/edit.html", form=form, company=company, provinces=_province_map()
     ), (422 if request.method == "POST" else 200)
@@ -115,11 +128,34 @@ def _company_or_404(company_id: int) -> Company:
     return company
 
 
-def _fill(company: Company, form: CompanyForm) -> None:
-    """Copy the form into ``company``."""
-    company.name = form.name.data.strip()
-    company.v2v_number = (form.v2v_number.data or "").strip() or None
-    company.country = form.country.data or None
-    company.province = form.province.data or None
-    # Quebec shops speak French unless told otherwise.
-    company.language = form.language.data or ("fr" if company.province == "QC" else "en")
+def _values(form: CompanyForm) -> dict:
+    """Return the columns of Company management as the form would save them."""
+    province = form.province.data or None
+    return {
+        "name": form.name.data.strip(),
+        "v2v_number": (form.v2v_number.data or "").strip() or None,
+        "country": form.country.data or None,
+        "province": province,
+        # Quebec shops speak French unless told otherwise.
+        "language": form.language.data or ("fr" if province == "QC" else "en"),
+    }
+
+
+def _vetoed(form: CompanyForm, company: Company, changes: dict) -> bool:
+    """Ask the plugins (``veto_company_change``) whether ``changes`` may be saved; put each
+    refusal beside its field (or above the form) and tell whether any refused."""
+    if not changes:
+        return False
+    pm = current_app.extensions["plugin_manager"]
+    refused = False
+    for found in pm.hook.veto_company_change(company=company, changes=changes):
+        for column, message in (found or {}).items():
+            if not message:
+                continue
+            refused = True
+            field = form._fields.get(column)
+            if field is None:
+                flash(str(message), "error")
+            else:
+                field.errors = [*field.errors, message]
+    return refused

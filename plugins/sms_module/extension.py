@@ -43,6 +43,9 @@ Key                                Default    Meaning
 ``SMS_METRICS_TOKEN``              —          bearer token of ``/sms/metrics`` (env)
 ``SMS_OPERATOR_EMAILS``            []         addresses for replies no shop's conversation
                                               explains (env: comma-separated) (§9)
+``SMS_HELP_PHONE``                 —          the number (E.164) the answer to HELP gives
+                                              when the shop saved none, or for a phone no
+                                              shop's conversation explains (env) (§5)
 =================================  =========  ===============================================
 """
 
@@ -92,6 +95,7 @@ def defaults(
         "SMS_QUIET_END_HOUR": 8,
         "SMS_METRICS_TOKEN": get("SMS_METRICS_TOKEN"),
         "SMS_OPERATOR_EMAILS": _env_list(get("SMS_OPERATOR_EMAILS", "")),
+        "SMS_HELP_PHONE": get("SMS_HELP_PHONE"),
     }
 
 

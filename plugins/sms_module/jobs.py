@@ -19,6 +19,7 @@ import logging
 
 from flask import current_app
 
+from plugins.sms_module import campaigns
 from plugins.sms_module.campaigns import fanout
 from plugins.sms_module.carriers import simulator
 from plugins.sms_module.conversations import forwarding
@@ -46,7 +47,7 @@ def sweep() -> None:
     forwards = forwarding.sweep_forwards(grace)
     if forwards:
         log.info("sweeper re-enqueued the forward of %d repl(ies)", forwards)
-    fanout.sweep_unprepared(grace)
+    campaigns.sweep_unprepared(grace)
 
 
 def prepare_campaign(campaign_id: int) -> str:

@@ -21,6 +21,7 @@ from plugins.sms_module.views import (
     numbers,
     operations,
     replies,
+    scheduled,
     settings,
     webhooks,
 )
@@ -46,6 +47,7 @@ def register_blueprints():
         message_templates.bp,
         replies.bp,
         campaigns.bp,
+        scheduled.bp,
     ]
 
 
@@ -100,6 +102,11 @@ def veto_option_change(company, number, enabled):
 
 
 @hookimpl
+def veto_company_change(company, changes):
+    return rules.company_veto(company, changes)
+
+
+@hookimpl
 def customer_fields(customer):
     return [ConsentField()]
 
@@ -107,6 +114,11 @@ def customer_fields(customer):
 @hookimpl
 def customer_tabs(customer):
     return [CustomerTab(_l("SMS"), url_for("sms_customer.show", customer_id=customer.id))]
+
+
+@hookimpl
+def appointment_panels(appointment):
+    return scheduled.appointment_panels(appointment)
 
 
 @hookimpl

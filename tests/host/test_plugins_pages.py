@@ -5,14 +5,24 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from sqlalchemy import select
 
 from host.extensions import db
-from host.models import CompanyOption, Customer
+from host.models import Appointment, Company, CompanyOption, Customer
 from tests.conftest import login
 from tests.host.support_views import menu_hrefs
-from tests.support_plugins import LOYALTY_ERROR, OPTION_FREE, OPTION_VETOED, VETO_MESSAGE
+from tests.support_pages import page_text
+from tests.support_plugins import (
+    FORM_VETO,
+    LOYALTY_ERROR,
+    NAME_VETO,
+    OPTION_FREE,
+    OPTION_VETOED,
+    VETO_MESSAGE,
+    VETOED_NAME,
+)
 
 
 def test_hook_menu_links(client, plugin_client, shops):
@@ -68,6 +78,52 @@ def test_hook_veto_option_change(plugin_app, plugin_client, plugin, shops):
         (OPTION_FREE, False)
     ]
     assert saved_options(plugin_app, shop) == {OPTION_FREE: False}
+
+
+def company_form(**overrides) -> dict[str, str]:
+    data = {"name": "Garage A", "v2v_number": "V2V-a", "country": "CA", "province": "QC"}
+    return {**data, "language": "fr", **overrides}
+
+
+def test_hook_veto_company_change(plugin_app, plugin_client, plugin, shops):
+    shop = shops["a"]["shop"]
+    url = f"/companies/{shop}"
+    login(plugin_client, shops["a"]["admin"])
+
+    refused = plugin_client.post(url, data=company_form(name=VETOED_NAME, v2v_number="V2V-9"))
+    assert refused.status_code == 422
+    page = page_text(refused)
+    # The message is beside its field; one naming no field of the form is above the form.
+    name_field = re.search(
+        r'<div class="field has-error">\s*<label for="name">.*?</div>', page, re.S
+    )
+    assert name_field and NAME_VETO.format(old="Garage A", new=VETOED_NAME) in name_field.group()
+    assert FORM_VETO in page
+    # The plugin saw the shop as saved and each changed column as (old, new).
+    assert plugin.received("veto_company_change") == [
+        {
+            "company": shop,
+            "changes": {"name": ("Garage A", VETOED_NAME), "v2v_number": ("V2V-a", "V2V-9")},
+        }
+    ]
+    with plugin_app.app_context():
+        company = db.session.get(Company, shop)
+        assert (company.name, company.v2v_number) == ("Garage A", "V2V-a")  # nothing saved
+
+    plugin.calls.clear()
+    allowed = plugin_client.post(url, data=company_form(v2v_number="  "))
+    assert allowed.status_code == 302
+    # An emptied field is handed over as it would be saved: None.
+    assert plugin.received("veto_company_change") == [
+        {"company": shop, "changes": {"v2v_number": ("V2V-a", None)}}
+    ]
+    with plugin_app.app_context():
+        assert db.session.get(Company, shop).v2v_number is None
+
+    # Saving without a change asks nothing.
+    plugin.calls.clear()
+    assert plugin_client.post(url, data=company_form(v2v_number="")).status_code == 302
+    assert plugin.received("veto_company_change") == []
 
 
 def customer_form(**overrides) -> dict[str, str]:
@@ -150,6 +206,18 @@ def test_hook_customer_tabs(plugin_client, shops):
     assert tab.status_code == 200
     assert "Loyalty of Client A" in tab.get_data(as_text=True)
     assert plugin_client.get(f"/testplugin/customers/{shops['b']['customer']}").status_code == 404
+
+
+def test_hook_appointment_panels(plugin_app, plugin_client, shops):
+    login(plugin_client, shops["a"]["staff"])
+    with plugin_app.app_context():
+        appointment = db.session.get(Appointment, shops["a"]["appointment"])
+        appointment.vehicle = "<b>Civic</b>"
+        db.session.commit()
+    page = plugin_client.get(f"/appointments/{shops['a']['appointment']}").get_data(as_text=True)
+    assert "<p id='visit-panel'>Visit of &lt;b&gt;Civic&lt;/b&gt;</p>" in page
+    # A new appointment has no panel yet.
+    assert "visit-panel" not in plugin_client.get("/appointments/new").get_data(as_text=True)
 
 
 def read_csv(response) -> list[list[str]]:

@@ -48,6 +48,12 @@ MESSAGE = {
         "queue": QUEUES,
         "failure_code": {"type": ["string", "null"]},
         "failure_reason": {"type": ["string", "null"]},
+        "refused": {
+            "type": "boolean",
+            "description": "true: Failed because a rule refused it before the carrier had "
+            "it (no consent, opted out, module off…; failure_code is the rule's); false: "
+            "any other status, or the carrier's failure",
+        },
         "sender_number": {"type": ["string", "null"]},
         "attempts": {"type": "integer"},
         "created_at": {"type": "string", "format": "date-time"},

@@ -13,6 +13,7 @@ from host.api import Company, Customer, csrf, db, utcnow
 from plugins.sms_module.api import tokens
 from plugins.sms_module.api.openapi import SPEC
 from plugins.sms_module.models import Kind, Queue, SmsMessage, Source
+from plugins.sms_module.models.statuses import is_refusal
 from plugins.sms_module.sending import service
 from plugins.sms_module.texts.preview import preview
 
@@ -130,6 +131,7 @@ def get_message(message_id: int):
             "queue": message.queue.value,
             "failure_code": message.failure_code,
             "failure_reason": message.failure_reason,
+            "refused": is_refusal(message.status, message.failure_code),
             "sender_number": message.sender_number,
             "attempts": message.attempts,
             "created_at": _iso(message.created_at),

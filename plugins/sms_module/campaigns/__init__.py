@@ -1,51 +1,73 @@
-"""Marketing campaigns (PRODUCT.md §7, §10): who a campaign reaches (``audience``), its
-fan-out to the send service as a job on the promotional queue (``fanout``), and how far
-it went (``progress``). The public names are re-exported here; ``prepare`` keeps the
+"""Marketing campaigns (PRODUCT.md §7, §10): who a campaign reaches (``audience``), what it
+will send and cost before it goes (``review``), what the shop does to it: confirm, edit,
+cancel, test (``control``), its fan-out to the send service as a job on the promotional
+queue (``fanout``, ``queueing``), its messages that have not left (``messages``), and how
+far it went (``progress``). The public names are re-exported here; ``prepare`` keeps the
 dotted path of fan-out jobs queued by an earlier layout."""
 
-from plugins.sms_module.campaigns.audience import (
-    Audience,
-    AudienceCounts,
-    audience,
-    audience_counts,
-    estimate,
+from plugins.sms_module.campaigns.audience import Reach, audience, reach
+from plugins.sms_module.campaigns.control import (
+    NotAllowed,
+    cancel,
+    confirm,
+    edit_text,
+    finished,
+    redraft,
+    send_test,
+    stage,
+    tests_of,
 )
 from plugins.sms_module.campaigns.fanout import (
-    JOBS_KEY,
     KIND,
     PAGE,
-    PREPARE_FUNCTION,
-    QUEUE,
     SOURCE,
     dedupe_key,
+    prepare,
+    stopped_message,
+)
+from plugins.sms_module.campaigns.progress import BUCKETS, Outcome, outcomes
+from plugins.sms_module.campaigns.queueing import (
+    JOBS_KEY,
+    PREPARE_FUNCTION,
+    QUEUE,
     enqueue,
     job_of,
     lease_key,
-    prepare,
-    stopped_message,
     sweep_unprepared,
 )
-from plugins.sms_module.campaigns.progress import BUCKETS, status_counts
+from plugins.sms_module.campaigns.review import Estimate, estimate, fingerprint, message_text
 
 __all__ = [
-    "Audience",
-    "AudienceCounts",
     "BUCKETS",
+    "Estimate",
     "JOBS_KEY",
     "KIND",
+    "NotAllowed",
+    "Outcome",
     "PAGE",
     "PREPARE_FUNCTION",
     "QUEUE",
+    "Reach",
     "SOURCE",
     "audience",
-    "audience_counts",
+    "cancel",
+    "confirm",
     "dedupe_key",
+    "edit_text",
     "enqueue",
     "estimate",
+    "fingerprint",
+    "finished",
     "job_of",
     "lease_key",
+    "message_text",
+    "outcomes",
     "prepare",
-    "status_counts",
+    "reach",
+    "redraft",
+    "send_test",
+    "stage",
     "stopped_message",
     "sweep_unprepared",
+    "tests_of",
 ]

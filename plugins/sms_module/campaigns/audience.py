@@ -1,18 +1,17 @@
 """A campaign's audience (PRODUCT.md §7, §10): the shop's customers with a mobile phone, in
-a language if chosen, and how many of them may receive it (consent on record, not opted
-out), with what that costs (§8)."""
+a language if chosen, and whom of them it reaches in each language: the phones that may
+receive it (consent on record, not opted out: §4, §5), each once, and of those the phones
+that get the first-SMS disclaimer before it (§5)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass
 
 from sqlalchemy import and_, case, func, or_, select
 
 from host.api import Company, Customer, db
-from plugins.sms_module.compliance import consent, opt_out
-from plugins.sms_module.models import OptOut
-from plugins.sms_module.texts.pricing import pricing
+from plugins.sms_module.compliance import consent, disclaimer, opt_out
+from plugins.sms_module.models import Kind, OptOut, SmsMessage
 from plugins.sms_module.texts.templates import LANGUAGES, message_language
 
 
@@ -43,46 +42,58 @@ def audience(company: Company, language: str | None):
 
 
 @dataclass
-class Audience:
-    """How many customers a language choice reaches, and how many of them may receive it
-    (consent on record, not opted out)."""
+class Reach:
+    """Whom a campaign reaches among the customers reading one language.
+
+    ``customers``: customers with a mobile phone; ``phones``: the phones that may receive
+    it (consent on record, not opted out), each once however many customers share it;
+    ``first_time``: of those phones, the ones the shop never texted, which get the first-SMS
+    disclaimer before the campaign (§5)."""
 
     customers: int = 0
-    reachable: int = 0
+    phones: int = 0
+    first_time: int = 0
 
 
-@dataclass
-class AudienceCounts:
-    """The audience of each language choice: "" (everybody), "en", "fr"."""
-
-    by_language: dict[str, Audience] = field(default_factory=dict)
-
-    def __getitem__(self, language: str | None) -> Audience:
-        return self.by_language.get(language or "", Audience())
-
-
-def audience_counts(company: Company) -> AudienceCounts:
-    """Count the shop's audience for each language choice, in one GROUP BY."""
+def reach(company: Company, language: str | None) -> dict[str, Reach]:
+    """Return whom the campaign reaches, by message language ("en", "fr"), as its fan-out
+    will send: customers by id, a phone to the first customer of it who may receive it,
+    in that customer's language (``message_language``). Two queries, whatever the size."""
     consenting = consent.consenting_customers(company.id)
     reachable = case((and_(consenting.c.customer_id.is_not(None), OptOut.id.is_(None)), 1), else_=0)
-    spoken = func.lower(Customer.language)
     query = (
-        _with_phone(select(spoken, func.count(Customer.id), func.sum(reachable)), company)
+        audience(company, language)
+        .with_only_columns(Customer.language, Customer.mobile_phone, reachable)
         .outerjoin(consenting, consenting.c.customer_id == Customer.id)
         .outerjoin(OptOut, opt_out.listed(Customer.mobile_phone))
-        .group_by(spoken)
+        .order_by(Customer.id)
     )
+    told = _disclaimed_phones(company)
     default = message_language(None, company)
-    counts = {code: Audience() for code in ("", *LANGUAGES)}
-    for code, customers, able in db.session.execute(query):
-        language = code if code in LANGUAGES else default
-        for key in ("", language):
-            counts[key].customers += customers
-            counts[key].reachable += int(able or 0)
-    return AudienceCounts(counts)
+    found = {code: Reach() for code in LANGUAGES}
+    reached: set[str] = set()
+    for spoken, phone, able in db.session.execute(query):
+        code = (spoken or "").strip().lower()[:2]
+        line = found[code if code in LANGUAGES else default]
+        line.customers += 1
+        if able and phone not in reached:
+            reached.add(phone)
+            line.phones += 1
+            line.first_time += int(phone not in told)
+    return found
 
 
-def estimate(segments: int, reachable: int) -> tuple[Decimal, str]:
-    """Return what ``reachable`` messages of ``segments`` segments cost, and the currency."""
-    prices = pricing()
-    return prices.price_per_segment * segments * reachable, prices.currency
+def _disclaimed_phones(company: Company) -> set[str]:
+    """The phones the shop's disclaimer reached or is on its way to (``disclaimer.state``
+    is not None): they get none before the campaign."""
+    return set(
+        db.session.scalars(
+            select(SmsMessage.phone)
+            .where(
+                SmsMessage.company_id == company.id,
+                SmsMessage.kind == Kind.DISCLAIMER,
+                SmsMessage.status.in_(disclaimer.REACHED_CARRIER + disclaimer.PENDING),
+            )
+            .distinct()
+        )
+    )

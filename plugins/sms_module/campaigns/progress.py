@@ -1,11 +1,23 @@
-"""How far each campaign went: its messages counted by what happened to them."""
+"""How far each campaign went: its messages counted by outcome, and what it actually cost.
+
+The outcomes (issue 11: "the actual cost and outcome counts afterwards"): waiting (not
+handed to the carrier yet), sent (no delivery report yet), delivered, failed (undelivered,
+or failed at the carrier), refused (a rule stopped it: no consent, opted out…, its audit row
+kept: ``statuses.is_refusal``), canceled (withdrawn before it left). The cost is every
+delivery attempt's price (§8), the campaign's messages and the first-SMS disclaimers it
+wrote; a test send (no campaign id) is neither.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import case, func, select
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import func, select
 
 from host.api import db
-from plugins.sms_module.models import SmsMessage, Status
+from plugins.sms_module.models import Kind, SmsMessage, Status
+from plugins.sms_module.models.statuses import is_refusal
 
 BUCKETS = ("waiting", "sent", "delivered", "failed", "refused", "canceled")
 _BUCKET_OF = {
@@ -19,33 +31,55 @@ _BUCKET_OF = {
     Status.FAILED: "failed",
     Status.CANCELED: "canceled",
 }
+CENTS = Decimal("0.01")
 
 
-def _never_tried():
-    """1 for a message that never reached the carrier (a refusal when it failed)."""
-    return func.sum(case((SmsMessage.attempts == 0, 1), else_=0))
+@dataclass
+class Outcome:
+    """A campaign's messages by bucket (``BUCKETS``), and its cost so far, in the operator's
+    currency (its messages' and its disclaimers'); ``disclaimers``: the first-SMS
+    disclaimers it wrote that were not canceled (sent, or on their way)."""
+
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(BUCKETS, 0))
+    cost: Decimal = Decimal(0)
+    disclaimers: int = 0
+
+    @property
+    def messages(self) -> int:
+        return sum(self.counts.values())
 
 
-def status_counts(campaign_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Count each campaign's messages by bucket (one GROUP BY for every campaign given).
-
-    A Failed message that never reached the carrier was refused (no consent, opted out…);
-    one that did failed there."""
-    counts = {cid: dict.fromkeys(BUCKETS, 0) for cid in campaign_ids}
+def outcomes(campaign_ids: list[int]) -> dict[int, Outcome]:
+    """Count each campaign's messages by outcome and add up their cost (one GROUP BY for
+    every campaign given). A refused message is counted as refused, never as failed."""
+    found = {cid: Outcome() for cid in campaign_ids}
     if not campaign_ids:
-        return counts
+        return found
+    # Plain columns in the GROUP BY (a refusal is told apart in Python, ``is_refusal``): the
+    # same SQL on SQLite and PostgreSQL.
     query = (
-        select(SmsMessage.campaign_id, SmsMessage.status, func.count(), _never_tried())
+        select(
+            SmsMessage.campaign_id,
+            SmsMessage.kind,
+            SmsMessage.status,
+            SmsMessage.failure_code,
+            func.count(),
+            func.sum(SmsMessage.price * SmsMessage.attempts),
+        )
         .where(SmsMessage.campaign_id.in_(campaign_ids))
-        .group_by(SmsMessage.campaign_id, SmsMessage.status)
+        .group_by(
+            SmsMessage.campaign_id, SmsMessage.kind, SmsMessage.status, SmsMessage.failure_code
+        )
     )
-    for cid, status, total, never_tried in db.session.execute(query):
-        bucket = _BUCKET_OF.get(status)
-        if bucket is None:
+    for cid, kind, status, code, total, cost in db.session.execute(query):
+        outcome = found[cid]
+        outcome.cost += Decimal(str(cost or 0))
+        if kind != Kind.CAMPAIGN:
+            outcome.disclaimers += total if status != Status.CANCELED else 0
             continue
-        if status == Status.FAILED:
-            counts[cid]["refused"] += int(never_tried or 0)
-            counts[cid]["failed"] += total - int(never_tried or 0)
-        else:
-            counts[cid][bucket] += total
-    return counts
+        bucket = "refused" if is_refusal(status, code) else _BUCKET_OF.get(status)
+        if bucket is not None:
+            outcome.counts[bucket] += total
+    for outcome in found.values():
+        outcome.cost = outcome.cost.quantize(CENTS)
+    return found

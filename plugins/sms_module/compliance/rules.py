@@ -2,8 +2,10 @@
 
 Every page, hook, job and API call asks these functions; none re-states a rule:
 
-- the shop's module is on (option 124) and its country and province are filled (§3):
-  ``shop_refusal``, and ``shop_state`` for the pages that explain it;
+- the shop's module is on (option 124), with its V2V organization number, and its country
+  and province are filled (§3): ``shop_refusal``, and ``shop_state`` for the pages that
+  explain it; option 124 is switched on (``option_veto``) and stays on (``company_veto``)
+  only with the V2V number;
 - the recipient's express consent is on record (§4): ``consent_refusal``;
 - the phone is not on the platform-wide opt-out list (§5): ``opt_out_refusal``;
 - just before the carrier call, what may have changed since acceptance: ``may_go_now``.
@@ -44,6 +46,8 @@ class ShopState:
     location_ok: bool
     module_off_message: str
     location_message: str
+    v2v_ok: bool = True
+    v2v_message: str = ""
 
     def page_context(self) -> dict:
         """Return the template variables of the pages' module alerts."""
@@ -52,6 +56,8 @@ class ShopState:
             "module_off_message": self.module_off_message,
             "location_ok": self.location_ok,
             "location_message": self.location_message,
+            "v2v_ok": self.v2v_ok,
+            "v2v_message": self.v2v_message,
         }
 
 
@@ -63,6 +69,19 @@ def module_on(company_id: int) -> bool:
 def location_filled(company: Company) -> bool:
     """Tell whether the shop's country and province are filled: sending needs them (§3)."""
     return bool(company.country and company.province)
+
+
+def v2v_filled(company: Company) -> bool:
+    """Tell whether the shop's V2V organization number is filled: option 124 needs it (§3)."""
+    return bool((company.v2v_number or "").strip())
+
+
+def v2v_message() -> str:
+    """Say, for people, that the V2V organization number is missing and where to fill it."""
+    return _(
+        "Sending SMS needs the shop's V2V organization number while option 124 is on: fill it "
+        "in Company management (V2V organization number field), then save."
+    )
 
 
 def module_off_message() -> str:
@@ -84,7 +103,7 @@ def location_message() -> str:
 def option_veto(company: Company, number: int, enabled: bool) -> str | None:
     """Refuse switching option 124 on while the shop's V2V organization number is empty
     (PRODUCT.md §3); ``None`` lets the change through."""
-    if number == OPTION_NUMBER and enabled and not (company.v2v_number or "").strip():
+    if number == OPTION_NUMBER and enabled and not v2v_filled(company):
         return _l(
             "Option 124 cannot be switched on: fill the V2V organization number in "
             "Company management first, then save."
@@ -92,10 +111,31 @@ def option_veto(company: Company, number: int, enabled: bool) -> str | None:
     return None
 
 
+def company_veto(company: Company, changes: dict) -> dict[str, str] | None:
+    """Refuse emptying the shop's V2V organization number while option 124 is on (PRODUCT.md
+    §3: the option needs it, so it holds as long as the option is on).
+
+    ``changes`` maps each changed column of Company management to ``(old, new)``; returns
+    ``{"v2v_number": message}`` to refuse, ``None`` to let the change through."""
+    if "v2v_number" not in changes or not module_on(company.id):
+        return None
+    if (changes["v2v_number"][1] or "").strip():
+        return None
+    return {
+        "v2v_number": _(
+            'The V2V organization number cannot be emptied while option 124 "Use the new SMS '
+            'module" is on: switch the option off on the Options tab first.'
+        )
+    }
+
+
 def shop_refusal(company: Company) -> Refusal | None:
-    """Refuse every SMS of a shop whose module is off or whose location is empty (§3)."""
+    """Refuse every SMS of a shop whose module is off, whose V2V organization number is
+    empty (option 124 needs it) or whose location is empty (§3)."""
     if not module_on(company.id):
         return Refusal(FailureCode.MODULE_OFF, module_off_message())
+    if not v2v_filled(company):
+        return Refusal(FailureCode.V2V_MISSING, v2v_message())
     if not location_filled(company):
         return Refusal(FailureCode.LOCATION_MISSING, location_message())
     return None
@@ -108,6 +148,8 @@ def shop_state(company: Company | None) -> ShopState:
         location_ok=bool(company is not None and location_filled(company)),
         module_off_message=module_off_message(),
         location_message=location_message(),
+        v2v_ok=bool(company is not None and v2v_filled(company)),
+        v2v_message=v2v_message(),
     )
 
 
@@ -136,7 +178,8 @@ def opt_out_refusal(phone: str) -> Refusal | None:
 
 def may_go_now(message: SmsMessage) -> Refusal | None:
     """Check again, just before the carrier call, what may have changed since acceptance:
-    the module switched off, the phone opted out, consent withdrawn.
+    the module switched off or its V2V organization number emptied (§3), the phone opted
+    out, consent withdrawn.
 
     The answer to STOP, START or HELP goes in any case: it is what the phone asked for.
     The reasons are the history's (stored in English, like the rest of the history)."""
@@ -145,6 +188,12 @@ def may_go_now(message: SmsMessage) -> Refusal | None:
     if message.company_id is not None and not module_on(message.company_id):
         return Refusal(
             FailureCode.MODULE_OFF, "The new SMS module was switched off before the message left."
+        )
+    if message.company is not None and not v2v_filled(message.company):
+        return Refusal(
+            FailureCode.V2V_MISSING,
+            "The shop's V2V organization number was emptied before the message left: fill it "
+            "in Company management.",
         )
     if is_opted_out(message.phone):
         return Refusal(FailureCode.OPTED_OUT, "The phone opted out (STOP) before the message left.")

@@ -2,7 +2,9 @@
 
 A reply's forward runs as a job after the commit; an SMTP server that cannot be reached is
 tried again later (``FORWARD_RETRIES``), and the sweeper puts back a forward Redis lost.
-The forward says not to answer it and links to the reply page.
+The forward says not to answer it and links to the reply page. The e-mail goes at once; the
+SMS to the shop's cell keeps the quiet hours like every SMS (``compliance.quiet_hours``): a
+reply that comes at night reaches the cell at the end of the shop's night (issue 11).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from rq.job import Job
 from sqlalchemy import select
 
 from host.api import Company, MailNotConfigured, db, get_queue, get_redis, send_mail, utcnow
+from plugins.sms_module.compliance import quiet_hours
 from plugins.sms_module.models import Direction, Kind, Queue, ShopSmsSettings, SmsMessage, Source
 from plugins.sms_module.sending import service
 
@@ -136,7 +139,10 @@ def _forward_by_email(message: SmsMessage, emails: list[str]) -> str:
 
 
 def _forward_by_sms(message: SmsMessage, cell: str) -> str:
+    """Schedule the forward to the shop's ``cell``: now, or at the end of the shop's night."""
     company = db.session.get(Company, message.company_id)
+    now = utcnow()
+    due = quiet_hours.next_morning(now, company)
     text = message.body
     if len(text) > FORWARD_EXCERPT:
         text = text[: FORWARD_EXCERPT - 1] + "…"
@@ -153,11 +159,12 @@ def _forward_by_sms(message: SmsMessage, cell: str) -> str:
             source=Source.MODULE,
             dedupe_key=f"forward:{message.id}",
             system=True,
+            send_at=due,
         )
     except service.SendRefused as refused:
         log.warning("reply %s not forwarded by SMS: %s", message.id, refused.message)
         return f"not sent by SMS: {refused.code}"
-    return "sent by SMS"
+    return "sent by SMS" if due <= now else f"SMS due at {due.isoformat()} (quiet hours)"
 
 
 def unforwarded(grace_seconds: float, limit: int = 200) -> list[int]:

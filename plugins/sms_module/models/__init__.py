@@ -9,7 +9,7 @@ builds on these names, re-exported here.
 """
 
 from plugins.sms_module.models.campaigns import SmsCampaign
-from plugins.sms_module.models.codes import Direction, FailureCode, Kind, Source
+from plugins.sms_module.models.codes import Direction, FailureCode, Guard, Kind, Source
 from plugins.sms_module.models.compliance import (
     AppendOnlyError,
     ConsentEvent,
@@ -41,6 +41,7 @@ __all__ = [
     "Conversation",
     "Direction",
     "FailureCode",
+    "Guard",
     "Kind",
     "OptOut",
     "OptOutAction",

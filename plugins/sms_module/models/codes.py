@@ -55,6 +55,7 @@ class FailureCode(enum.StrEnum):
     """Why the module refused or failed a message; a carrier's failure keeps its own code."""
 
     MODULE_OFF = "module_off"
+    V2V_MISSING = "v2v_missing"  # option 124 on, but no V2V organization number (§3)
     LOCATION_MISSING = "location_missing"
     NO_PHONE = "no_phone"
     INVALID_PHONE = "invalid_phone"
@@ -66,3 +67,24 @@ class FailureCode(enum.StrEnum):
     NO_CONSENT = "no_consent"
     OPTED_OUT = "opted_out"
     CARRIER_ERROR = "carrier_error"  # the carrier refused it and gave no code
+
+
+# The codes of a refusal: a rule of the module (PRODUCT.md §3, §4, §5, and the request's own
+# checks) stopped the message before any carrier had it. Its Failed row is the audit trail,
+# shown and counted as refused, apart from the carrier's outcomes (``statuses.is_refusal``).
+# Every code the module writes is one, but for CARRIER_ERROR; the carrier's codes are its own.
+REFUSALS = frozenset(FailureCode) - {FailureCode.CARRIER_ERROR}
+
+
+class Guard(enum.StrEnum):
+    """The condition that keeps a scheduled message true, checked again just before the
+    carrier call (``compliance.guards``); a message whose guard fails is Canceled, never
+    sent. Every guard names the message's appointment (``SmsMessage.appointment_id``)."""
+
+    # Booked, moved, reminder: the appointment is still booked or confirmed, at the very
+    # time the text states (``SmsMessage.appointment_starts_at``), and still ahead.
+    UPCOMING = "upcoming"
+    # "Your vehicle is ready": the appointment is still Ready (not completed, picked up).
+    READY = "ready"
+    # "Your appointment is cancelled": it still is.
+    CANCELLED = "cancelled"

@@ -59,6 +59,13 @@ class SmsMessage(db.Model):
     forwarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Outbound only: the marketing campaign it belongs to (promotional queue, §7).
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("sms_campaign.id"), index=True)
+    # What keeps a scheduled message true (PRODUCT.md §10; ``compliance.guards``): the
+    # appointment it is about, the start time its text states, the condition (a ``Guard``),
+    # and the moment after which it is useless; a message past it is Canceled, never sent.
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"), index=True)
+    appointment_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    guard: Mapped[str | None] = mapped_column(String(20))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     company = relationship("Company")
     customer = relationship("Customer")

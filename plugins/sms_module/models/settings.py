@@ -78,4 +78,7 @@ class ShopSmsSettings(db.Model):
     # cell number (E.164). Neither: replies wait on the reply page.
     forward_emails: Mapped[str | None] = mapped_column(Text)
     forward_phone: Mapped[str | None] = mapped_column(String(20))
+    # The number the answer to HELP gives customers to call (E.164; CTIA: HELP names a
+    # contact). None: the platform's ``SMS_HELP_PHONE``, if set.
+    contact_phone: Mapped[str | None] = mapped_column(String(20))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

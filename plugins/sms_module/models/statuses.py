@@ -5,12 +5,18 @@ Failed; Canceled ends a message withdrawn before it reached the carrier. Inbound
 Receiving → Received. A status never moves backwards: provider callbacks arrive out
 of order, so a late "sent" after "delivered" is ignored, and a callback may skip
 statuses forward (a "delivered" that overtakes our own "sent").
+
+A refusal is no status of its own: a message a rule refused before any carrier had it stays
+Failed with the rule's code, and is shown and counted as *refused* (``is_refusal``, and
+``refusal_sql`` for queries), apart from the carrier's outcomes.
 """
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime, timedelta
+
+from plugins.sms_module.models.codes import REFUSALS
 
 
 class Status(enum.StrEnum):
@@ -83,3 +89,22 @@ def lacks_report(status: Status | str, updated_at: datetime | None, now: datetim
     """Tell whether a message is Sent with no delivery report for too long (§6); it still
     moves on if one comes."""
     return status == Status.SENT and updated_at is not None and updated_at < no_report_cutoff(now)
+
+
+# How a refusal is shown, counted and filtered in reports (a word, not a status: §6 has none).
+REFUSED = "refused"
+_REFUSAL_CODES = sorted(code.value for code in REFUSALS)
+
+
+def is_refusal(status: Status | str, failure_code: str | None) -> bool:
+    """Tell whether a message is a refusal: Failed with the code of a rule that stopped it
+    before any carrier had it (``codes.REFUSALS``: no consent, opted out, module off…), not a
+    carrier's outcome. The one test of it; ``refusal_sql`` is the same in SQL."""
+    return status == Status.FAILED and failure_code in REFUSALS
+
+
+def refusal_sql(status, failure_code):
+    """Return the SQL condition ``is_refusal`` over the columns ``status`` and
+    ``failure_code``: true or false, never NULL (so ``~refusal_sql(...)`` keeps a Failed
+    message without code)."""
+    return (status == Status.FAILED) & failure_code.is_not(None) & failure_code.in_(_REFUSAL_CODES)

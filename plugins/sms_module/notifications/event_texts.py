@@ -7,6 +7,7 @@ import logging
 from datetime import datetime
 
 from host.api import Company, Customer
+from plugins.sms_module.compliance import guards
 from plugins.sms_module.models import SmsMessage, Source
 from plugins.sms_module.sending import service
 from plugins.sms_module.texts import templates
@@ -38,6 +39,7 @@ def send_event(
             source=Source.EVENT,
             send_at=send_at,
             dedupe_key=dedupe_key,
+            truth=guards.guard_for(event, objects.get("appointment")),
         )
     except service.SendRefused as refused:
         log.info("%s for customer %s not sent: %s", event, customer.id, refused.code)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from host.api import Appointment, AppointmentStatus, Customer, Invoice, db, utcnow
-from plugins.sms_module.compliance import rules
+from plugins.sms_module.compliance import guards, rules
 from plugins.sms_module.compliance.consent import latest_consent
 from plugins.sms_module.models import ConsentKind, Kind, SmsMessage, Source, Status, lifecycle
 from plugins.sms_module.models.statuses import CANCELABLE
@@ -29,25 +29,35 @@ WELCOME_WITHIN = timedelta(minutes=5)
 
 
 def appointment_changed(appointment: Appointment, changes: dict, created: bool) -> None:
-    """Confirm, update, cancel, remind, or say the vehicle is ready."""
+    """Confirm, update, cancel, remind, or say the vehicle is ready; first withdraw what the
+    change made untrue (``withdraw_untrue``).
+
+    Nothing is sent about a visit that is not ahead: an appointment booked in the past or
+    created already cancelled, in progress or completed sends nothing but, for one created
+    Ready, "your vehicle is ready".
+    """
+    withdraw_untrue(appointment.id)
     company = appointment.company
     if not rules.module_on(company.id):
         return
     customer = appointment.customer
     status = appointment.status
     key = f"appointment:{appointment.id}"
+    ahead = appointment.starts_at > utcnow()
     if status == AppointmentStatus.CANCELLED:
-        if created or "status" in changes:
+        if "status" in changes and not created:
             cancel_reminders(appointment.id, "appointment cancelled")
-            send_event(
-                company,
-                templates.APPOINTMENT_CANCELLED,
-                customer,
-                f"{key}:cancelled",
-                appointment=appointment,
-            )
+            if ahead:
+                send_event(
+                    company,
+                    templates.APPOINTMENT_CANCELLED,
+                    customer,
+                    f"{key}:cancelled",
+                    appointment=appointment,
+                )
         return
-    if created:
+    upcoming = ahead and status in guards.UPCOMING_STATUSES
+    if created and upcoming:
         send_event(
             company,
             templates.APPOINTMENT_BOOKED,
@@ -56,22 +66,41 @@ def appointment_changed(appointment: Appointment, changes: dict, created: bool) 
             appointment=appointment,
         )
         schedule_reminder(appointment)
-    elif "starts_at" in changes:
+    elif "starts_at" in changes and not created:
         when = appointment.starts_at.isoformat()
         # The reminder for the new time stays if an earlier job already scheduled it.
         cancel_reminders(appointment.id, "appointment moved", keep=reminder_key(appointment))
-        send_event(
-            company,
-            templates.APPOINTMENT_MOVED,
-            customer,
-            f"{key}:moved:{when}",
-            appointment=appointment,
-        )
-        schedule_reminder(appointment)
+        if upcoming:
+            send_event(
+                company,
+                templates.APPOINTMENT_MOVED,
+                customer,
+                f"{key}:moved:{when}",
+                appointment=appointment,
+            )
+            schedule_reminder(appointment)
     if "status" in changes and status == AppointmentStatus.READY:
         send_event(
             company, templates.VEHICLE_READY, customer, f"{key}:ready", appointment=appointment
         )
+
+
+def withdraw_untrue(appointment_id: int) -> int:
+    """Cancel the appointment's messages that have not left and are no longer true
+    (``guards.stale``: completed, in progress, moved, cancelled, picked up); return how many."""
+    rows = db.session.scalars(
+        select(SmsMessage)
+        .where(SmsMessage.appointment_id == appointment_id, SmsMessage.status.in_(CANCELABLE))
+        .with_for_update()
+    ).all()
+    now = utcnow()
+    count = 0
+    for message in rows:
+        reason = guards.stale(message, now)
+        if reason is not None:
+            count += lifecycle.move(message, Status.CANCELED, Source.MODULE, reason)
+    db.session.commit()
+    return count
 
 
 def invoice_printed(invoice: Invoice) -> None:

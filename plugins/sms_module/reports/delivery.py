@@ -1,5 +1,9 @@
 """Delivery performance: how many outbound messages reached the phone and how fast, and,
-on its failing side, the error codes report (the carrier's failure codes, most first)."""
+on its failing side, the error codes report (the carrier's failure codes, most first).
+
+Both read only what the carrier was handed: a message a rule refused before (no consent,
+opted out, module off…; ``statuses.is_refusal``) is neither an outcome nor an error code,
+and the status report counts it as refused."""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ from plugins.sms_module.reports.filters import (
     read_filters,
     zone_name,
 )
-from plugins.sms_module.reports.sql import in_window, local_time, period_sql, scoped
+from plugins.sms_module.reports.sql import in_window, local_time, period_sql, refused, scoped
 
 OUTCOMES = (Status.DELIVERED, Status.UNDELIVERED, Status.FAILED)
 NOT_DELIVERED = (Status.UNDELIVERED, Status.FAILED)
@@ -51,7 +55,8 @@ def _seconds(value: float) -> str:
 
 
 def delivery_rows(company, filters: Mapping[str, str]) -> list[tuple]:
-    """Count outcomes and time deliveries by period created (two queries)."""
+    """Count the carrier's outcomes and time deliveries by period created (two queries);
+    refusals are left out: the rate is over the messages the carrier was handed."""
     criteria = read_filters(filters, zone_name(company))
     m = SmsMessage
 
@@ -64,7 +69,9 @@ def delivery_rows(company, filters: Mapping[str, str]) -> list[tuple]:
 
     period = period_sql(m.created_at, criteria.zone, criteria.period).label("period")
     inner = narrowed(
-        select(period, type_coerce(m.status, String).label("status")).where(m.status.in_(OUTCOMES))
+        select(period, type_coerce(m.status, String).label("status")).where(
+            m.status.in_(OUTCOMES), ~refused()
+        )
     ).subquery()
     counts = db.session.execute(
         select(
@@ -131,8 +138,10 @@ def delivery_report() -> Report:
         columns=DELIVERY_COLUMNS,
         rows=delivery_rows,
         description=_l(
-            "Outbound messages that reached an outcome (delivered, undelivered, failed), by "
-            "period created. Delivery rate = delivered ÷ outcomes. Time to delivery runs from "
+            "Outbound messages handed to the carrier that reached an outcome (delivered, "
+            "undelivered, failed), by period created; messages a rule refused before the "
+            "carrier had them are not counted. Delivery rate = delivered ÷ outcomes. "
+            "Time to delivery runs from "
             "the attempt handed to the carrier (Sending, else Sent) to the Delivered report; "
             "the median and 90th percentile are interpolated."
         ),
@@ -144,7 +153,9 @@ def delivery_report() -> Report:
 
 
 def error_rows(company, filters: Mapping[str, str]) -> list[tuple]:
-    """Count the undelivered and failed outbound messages by failure code, most first."""
+    """Count the undelivered and failed outbound messages by the carrier's failure code,
+    most first; refusals are left out (their codes are the module's rules, not the
+    carrier's)."""
     criteria = read_filters(filters, zone_name(company))
     m = SmsMessage
     step = aliased(SmsStatusChange)
@@ -156,7 +167,7 @@ def error_rows(company, filters: Mapping[str, str]) -> list[tuple]:
             func.max(m.failure_reason),
         )
         .outerjoin(step, (step.message_id == m.id) & step.status.in_(NOT_DELIVERED))
-        .where(m.direction == Direction.OUTBOUND, m.status.in_(NOT_DELIVERED))
+        .where(m.direction == Direction.OUTBOUND, m.status.in_(NOT_DELIVERED), ~refused())
         .group_by(m.failure_code)
     )
     query = in_window(scoped(query, company), m.created_at, criteria)
@@ -180,7 +191,8 @@ def error_codes_report() -> Report:
         rows=error_rows,
         description=_l(
             "Undelivered and failed outbound messages by the carrier's failure code, with "
-            "when it was last seen and one of its reasons."
+            "when it was last seen and one of its reasons. Messages a rule refused before "
+            "the carrier had them are not listed: the status report counts them."
         ),
         filters=("from", "to", "queue"),
         check_filters=check_filters,

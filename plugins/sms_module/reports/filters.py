@@ -17,11 +17,12 @@ from flask_babel import gettext as _
 
 from host.api import shop_zone
 from plugins.sms_module.models import Direction, OptOutAction, Queue
-from plugins.sms_module.models.statuses import Status
+from plugins.sms_module.models.statuses import REFUSED, Status
 
-# The values each choice filter accepts; any other value is ignored, with a note.
+# The values each choice filter accepts; any other value is ignored, with a note. A status
+# may be "refused" (``statuses.is_refusal``), as the message log shows it.
 CHOICES: dict[str, tuple[str, ...]] = {
-    "status": tuple(s.value for s in Status),
+    "status": (*(s.value for s in Status), REFUSED),
     "queue": tuple(q.value for q in Queue),
     "direction": tuple(d.value for d in Direction),
     "period": ("day", "month"),

@@ -1,5 +1,6 @@
 """The message log: every message of the shop, newest first, and each one's detail page
-with its whole status history."""
+with its whole status history. A refusal (``statuses.is_refusal``) is listed and filtered
+as "refused"; the "failed" filter keeps the carrier's failures."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy import select
 
 from host.api import Company, Customer, Report, ReportDetail, db, utcnow
 from plugins.sms_module.models import Queue, SmsMessage, SmsStatusChange
-from plugins.sms_module.models.statuses import Status
+from plugins.sms_module.models.statuses import REFUSED, Status, is_refusal
 from plugins.sms_module.reports.filters import (
     CHOICES,
     DATE_HINTS,
@@ -23,11 +24,12 @@ from plugins.sms_module.reports.sql import (
     in_window,
     local_time,
     money,
+    refused,
     scoped,
     status_text,
     stream,
 )
-from plugins.sms_module.texts.preview import LABELS, status_label
+from plugins.sms_module.texts.preview import LABELS, refused_label, status_label
 
 LOG_COLUMNS = (
     "id",
@@ -80,7 +82,7 @@ def log_rows(company, filters: Mapping[str, str]) -> Iterator[tuple]:
     )
     query = in_window(scoped(query, company), m.created_at, criteria)
     if status := criteria.choice.get("status"):
-        query = query.where(m.status == Status(status))
+        query = query.where(_status_is(status))
     if queue := criteria.choice.get("queue"):
         query = query.where(m.queue == Queue(queue))
     if direction := criteria.choice.get("direction"):
@@ -99,7 +101,7 @@ def log_rows(company, filters: Mapping[str, str]) -> Iterator[tuple]:
             direction,
             kind,
             str(queue),
-            status_text(status, updated, now),
+            status_text(status, updated, now, code),
             segments,
             attempts,
             money((price or 0) * (attempts or 0)),
@@ -109,6 +111,16 @@ def log_rows(company, filters: Mapping[str, str]) -> Iterator[tuple]:
             sender or "",
             shop or "",
         )
+
+
+def _status_is(status: str):
+    """The SQL of the status filter: "refused" picks the refusals, "failed" the carrier's
+    failures only, any other status its messages."""
+    if status == REFUSED:
+        return refused()
+    if status == Status.FAILED:
+        return (SmsMessage.status == Status.FAILED) & ~refused()
+    return SmsMessage.status == Status(status)
 
 
 def message_detail(company, message_id: int) -> ReportDetail | None:
@@ -124,6 +136,8 @@ def message_detail(company, message_id: int) -> ReportDetail | None:
         return None
     message, customer, shop = found
     zone = zone_name(company)
+    # The Failed step of a refusal is its refusal.
+    refusal = is_refusal(message.status, message.failure_code)
     history = db.session.execute(
         select(
             SmsStatusChange.at,
@@ -163,7 +177,7 @@ def message_detail(company, message_id: int) -> ReportDetail | None:
         table_title=_("Status history"),
         table_columns=(_("Time"), _("Status"), _("Source"), _("Detail")),
         table_rows=[
-            (local_time(at, zone), str(LABELS.get(status, status)), source, detail or "")
+            (local_time(at, zone), _step_label(status, refusal), source, detail or "")
             for at, status, source, detail in history
         ],
     )
@@ -186,3 +200,11 @@ def message_log() -> Report:
         filter_choices={n: CHOICES[n] for n in ("status", "queue", "direction")},
         filter_hints=DATE_HINTS,
     )
+
+
+def _step_label(status: str, refusal: bool) -> str:
+    """Return how a step of the history is shown: its status, "Refused" for the Failed step
+    of a refusal."""
+    if refusal and status == Status.FAILED:
+        return refused_label()
+    return str(LABELS.get(status, status))

@@ -2,7 +2,8 @@
 
 Narrowing to the viewer's shop (``scoped``) and to the dates filtered (``in_window``), the
 day or month of a stored time in the viewer's zone (``period_sql``), a message's status as
-reported (``status_sql``, ``status_text``), long reads fetched a few rows at a time
+reported (``status_sql``, ``status_text``: "refused" for a refusal, apart from the carrier's
+outcomes), whether it is a refusal (``refused``), long reads fetched a few rows at a time
 (``stream``), and times and money as the reports write them (``local_time``, ``money``).
 """
 
@@ -17,7 +18,14 @@ from sqlalchemy import String, case, func, type_coerce
 
 from host.api import db, utcnow
 from plugins.sms_module.models import SmsMessage
-from plugins.sms_module.models.statuses import Status, lacks_report, no_report_cutoff
+from plugins.sms_module.models.statuses import (
+    REFUSED,
+    Status,
+    is_refusal,
+    lacks_report,
+    no_report_cutoff,
+    refusal_sql,
+)
 from plugins.sms_module.reports.filters import Criteria
 
 # How a Sent message without a delivery report for NO_REPORT_AFTER_HOURS is reported (§6).
@@ -71,14 +79,28 @@ def _stale():
     return (SmsMessage.status == Status.SENT) & (SmsMessage.updated_at < limit)
 
 
+def refused():
+    """Tell, in SQL, whether a message is a refusal (``statuses.is_refusal``)."""
+    return refusal_sql(SmsMessage.status, SmsMessage.failure_code)
+
+
 def status_sql():
-    """The status as reported: "sent (no delivery report)" for a Sent message too long."""
-    return case((_stale(), NO_REPORT), else_=type_coerce(SmsMessage.status, String))
+    """The status as reported: "sent (no delivery report)" for a Sent message too long,
+    "refused" for a message a rule refused before the carrier had it."""
+    return case(
+        (_stale(), NO_REPORT),
+        (refused(), REFUSED),
+        else_=type_coerce(SmsMessage.status, String),
+    )
 
 
-def status_text(status: str, updated_at: datetime | None, now: datetime) -> str:
+def status_text(
+    status: str, updated_at: datetime | None, now: datetime, failure_code: str | None = None
+) -> str:
     """Return the status as reported, as ``status_sql`` does for a row already read."""
-    return NO_REPORT if lacks_report(status, updated_at, now) else str(status)
+    if lacks_report(status, updated_at, now):
+        return NO_REPORT
+    return REFUSED if is_refusal(status, failure_code) else str(status)
 
 
 def local_time(moment: datetime | None, zone: str) -> str:

@@ -1,4 +1,7 @@
-"""The status report: outbound messages counted by day created, queue and status, charted."""
+"""The status report: outbound messages counted by day created, queue and status, charted.
+
+A message a rule refused before the carrier had it (no consent, opted out, module off…)
+is counted as "refused", apart from the carrier's failures (``statuses.is_refusal``)."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from sqlalchemy import String, func, select, type_coerce
 
 from host.api import Chart, Report, db
 from plugins.sms_module.models import Direction, Queue, SmsMessage
-from plugins.sms_module.models.statuses import Status
+from plugins.sms_module.models.statuses import REFUSED, Status
 from plugins.sms_module.reports.filters import (
     CHOICES,
     DATE_HINTS,
@@ -21,7 +24,8 @@ from plugins.sms_module.reports.sql import NO_REPORT, in_window, period_sql, sco
 
 STATUS_COLUMNS = ("day", "queue", "status", "messages")
 # The order statuses are listed in (a message's life), and their colours on charts.
-STATUS_ORDER = [s.value for s in Status][:5] + [NO_REPORT] + [s.value for s in Status][5:]
+_LIFE = [s.value for s in Status]
+STATUS_ORDER = [*_LIFE[:5], NO_REPORT, *_LIFE[5:8], REFUSED, *_LIFE[8:]]
 STATUS_COLORS = {
     Status.ACCEPTED.value: "#bbbbbb",
     Status.SCHEDULED.value: "#99ddff",
@@ -32,6 +36,7 @@ STATUS_COLORS = {
     Status.DELIVERED.value: "#228833",
     Status.UNDELIVERED.value: "#ee8866",
     Status.FAILED.value: "#cc3311",
+    REFUSED: "#997700",
     Status.CANCELED.value: "#777777",
     Status.RECEIVING.value: "#aaaa00",
     Status.RECEIVED.value: "#aa3377",
@@ -74,7 +79,9 @@ def status_report() -> Report:
         rows=status_rows,
         description=_l(
             "Outbound messages by day created, queue and status. Days are in the shop's "
-            "time zone (UTC for the platform operator)."
+            "time zone (UTC for the platform operator). Refused: a rule stopped the message "
+            "before the carrier had it (no consent, opted out, module off…); failed: the "
+            "carrier's failure."
         ),
         filters=("from", "to", "queue"),
         chart=Chart(

@@ -3,7 +3,9 @@
 Everything comes from the database, the source of truth, and from Redis, so every web
 process answers the same whatever worker did the work: nothing is counted in memory.
 Each figure is one aggregate query (GROUP BY) except the latencies, which read one row per
-message that reached Sending or Sent in the last hour.
+message that reached Sending or Sent in the last hour. Failures are the carrier's; the
+messages a rule refused before the carrier had them (``statuses.is_refusal``) are counted
+apart, as refusals.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from sqlalchemy.orm import aliased
 from host.api import db, get_redis, utcnow
 from plugins.sms_module.carriers.simulator import BREACHES_KEY
 from plugins.sms_module.models import Queue, SenderNumber, SmsMessage, SmsStatusChange
-from plugins.sms_module.models.statuses import Status
+from plugins.sms_module.models.statuses import Status, refusal_sql
 
 BACKLOG = (Status.SCHEDULED, Status.QUEUED, Status.SENDING)
 FAILED = (Status.FAILED, Status.UNDELIVERED)
@@ -75,11 +77,12 @@ class Snapshot:
     taken_at: datetime
     queues: list[QueueFigures]
     numbers: list[NumberFigures]
-    failures: dict[str, dict[str, int]]  # window → failure code → messages
+    failures: dict[str, dict[str, int]]  # window → the carrier's failure code → messages
     latencies: list[Latency]
     simulator: bool
     breaches: int | None  # the simulator's total, None with a real carrier or Redis down
     redis_up: bool
+    refusals: dict[str, dict[str, int]] = field(default_factory=dict)  # window → rule → messages
 
 
 def snapshot(now: datetime | None = None) -> Snapshot:
@@ -98,6 +101,7 @@ def snapshot(now: datetime | None = None) -> Snapshot:
         queues=queue_figures(now, numbers),
         numbers=numbers,
         failures=failure_counts(now),
+        refusals=failure_counts(now, refusals=True),
         latencies=latencies(now),
         simulator=simulator,
         breaches=total,
@@ -177,8 +181,11 @@ def sender_figures(now: datetime) -> list[NumberFigures]:
     ]
 
 
-def failure_counts(now: datetime) -> dict[str, dict[str, int]]:
-    """Return, per window, how many messages became Failed or Undelivered, by failure code."""
+def failure_counts(now: datetime, refusals: bool = False) -> dict[str, dict[str, int]]:
+    """Return, per window ("1h", "24h"), how many messages became Failed or Undelivered at
+    the carrier, by failure code; with ``refusals``, how many a rule refused instead, by the
+    rule's code (``statuses.is_refusal``: refusals are not failures)."""
+    refused = refusal_sql(SmsMessage.status, SmsMessage.failure_code)
     start = now - max(WINDOWS.values())
     in_window = {
         name: func.sum(case((SmsStatusChange.at > now - span, 1), else_=0))
@@ -191,6 +198,7 @@ def failure_counts(now: datetime) -> dict[str, dict[str, int]]:
             SmsStatusChange.status.in_(FAILED),
             SmsStatusChange.at > start,
             SmsStatusChange.at <= now,
+            refused if refusals else ~refused,
         )
         .group_by(SmsMessage.failure_code)
     )

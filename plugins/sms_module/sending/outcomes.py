@@ -17,6 +17,7 @@ class Outcome(enum.StrEnum):
     WAITING_FOR_NUMBER = "waiting for the sender number"
     NO_SENDER_NUMBER = "no sender number"
     RETRY = "retry"
+    NO_LONGER_TRUE = "withdrawn"  # untrue, or past its useful time: Canceled
     REFUSED = "refused"  # a rule refused it just before the carrier call
     FAILED = "failed"  # the carrier refused it for good
 
@@ -27,6 +28,7 @@ HELPS_WITH_BACKLOG = frozenset(
         Outcome.SENT,
         Outcome.RECONCILED,
         Outcome.NOTHING_TO_DO,
+        Outcome.NO_LONGER_TRUE,
         Outcome.HELD,
         Outcome.WAITING_FOR_NUMBER,
         Outcome.WAITING_FOR_MORNING,

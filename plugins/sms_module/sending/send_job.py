@@ -1,7 +1,8 @@
 """The send job: one message, from its queue to the carrier, safe against crashes.
 
 ``send_leased`` runs the message through named steps, each of which may end the job with an
-``Outcome``: load it, ask the carrier about an interrupted send, wait until it is due, hold
+``Outcome``: load it, ask the carrier about an interrupted send, cancel it if it is no
+longer true (its appointment changed, its useful time passed), wait until it is due, hold
 a promotional one through the night, ask the rules whether it may still go, send the
 disclaimer first, take its sender number and a slot of that number's rate, commit Sending,
 call the carrier, record its answer. A Redis lease marks the worker in the call; it expires
@@ -21,7 +22,7 @@ from sqlalchemy import select
 from host.api import db, get_redis, utcnow
 from plugins.sms_module.carriers import carrier_for
 from plugins.sms_module.carriers.base import Carrier, CarrierError
-from plugins.sms_module.compliance import disclaimer, quiet_hours, rules
+from plugins.sms_module.compliance import disclaimer, guards, quiet_hours, rules
 from plugins.sms_module.models import Kind, SenderNumber, SmsMessage, Source, Status, lifecycle
 from plugins.sms_module.models.statuses import TERMINAL
 from plugins.sms_module.sending import backlog, outbox, pools, reconciliation
@@ -84,7 +85,7 @@ def _send(message_id: int, config, in_backlog: bool, booking: Booking | None) ->
         if reconciled := _reconcile(carrier, message):
             return reconciled
     else:
-        stop = _not_due(message) or _held_for_the_night(message)
+        stop = _no_longer_true(message) or _not_due(message) or _held_for_the_night(message)
         if stop:
             return stop
     stop = _refused_now(message) or _disclaimer_first(message, in_backlog)
@@ -128,6 +129,18 @@ def _reconcile(carrier: Carrier, message: SmsMessage) -> SendResult | None:
         return None
     reconciliation.record_sent(message, found, Source.RECONCILIATION)
     return SendResult(Outcome.RECONCILED)
+
+
+def _no_longer_true(message: SmsMessage) -> SendResult | None:
+    """Cancel a message its event made untrue or that waited past its useful time
+    (``guards.stale``): a reminder of a completed job, one held past the appointment."""
+    reason = guards.stale(message, utcnow())
+    if reason is None:
+        return None
+    lifecycle.move(message, Status.CANCELED, Source.MODULE, reason)
+    db.session.commit()
+    outbox.forget_job(message.id)
+    return SendResult(Outcome.NO_LONGER_TRUE)
 
 
 def _not_due(message: SmsMessage) -> SendResult | None:

@@ -1,8 +1,10 @@
 """The one send service: every page, hook, API call and campaign asks it to send.
 
-A request (``SendRequest``) goes through ``CHECKS``, a short list of named checks over it,
-in the order of PRODUCT.md §3, §8, §7, §4 and §5; the first that refuses stops it. A refused
-request for a known customer is kept as a Failed message with its reason (the audit trail).
+A request (``SendRequest``) goes through ``CHECKS``, a short list of named checks over it:
+first the shape of what was asked (text and queue, §8 and §7: a malformed request is a form
+error and stores nothing), then the rules in the order of PRODUCT.md §3, §4 and §5; the
+first that refuses stops it. A request a rule refused for a known customer is kept as a
+Failed message with its code and reason (the audit trail, shown as refused).
 An accepted one becomes a message that is Accepted then Scheduled, preceded by the phone's
 disclaimer when it is the first SMS from this shop (§5), and is handed to the outbox after
 the commit.
@@ -19,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from host.api import Company, Customer, InvalidPhone, db, normalize_phone, utcnow
-from plugins.sms_module.compliance import disclaimer, rules
+from plugins.sms_module.compliance import disclaimer, guards, rules
 from plugins.sms_module.compliance.rules import Refusal
 from plugins.sms_module.models import (
     FailureCode,
@@ -57,6 +59,8 @@ class SendRequest:
     to a customer: no customer consent is asked; every other rule holds.
     ``campaign_id``: the message belongs to that marketing campaign (implies ``campaign``).
     ``dedupe_key``: the idempotency key; a second request with it returns the first message.
+    ``truth``: what keeps an event's text true (``compliance.guards``), checked again just
+    before the carrier call.
     """
 
     company: Company
@@ -72,6 +76,7 @@ class SendRequest:
     dedupe_key: str | None = None
     system: bool = False
     campaign_id: int | None = None
+    truth: guards.Truth | None = None
     phone: str | None = None  # the recipient's E.164 number, once resolved
 
     def __post_init__(self) -> None:
@@ -149,14 +154,11 @@ def check_opt_out(request: SendRequest) -> Refusal | None:
     return rules.opt_out_refusal(request.phone)
 
 
-CHECKS: tuple[Check, ...] = (
-    check_shop,
-    check_phone,
-    check_body,
-    check_queue,
-    check_consent,
-    check_opt_out,
-)
+# What was asked is malformed: a form error, nothing stored (an empty text is no message).
+INPUT_CHECKS: tuple[Check, ...] = (check_body, check_queue)
+# A rule refuses a well-formed request: kept as the audit row of the refusal (§4).
+RULE_CHECKS: tuple[Check, ...] = (check_shop, check_phone, check_consent, check_opt_out)
+CHECKS: tuple[Check, ...] = INPUT_CHECKS + RULE_CHECKS
 
 
 def request_send(company: Company, **options) -> SmsMessage:
@@ -173,7 +175,8 @@ def request_send(company: Company, **options) -> SmsMessage:
     for check in CHECKS:
         refusal = check(request)
         if refusal is not None:
-            raise SendRefused(refusal.code, refusal.message, _keep_refusal(request, refusal))
+            kept = _keep_refusal(request, refusal) if check in RULE_CHECKS else None
+            raise SendRefused(refusal.code, refusal.message, kept)
     return _accept(request)
 
 
@@ -214,10 +217,13 @@ def _accept(request: SendRequest) -> SmsMessage:
     )
     message.dedupe_key, message.created_by_id = request.dedupe_key, request.user_id
     message.campaign_id = request.campaign_id
+    if request.truth is not None:
+        request.truth.stamp(message)
     lifecycle.start(message, Status.ACCEPTED, request.source)
     first = None
     if disclaimer.needed(company.id, phone, request.kind, customer is not None):
         first = disclaimer.schedule_first(company, customer, phone)
+        first.campaign_id = request.campaign_id  # a campaign's cost, canceled with it
     lifecycle.move(message, Status.SCHEDULED, Source.MODULE, f"due {message.send_at.isoformat()}")
     db.session.add(message)
     try:
@@ -254,8 +260,7 @@ def _keep_refusal(request: SendRequest, refusal: Refusal) -> int | None:
         company_id=request.company.id,
         customer_id=customer.id,
         phone=request.phone or customer.mobile_phone or "",
-        # The refused text as written, but for a NUL (PostgreSQL stores no NUL in text).
-        body=(request.body or "").replace(NUL, "\ufffd"),
+        body=request.body,
         queue=Queue(queue) if queue in {q.value for q in Queue} else Queue.TRANSACTIONAL,
         kind=request.kind,
         created_by_id=request.user_id,

@@ -8,7 +8,7 @@ style. GSM-7 where the language allows it (PRODUCT.md §8): é è à ù are in t
 
 from __future__ import annotations
 
-from host.api import Company
+from host.api import Company, format_phone
 from plugins.sms_module.texts.segments import replace_lookalikes
 from plugins.sms_module.texts.variables import checked_language
 
@@ -73,23 +73,46 @@ def disclaimer_text(company: Company, language: str) -> str:
     )
 
 
-def answer_text(word: str, company: Company | None, language: str | None) -> str:
-    """Return the answer to STOP, START or HELP, in the shop's language (both when unknown)."""
-    name = company.name.strip() if company is not None else None
+def answer_text(
+    word: str, company: Company | None, language: str | None, contact: str | None = None
+) -> str:
+    """Return the answer to ``word`` (``"stop"``, ``"start"`` or ``"help"``) in ``language``
+    (``"en"``, ``"fr"``; both when None), for ``company`` (None: a phone no shop's
+    conversation explains). STOP says who is stopped, every shop of the platform (the list is
+    platform-wide, PRODUCT.md §5), and how to come back; HELP names the shop, the number to
+    call (``contact``, E.164; left out when None) and that message and data rates may apply
+    (CTIA Messaging Principles and Best Practices, HELP)."""
+    name = replace_lookalikes(company.name.strip()) if company is not None else None
+    phone = format_phone(contact) if contact else None
     english = {
-        "stop": "You are unsubscribed and will receive no more SMS from us. Reply START to "
-        "subscribe again.",
+        "stop": (
+            f"{name}: you are unsubscribed. Neither {name} nor any other shop using this "
+            "texting service will text you again."
+            if name
+            else "You are unsubscribed: no shop using this texting service will text you again."
+        )
+        + " Reply START to subscribe again.",
         "start": "You are subscribed again. Reply STOP to unsubscribe.",
         "help": (f"{name}: " if name else "")
-        + "SMS about your appointments, vehicle and invoices. Reply STOP to unsubscribe.",
+        + "SMS about your appointments, vehicle and invoices."
+        + (f" Contact us: {phone}." if phone else "")
+        + " Message and data rates may apply. Reply STOP to unsubscribe.",
     }[word]
     french = {
-        "stop": "Vous êtes désabonné et ne recevrez plus de textos de notre part. Répondez "
-        "DEBUT pour vous réabonner.",
+        "stop": (
+            f"{name} : désabonnement confirmé. Ni {name} ni aucun autre commerce qui utilise "
+            "ce service de textos ne vous écrira plus."
+            if name
+            else "Désabonnement confirmé : aucun commerce qui utilise ce service de textos ne "
+            "vous écrira plus."
+        )
+        + " Répondez DEBUT pour vous réabonner.",
         "start": "Vous êtes réabonné. Répondez ARRET pour vous désabonner.",
         "help": (f"{name} : " if name else "")
-        + "textos au sujet de vos rendez-vous, de votre véhicule et de vos factures. "
-        "Répondez ARRET pour vous désabonner.",
+        + "textos au sujet de vos rendez-vous, de votre véhicule et de vos factures."
+        + (f" Pour nous joindre : {phone}." if phone else "")
+        + " Des frais de messagerie et de données peuvent s'appliquer. Répondez ARRET pour "
+        "vous désabonner.",
     }[word]
     if language == "fr":
         return french

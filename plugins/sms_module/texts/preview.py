@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 
 from host.api import utcnow
 from plugins.sms_module.models import SmsMessage
-from plugins.sms_module.models.statuses import Status, lacks_report
+from plugins.sms_module.models.statuses import Status, is_refusal, lacks_report
 from plugins.sms_module.texts.pricing import pricing, segment_rule
 from plugins.sms_module.texts.segments import (
     MessageTooLong,
@@ -32,10 +33,19 @@ LABELS = {
 
 
 def status_label(message: SmsMessage) -> str:
-    """Return the status people see; a Sent message long without report says so (§6)."""
+    """Return the status people see; a Sent message long without report says so (§6), and
+    a message a rule refused before the carrier had it says "Refused", not "Failed"
+    (``statuses.is_refusal``)."""
     if lacks_report(message.status, message.updated_at, utcnow()):
         return _("Sent — no delivery report")
+    if is_refusal(message.status, message.failure_code):
+        return refused_label()
     return str(LABELS[message.status])
+
+
+def refused_label() -> str:
+    """Return the word shown for a refused message (a message's status, singular)."""
+    return pgettext("message status", "Refused")
 
 
 def preview(body: str) -> tuple[dict, int]:

@@ -3,14 +3,14 @@ the customer, in the customer's language and the shop's time zone (PRODUCT.md §
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from babel.numbers import format_currency
 
-from host.api import Appointment, Company, Customer, Invoice, shop_zone
+from host.api import Appointment, Company, Customer, Invoice, shop_zone, utcnow
 from plugins.sms_module.models import Kind
 from plugins.sms_module.texts.sandbox import N_
 from plugins.sms_module.texts.segments import replace_lookalikes
@@ -50,6 +50,9 @@ EVENT_VARIABLES: dict[str, tuple[str, ...]] = {
     WELCOME: ("first_name", "shop_name"),
 }
 _DATE_PATTERNS = {"en": "EEEE, MMMM d", "fr": "EEEE d MMMM"}
+# A date this far from today, or in another year, is written with its year.
+_WITH_YEAR = {"en": "EEEE, MMMM d, y", "fr": "EEEE d MMMM y"}
+YEAR_AFTER = timedelta(days=183)
 
 
 def variables(
@@ -85,7 +88,7 @@ def sample_variables(company: Company | None, language: str) -> dict[str, str]:
     language = checked_language(language)
     zone = shop_zone(company) if company else ZoneInfo("America/Toronto")  # a sample
     when = datetime(2026, 9, 30, 14, 30, tzinfo=zone)  # "mercredi 30 septembre": a long one
-    time, date = _when(when, company, language, zone)
+    time, date = _when(when, company, language, zone, now=when)
     return {
         "first_name": "Alexandre",
         "shop_name": replace_lookalikes(company.name) if company else "Garage Saint-Laurent",
@@ -98,11 +101,22 @@ def sample_variables(company: Company | None, language: str) -> dict[str, str]:
 
 
 def _when(
-    moment: datetime, company: Company | None, language: str, zone: ZoneInfo | None = None
+    moment: datetime,
+    company: Company | None,
+    language: str,
+    zone: ZoneInfo | None = None,
+    now: datetime | None = None,
 ) -> tuple[str, str]:
+    """Return ``moment`` as (day and time, day) in the customer's language, shop time; with
+    its year when it is in another year than ``now`` or more than ``YEAR_AFTER`` away."""
     local = moment.astimezone(zone or shop_zone(company))
+    today = (now or utcnow()).astimezone(local.tzinfo)
+    far = local.year != today.year or abs(local - today) > YEAR_AFTER
+    pattern = (_WITH_YEAR if far else _DATE_PATTERNS)[language]
+    if language == "fr" and local.day == 1:
+        pattern = pattern.replace(" d ", " d'er' ")  # « le 1er décembre », never « 1 décembre »
     locale = _locale(company, language)
-    date = format_datetime(local, _DATE_PATTERNS[language], tzinfo=local.tzinfo, locale=locale)
+    date = format_datetime(local, pattern, tzinfo=local.tzinfo, locale=locale)
     if language == "fr":
         time = format_datetime(local, "H 'h' mm", tzinfo=local.tzinfo, locale=locale)
         return replace_lookalikes(f"{date} à {time}"), replace_lookalikes(date)

@@ -1,65 +1,40 @@
-"""The shop's marketing campaigns (PRODUCT.md §7, §10): the list with each campaign's counts
-by status, the form of a new one (with its audience and cost before sending), and each
-campaign's page. For the shop's administrators; the fan-out itself is ``campaigns.fanout``."""
+"""The shop's marketing campaigns (PRODUCT.md §7, §10; issue 11): the list with each
+campaign's counts, the form of a new one with its live estimate, and each campaign's page:
+its review (audience, text per language, cost with the disclaimers) to confirm, its edit,
+cancel and test send, and afterwards its outcome counts and actual cost. For the shop's
+administrators; what each action may do is ``campaigns.control``'s rule."""
 
 from __future__ import annotations
 
-import json
+import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from functools import wraps
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
 from host.api import (
-    Company,
-    Customer,
     Role,
-    User,
     db,
     get_in_shop_or_404,
     localtime,
     roles_required,
     shop_required,
-    utcnow,
 )
 from plugins.sms_module import campaigns
-from plugins.sms_module.compliance import quiet_hours, rules
-from plugins.sms_module.models import SmsCampaign, SmsMessage
-from plugins.sms_module.texts.preview import preview, status_label
-from plugins.sms_module.texts.pricing import pricing, segment_rule
-from plugins.sms_module.texts.segments import MessageTooLong, count_segments
+from plugins.sms_module.campaigns.control import fresh_key
+from plugins.sms_module.campaigns.review import languages_of
+from plugins.sms_module.compliance import rules
+from plugins.sms_module.models import SmsCampaign
+from plugins.sms_module.models.campaigns import CampaignStatus
+from plugins.sms_module.sending.service import SendRefused
+from plugins.sms_module.views import campaign_form as forms
+from plugins.sms_module.views import campaign_pages as pages
 
 bp = Blueprint(
     "sms_campaigns", __name__, url_prefix="/sms/campaigns", template_folder="../templates"
 )
-
-PER_PAGE = 50  # campaigns per page of the list
-MAX_PAGE = 10_000  # a page number past any real list: keeps the offset a sane integer
-MESSAGES_SHOWN = 200  # the messages a campaign's page lists
-MAX_NAME = 100
-# A send time typed a little before the submit (the time it took) is "now".
-PAST_TOLERANCE = timedelta(minutes=1)
-MAX_AHEAD = timedelta(days=365)
-TIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S")
-LANGUAGE_CHOICES = (
-    ("", _l("All customers")),
-    ("en", _l("English-speaking customers")),
-    ("fr", _l("French-speaking customers")),
-)
-BUCKET_LABELS = {
-    "waiting": _l("Scheduled / queued"),
-    "sent": _l("Sent"),
-    "delivered": _l("Delivered"),
-    "failed": _l("Undelivered / failed"),
-    "refused": _l("Refused"),
-    "canceled": _l("Canceled"),
-}
 
 
 def shop_admins_only(view: Callable) -> Callable:
@@ -80,201 +55,164 @@ def shop_admins_only(view: Callable) -> Callable:
 @shop_admins_only
 def index():
     """List the shop's campaigns, newest first, with the form of a new one."""
-    shop = shop_required()
-    return _render_index(shop, _blank_form())
+    return pages.render_index(shop_required(), forms.blank())
 
 
 @bp.post("/")
 @shop_admins_only
 def create():
-    """Save a campaign, then put its fan-out on the promotional queue."""
+    """Save a draft campaign and show it for review; nothing goes before its confirmation."""
     shop = shop_required()
-    form = {key: request.form.get(key, "") for key in _blank_form()}
+    form = forms.read(request.form)
     if rules.shop_refusal(shop) is not None:
         # The page says what to switch on or fill in, instead of the form.
-        return _render_index(shop, form), 422
-    errors, send_at = _validate(shop, form)
+        return pages.render_index(shop, form), 422
+    errors, send_at = forms.validate(shop, form)
     if errors:
-        return _render_index(shop, form, errors), 422
-    due = quiet_hours.next_morning(send_at, shop)
+        return pages.render_index(shop, form, errors), 422
     campaign = SmsCampaign(
         company_id=shop.id,
-        name=form["name"].strip(),
-        body=form["body"],
-        send_at=due,
-        requested_send_at=send_at if due != send_at else None,
-        language=form["language"] or None,
+        status=CampaignStatus.DRAFT,
         created_by_id=current_user.id,
+        **forms.values(shop, form, send_at),
     )
     db.session.add(campaign)
-    db.session.commit()  # the campaign first: the sweeper enqueues it if this process dies
-    campaigns.enqueue(campaign.id)
+    db.session.commit()
     flash(
-        _(
-            'Campaign "%(name)s" saved: its messages are being prepared; they leave at '
-            "%(when)s (shop time).",
-            name=campaign.name,
-            when=localtime(campaign.send_at, shop),
-        )
+        _('Campaign "%(name)s" saved as a draft: review it, then confirm it.', name=campaign.name)
     )
-    if campaign.requested_send_at is not None:
-        flash(_moved_message(campaign, shop))
     return redirect(url_for("sms_campaigns.show", campaign_id=campaign.id), code=303)
+
+
+@bp.post("/estimate")
+@shop_admins_only
+def estimate():
+    """Return the audience and cost of the campaign being written (the form's live count)."""
+    shop = shop_required()
+    payload = request.get_json(silent=True)
+    payload = payload if isinstance(payload, dict) else request.form
+    texts = [payload.get(key, "") for key in ("body", "body_fr", "language")]
+    if not all(isinstance(text, str) for text in texts):
+        return jsonify(error={"code": "invalid", "message": _("Send the texts as strings.")}), 400
+    body, body_fr, language = texts
+    language = language if language in ("en", "fr") else None
+    return jsonify(campaigns.estimate(shop, body, body_fr, language).as_json())
 
 
 @bp.get("/<int:campaign_id>")
 @shop_admins_only
 def show(campaign_id: int):
-    """Show a campaign: what it sends, to whom, and how far its messages got."""
+    """Show a campaign: its review before it goes, then how far its messages got."""
+    return pages.render_show(get_in_shop_or_404(SmsCampaign, campaign_id))
+
+
+@bp.post("/<int:campaign_id>/confirm")
+@shop_admins_only
+def confirm(campaign_id: int):
+    """Confirm the reviewed draft: its fan-out waits for the send time."""
+    campaign = get_in_shop_or_404(SmsCampaign, campaign_id)
+    try:
+        campaigns.confirm(campaign, current_user.id, request.form.get("reviewed", ""))
+    except campaigns.NotAllowed as refused:
+        return pages.render_show(campaign, {"confirm": refused.message}), 409
+    flash(
+        _(
+            'Campaign "%(name)s" confirmed: its messages leave at %(when)s (shop time).',
+            name=campaign.name,
+            when=localtime(campaign.send_at, campaign.company),
+        )
+    )
+    return redirect(url_for("sms_campaigns.show", campaign_id=campaign.id), code=303)
+
+
+@bp.route("/<int:campaign_id>/edit", methods=["GET", "POST"])
+@shop_admins_only
+def edit(campaign_id: int):
+    """Change a campaign: everything until it sends (it becomes a draft again), then its
+    name and text until its last message has left."""
     campaign = get_in_shop_or_404(SmsCampaign, campaign_id)
     shop = campaign.company
-    rows = db.session.execute(
-        select(SmsMessage, Customer)
-        .outerjoin(Customer, Customer.id == SmsMessage.customer_id)
-        .where(SmsMessage.campaign_id == campaign.id)
-        .order_by(SmsMessage.id)
-        .limit(MESSAGES_SHOWN)
-    ).all()
-    return render_template(
-        "sms_module/campaign.html",
-        campaign=campaign,
-        shop=shop,
-        creator=db.session.get(User, campaign.created_by_id) if campaign.created_by_id else None,
-        counts=campaigns.status_counts([campaign.id])[campaign.id],
-        bucket_labels=BUCKET_LABELS,
-        language_label=dict(LANGUAGE_CHOICES)[campaign.language or ""],
-        moved=_moved_message(campaign, shop) if campaign.requested_send_at else None,
-        stopped=campaigns.stopped_message(campaign.stopped_code),
-        rows=rows,
-        shown=MESSAGES_SHOWN,
-        status_label=status_label,
-        **_module_state(shop),
-    )
-
-
-def _blank_form() -> dict[str, str]:
-    return {"name": "", "body": "", "send_at": "", "language": ""}
-
-
-def _validate(shop: Company, form: dict[str, str]) -> tuple[dict[str, str], datetime]:
-    """Check the typed campaign; return a message per field in error, and the send time."""
-    errors: dict[str, str] = {}
-    name = form["name"].strip()
-    if not name:
-        errors["name"] = _('Name the campaign, e.g. "Winter tires".')
-    elif len(name) > MAX_NAME:
-        errors["name"] = _(
-            "The name has %(count)s characters; the limit is %(limit)s.",
-            count=len(name),
-            limit=MAX_NAME,
-        )
-    body = form["body"]
-    if not body.strip():
-        errors["body"] = _("The message is empty: write the text to send.")
-    else:
-        try:
-            count_segments(body, **segment_rule())
-        except MessageTooLong as exc:
-            errors["body"] = _(
-                "The message has %(count)s characters; the limit is %(limit)s.",
-                count=exc.characters,
-                limit=exc.limit,
+    outcome = campaigns.outcomes([campaign.id])[campaign.id]
+    stage = campaigns.stage(campaign, outcome)
+    if stage in ("done", CampaignStatus.CANCELED):
+        return pages.render_show(campaign, {"edit": _("This campaign can no longer change.")}), 409
+    texts_only = stage == CampaignStatus.SENDING
+    if request.method == "GET":
+        return pages.render_edit(campaign, forms.of_campaign(campaign, shop), {}, texts_only)
+    typed = forms.read(request.form)
+    changing = forms.TEXT_FIELDS if texts_only else forms.FIELDS
+    form = {**forms.of_campaign(campaign, shop), **{key: typed[key] for key in changing}}
+    errors, send_at = forms.validate(shop, form, texts_only, campaign.language)
+    if errors:
+        return pages.render_edit(campaign, form, errors, texts_only), 422
+    try:
+        if texts_only:
+            body_fr = form["body_fr"] if form["body_fr"].strip() else None
+            count = campaigns.edit_text(
+                campaign, outcome, form["name"].strip(), form["body"], body_fr
             )
-    now = utcnow()
-    send_at = now
-    text = form["send_at"].strip()
-    if text:
-        parsed = _parse_local(text, shop)
-        if parsed is None:
-            errors["send_at"] = _(
-                "Enter the send time as a date and a time, e.g. 2026-12-01 10:00, "
-                "or leave it empty to send now."
+            flash(
+                _(
+                    "Campaign saved: %(count)s message(s) not sent yet got the new text.",
+                    count=count,
+                )
             )
-        elif parsed < now - PAST_TOLERANCE:
-            errors["send_at"] = _(
-                "The send time has passed: choose a time to come, or leave it empty to send now."
-            )
-        elif parsed > now + MAX_AHEAD:
-            errors["send_at"] = _("Choose a send time within a year.")
         else:
-            send_at = max(parsed, now)
-    if form["language"] not in dict(LANGUAGE_CHOICES):
-        errors["language"] = _("Choose the audience: all customers, English or French speakers.")
-    return errors, send_at
+            was = campaign.status
+            campaigns.redraft(campaign, forms.values(shop, form, send_at))
+            if was == CampaignStatus.CONFIRMED:
+                flash(_("Campaign saved as a draft: review it and confirm it again."))
+            else:
+                flash(_("Campaign saved: review it, then confirm it."))
+    except campaigns.NotAllowed as refused:
+        return pages.render_edit(campaign, form, {"form": refused.message}, texts_only), 409
+    return redirect(url_for("sms_campaigns.show", campaign_id=campaign.id), code=303)
 
 
-def _parse_local(text: str, shop: Company) -> datetime | None:
-    """Read a shop-time ``datetime-local`` value as UTC; None if it is no such time."""
-    zone = shop.zone
-    for pattern in TIME_FORMATS:
-        try:
-            local = datetime.strptime(text, pattern)
-        except ValueError:
-            continue
-        try:
-            return local.replace(tzinfo=zone).astimezone(UTC)
-        except OverflowError:  # the first or last day of year 1 or 9999 in another zone
-            return None
-    return None
-
-
-def _moved_message(campaign: SmsCampaign, shop: Company) -> str:
-    start, end = quiet_hours.quiet_hours()
-    return _(
-        "%(asked)s falls in the quiet hours (%(start)s to %(end)s, shop time): the campaign "
-        "leaves at %(when)s instead.",
-        asked=localtime(campaign.requested_send_at, shop),
-        start=start.strftime("%H:%M"),
-        end=end.strftime("%H:%M"),
-        when=localtime(campaign.send_at, shop),
+@bp.post("/<int:campaign_id>/cancel")
+@shop_admins_only
+def cancel(campaign_id: int):
+    """Stop the campaign: what has not left becomes Canceled."""
+    campaign = get_in_shop_or_404(SmsCampaign, campaign_id)
+    outcome = campaigns.outcomes([campaign.id])[campaign.id]
+    try:
+        count = campaigns.cancel(campaign, outcome, current_user.id)
+    except campaigns.NotAllowed as refused:
+        return pages.render_show(campaign, {"cancel": refused.message}), 409
+    flash(
+        _(
+            'Campaign "%(name)s" canceled: %(count)s message(s) will not leave.',
+            name=campaign.name,
+            count=count,
+        )
     )
+    return redirect(url_for("sms_campaigns.show", campaign_id=campaign.id), code=303)
 
 
-def _module_state(shop: Company) -> dict:
-    return rules.shop_state(shop).page_context()
-
-
-def _render_index(shop: Company, form: dict[str, str], errors: dict[str, str] | None = None):
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
-    rows = db.session.scalars(
-        select(SmsCampaign)
-        .where(SmsCampaign.company_id == shop.id)
-        .order_by(SmsCampaign.id.desc())
-        .offset((page - 1) * PER_PAGE)
-        .limit(PER_PAGE + 1)
-    ).all()
-    more, rows = len(rows) > PER_PAGE, rows[:PER_PAGE]
-    audience = campaigns.audience_counts(shop)
-    chosen = audience[form["language"] if form["language"] in dict(LANGUAGE_CHOICES) else ""]
-    shown = preview(form["body"])[0] if form["body"] else None
-    segments = shown["segments"] if shown and "error" not in shown else 0
-    cost, currency = campaigns.estimate(segments, chosen.reachable)
-    start, end = quiet_hours.quiet_hours()
-    return render_template(
-        "sms_module/campaigns.html",
-        shop=shop,
-        form=form,
-        errors=errors or {},
-        campaigns=rows,
-        counts=campaigns.status_counts([c.id for c in rows]),
-        bucket_labels=BUCKET_LABELS,
-        page=page,
-        more=more,
-        languages=LANGUAGE_CHOICES,
-        audience=chosen,
-        audience_json=json.dumps(
-            {
-                code: {"customers": a.customers, "reachable": a.reachable}
-                for code, a in audience.by_language.items()
-            }
-        ),
-        segments=segments,
-        preview=shown,
-        pricing=pricing(),
-        cost=cost.quantize(Decimal("0.01")),
-        currency=currency,
-        zone=shop.zone.key,
-        quiet_start=start.strftime("%H:%M"),
-        quiet_end=end.strftime("%H:%M"),
-        **_module_state(shop),
+@bp.post("/<int:campaign_id>/test")
+@shop_admins_only
+def test(campaign_id: int):
+    """Send the campaign's message to a phone of the shop's own."""
+    campaign = get_in_shop_or_404(SmsCampaign, campaign_id)
+    phone = request.form.get("test_phone", "").strip()
+    language = request.form.get("test_language", "")
+    key = request.form.get("test_key", "")
+    test_form = {"test_phone": phone, "test_language": language}
+    if language not in languages_of(campaign.language):
+        return pages.render_show(
+            campaign, {"test": _("Choose the language of the test.")}, test_form
+        ), 422
+    if not fresh_key(key):
+        key = uuid.uuid4().hex
+    try:
+        sent = campaigns.send_test(campaign, phone, language, key, current_user.id)
+    except (campaigns.NotAllowed, SendRefused) as refused:
+        return pages.render_show(campaign, {"test": refused.message}, test_form), 422
+    flash(
+        _(
+            "Test sent to %(phone)s: it leaves at %(when)s (shop time).",
+            phone=sent.phone,
+            when=localtime(sent.send_at, campaign.company),
+        )
     )
+    return redirect(url_for("sms_campaigns.show", campaign_id=campaign.id), code=303)

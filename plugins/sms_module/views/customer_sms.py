@@ -11,8 +11,9 @@ from host.api import Customer, customer_tabs, db, get_in_shop_or_404
 from plugins.sms_module.compliance import consent, rules
 from plugins.sms_module.compliance.opt_out import is_opted_out
 from plugins.sms_module.models import SmsMessage
-from plugins.sms_module.sending import service
+from plugins.sms_module.sending import service, withdrawal
 from plugins.sms_module.texts.preview import preview, status_label
+from plugins.sms_module.views import scheduled
 
 bp = Blueprint(
     "sms_customer",
@@ -80,4 +81,5 @@ def _render(customer: Customer, body: str):
         has_consent=consent.has_consent(customer.id),
         opted_out=bool(customer.mobile_phone and is_opted_out(customer.mobile_phone)),
         preview=preview(body)[0] if body else None,
+        scheduled=scheduled.panel(withdrawal.waiting(customer_id=customer.id), company, "customer"),
     )

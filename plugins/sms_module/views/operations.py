@@ -1,8 +1,9 @@
 """The operator's queues page and ``GET /metrics`` for Prometheus (PRODUCT.md §7).
 
 Both show the same cluster-wide figures (``monitoring.py``): backlog per queue and when it
-will drain, each sender number's rate and last send, failures by code, send latency and the
-simulator's rate breaches. No figure names a shop or a customer.
+will drain, each sender number's rate and last send, the carrier's failures and the rules'
+refusals by code, send latency and the simulator's rate breaches. No figure names a shop
+or a customer.
 
 ``/metrics`` answers the operator's logged-in browser, or a scraper sending
 ``Authorization: Bearer <SMS_METRICS_TOKEN>`` when that setting (or environment variable)
@@ -126,6 +127,16 @@ class SmsCollector(Collector):
             for code, count in sorted(codes.items()):
                 failed.add_metric([code, window], count)
         yield failed
+
+        refused = GaugeMetricFamily(
+            "sms_messages_refused",
+            "Messages a rule refused before the carrier had them, in the window, by rule code.",
+            labels=["code", "window"],
+        )
+        for window, codes in f.refusals.items():
+            for code, count in sorted(codes.items()):
+                refused.add_metric([code, window], count)
+        yield refused
 
         latency = GaugeMetricFamily(
             "sms_send_latency_seconds",

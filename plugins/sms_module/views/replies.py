@@ -2,6 +2,11 @@
 conversation with both sides and their statuses, and a reply box that sends through the
 transactional queue (the sticky sender makes it leave from the number the customer wrote to).
 
+A reply that asks to stop the SMS in other words than a keyword ("please don't text me
+anymore") is flagged, not acted on (``compliance.keywords``): the shop reads it and may opt
+the phone out from the conversation (issue 11; FCC 47 CFR 64.1200(a)(10), "any reasonable
+means"). What the inbox shows of each conversation is in ``views.inbox``.
+
 A shop's staff and administrators see their shop's conversations only; the operator sees the
 replies no shop's conversation answered (``company_id IS NULL``), read-only.
 """
@@ -9,19 +14,19 @@ replies no shop's conversation answered (``company_id IS NULL``), read-only.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import select, update
 
-from host.api import Company, Customer, Role, db, roles_required, utcnow
-from plugins.sms_module.compliance import rules
-from plugins.sms_module.conversations import inbound
+from host.api import Company, Role, db, roles_required, utcnow
+from plugins.sms_module.compliance import opt_out, rules
+from plugins.sms_module.conversations import answers, inbound
 from plugins.sms_module.models import Direction, Kind, Queue, SmsMessage, Source
 from plugins.sms_module.sending import service
 from plugins.sms_module.texts.preview import preview, status_label
+from plugins.sms_module.views import inbox
 
 bp = Blueprint("sms_replies", __name__, url_prefix="/sms/replies", template_folder="../templates")
 
@@ -29,31 +34,6 @@ E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 PER_PAGE = 50  # conversations per inbox page
 MAX_PAGE = 10_000  # a page number past any real inbox: keeps the offset a sane integer
 MAX_MESSAGES = 500  # the newest messages a conversation shows
-EXCERPT = 80  # characters of the last message the inbox shows
-
-
-@dataclass(frozen=True)
-class Conversation:
-    """One inbox row: a phone, who it is, its last message and its unread replies."""
-
-    phone: str
-    customer: Customer | None
-    last: SmsMessage
-    unread: int
-
-    @property
-    def name(self) -> str:
-        return self.customer.full_name if self.customer is not None else self.phone
-
-    @property
-    def excerpt(self) -> str:
-        return excerpt(self.last.body)
-
-
-def excerpt(text: str, length: int = EXCERPT) -> str:
-    """Return ``text`` on one line, shortened to ``length`` characters."""
-    text = " ".join((text or "").split())
-    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
 
 
 @bp.get("/")
@@ -64,7 +44,9 @@ def index():
     if company is not None and not rules.module_on(company.id):
         return _module_off("sms_module/replies.html", company)
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
-    conversations, more = _conversations(page)
+    conversations, more = inbox.conversations(
+        _owned(), None if current_user.is_operator else current_user.company_id, page, PER_PAGE
+    )
     return render_template(
         "sms_module/replies.html",
         **_alerts(company),
@@ -116,6 +98,22 @@ def reply(phone: str):
     return redirect(url_for("sms_replies.show", phone=phone), code=303)
 
 
+@bp.post("/<phone>/opt-out")
+@roles_required(Role.ADMIN, Role.STAFF)
+def opt_out_phone(phone: str):
+    """Put ``phone`` on the opt-out list for a reply that asked it in other words (flagged)."""
+    if current_user.is_operator:
+        abort(403)  # only a shop answers its customers, and this sends the STOP confirmation
+    _conversation_or_404(phone)
+    company = _company()
+    customer = inbound.customer_for(company.id, phone)
+    if answers.opt_out_on_request(company, customer, phone, current_user.id) is None:
+        flash(_("This phone is already opted out."))
+    else:
+        flash(_("The phone is opted out: no shop will text it until it replies START."))
+    return redirect(url_for("sms_replies.show", phone=phone), code=303)
+
+
 # Queries ---------------------------------------------------------------------------------
 
 
@@ -140,44 +138,6 @@ def _conversation_or_404(phone: str) -> None:
     )
     if found is None:
         abort(404)
-
-
-def _conversations(page: int) -> tuple[list[Conversation], bool]:
-    """Return a page of the inbox and whether older conversations follow (three queries)."""
-    is_inbound = SmsMessage.direction == Direction.INBOUND
-    unread = func.sum(case((and_(is_inbound, SmsMessage.read_at.is_(None)), 1), else_=0))
-    replied = select(SmsMessage.phone).where(_owned(), is_inbound).distinct()
-    last_id = func.max(SmsMessage.id)
-    summary = (
-        select(SmsMessage.phone, last_id.label("last_id"), unread.label("unread"))
-        .where(_owned(), SmsMessage.phone.in_(replied))
-        .group_by(SmsMessage.phone)
-        .order_by(last_id.desc())
-        .offset((page - 1) * PER_PAGE)
-        .limit(PER_PAGE + 1)
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(SmsMessage, summary.c.unread)
-        .join(summary, SmsMessage.id == summary.c.last_id)
-        .order_by(SmsMessage.id.desc())
-    ).all()
-    more = len(rows) > PER_PAGE
-    rows = rows[:PER_PAGE]
-    customers: dict[str, Customer] = {}
-    if not current_user.is_operator and rows:
-        found = db.session.scalars(
-            select(Customer)
-            .where(
-                Customer.company_id == current_user.company_id,
-                Customer.mobile_phone.in_([m.phone for m, _unread in rows]),
-            )
-            .order_by(Customer.id.desc())
-        )
-        customers = {c.mobile_phone: c for c in found}  # the lowest id wins, as in a send
-    return [
-        Conversation(m.phone, customers.get(m.phone), m, int(count or 0)) for m, count in rows
-    ], more
 
 
 def _mark_read(phone: str) -> set[int]:
@@ -211,13 +171,21 @@ def _render(company: Company | None, phone: str, body: str):
         .order_by(SmsMessage.id.desc())
         .limit(MAX_MESSAGES + 1)
     ).all()
+    messages = list(reversed(newest[:MAX_MESSAGES]))
+    replies = [m for m in messages if m.direction == Direction.INBOUND]
+    opted_out = opt_out.is_opted_out(phone)
+    flagged = inbox.flags(replies)
     return render_template(
         "sms_module/conversation.html",
         **_alerts(company),
         company=company,
         phone=phone,
         customer=inbound.customer_for(company.id if company else None, phone),
-        messages=list(reversed(newest[:MAX_MESSAGES])),
+        messages=messages,
+        flagged=flagged,
+        opted_out=opted_out,
+        # The customer's latest reply asks to stop in other words: say so above the thread.
+        ask_to_stop=not opted_out and bool(replies) and replies[-1].id in flagged,
         truncated=len(newest) > MAX_MESSAGES,
         new_ids=new_ids,
         inbound=Kind.INBOUND,

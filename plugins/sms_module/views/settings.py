@@ -23,6 +23,7 @@ from host.api import (
 )
 from plugins.sms_module.api import tokens
 from plugins.sms_module.compliance import consent, rules
+from plugins.sms_module.conversations.answers import contact_phone
 from plugins.sms_module.conversations.forwarding import split_emails
 from plugins.sms_module.models import ApiToken, ShopSmsSettings
 from plugins.sms_module.notifications.reminders import reminder_hours
@@ -138,6 +139,30 @@ def replies():
     return redirect(url_for("sms_settings.index"))
 
 
+@bp.post("/contact")
+@roles_required(Role.ADMIN)
+def contact():
+    """Set the number the answer to HELP gives customers (PRODUCT.md §5; CTIA: HELP names a
+    contact); empty: the platform's ``SMS_HELP_PHONE``, if set."""
+    shop = shop_required()
+    phone = request.form.get("contact_phone", "").strip()
+    if phone:
+        try:
+            phone = normalize_phone(phone, shop.country)
+        except InvalidPhone:
+            flash(
+                _("%(phone)s is not a valid phone number, e.g. 514 555 0123.", phone=phone),
+                "error",
+            )
+            return _render(), 422
+    row = db.session.get(ShopSmsSettings, shop.id) or ShopSmsSettings(company_id=shop.id)
+    row.contact_phone = phone or None
+    db.session.add(row)
+    db.session.commit()
+    flash(_("Contact number saved: the answer to HELP gives it."))
+    return redirect(url_for("sms_settings.index"))
+
+
 @bp.post("/pricing")
 @roles_required()
 def pricing():
@@ -175,5 +200,6 @@ def _render(new_token: str | None = None):
         pricing=prices.pricing(),
         reminder_hours=reminder_hours(shop.id) if shop else None,
         forwarding=db.session.get(ShopSmsSettings, shop.id) if shop else None,
+        help_phone=contact_phone(None),
         mail_configured=mail_configured(),
     )

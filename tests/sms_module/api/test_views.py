@@ -56,7 +56,7 @@ def test_send_then_read_status_and_history(api, shops):
     assert (created["segments"], created["encoding"]) == (1, "GSM-7")
     shown = check(api("GET", f"/api/v1/sms/messages/{created['id']}"), 200, "Message")
     assert [h["status"] for h in shown["history"]] == ["accepted", "scheduled", "queued"]
-    assert shown["phone"] == "+15145550101"
+    assert shown["phone"] == "+15145550101" and shown["refused"] is False
 
 
 def test_send_by_phone_number_and_idempotency_key(api):
@@ -111,6 +111,8 @@ def test_location_missing_is_422_with_code_and_nothing_scheduled(api, app, shops
     assert error["code"] == "location_missing"
     kept = check(api("GET", f"/api/v1/sms/messages/{error['message_id']}"), 200, "Message")
     assert kept["status"] == "failed" and kept["failure_code"] == "location_missing"
+    # A rule's refusal, not the carrier's failure (issue 11, point 5).
+    assert kept["refused"] is True
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,8 @@ import pytest
 from host.extensions import db
 from host.models import Customer
 from plugins.sms_module.compliance import opt_out
-from tests.sms_module.campaigns.support import add_customer
+from tests.sms_module.campaigns.support import add_customer, daytime
+from tests.support_pipeline import in_process_app
 from tests.support_sms import mark_disclaimed, ready_to_send
 
 
@@ -32,3 +33,11 @@ def audience(app, shops):
         opt_out.opt_out("+15145550203", "sms_keyword", None, "STOP")
         db.session.commit()
     return ids
+
+
+@pytest.fixture
+def app(make_app, redis_url, time_machine):
+    """Campaigns due now are due now: the clock is a weekday morning, shop time (out of the
+    quiet hours); one message per send job."""
+    daytime(time_machine)
+    return in_process_app(make_app, SMS_RETRY_BASE_SECONDS=0.01)

@@ -1,26 +1,13 @@
-"""A campaign's audience: the language filter picks who is asked and who can be reached."""
+"""A campaign's audience: the language filter picks who is asked and who can be reached,
+each phone once, and which phones get the first-SMS disclaimer before it."""
 
 from __future__ import annotations
 
-import pytest
-
 from host.extensions import db
-from host.models import Company
+from host.models import Company, Customer
 from plugins.sms_module import campaigns
-from tests.sms_module.campaigns.support import (
-    add_customer,
-    campaign_messages,
-    new_campaign,
-    quiet_hours_away_from_now,
-)
-from tests.support_pipeline import in_process_app
-from tests.support_sms import module_on
-
-
-@pytest.fixture
-def app(make_app, redis_url):
-    """Campaigns due now are due now (no quiet hours around), one message per send job."""
-    return in_process_app(make_app, SMS_RETRY_BASE_SECONDS=0.01, **quiet_hours_away_from_now())
+from tests.sms_module.campaigns.support import add_customer, campaign_messages, new_campaign
+from tests.support_sms import mark_disclaimed, module_on
 
 
 def test_the_language_filter_picks_the_audience(app, shops):
@@ -31,18 +18,45 @@ def test_the_language_filter_picks_the_audience(app, shops):
         french = add_customer(a, "French", "+15145550212", language="fr")
         unknown = add_customer(a, "Unknown", "+15145550213")
         silent = add_customer(a, "Silent", "+15145550214", language="en", consent=False)
-        counts = campaigns.audience_counts(db.session.get(Company, a))
+        shop = db.session.get(Company, a)
         # Shop A's own customer (no language on file) has no consent.
-        assert (counts[""].customers, counts[""].reachable) == (5, 3)
-        assert (counts["en"].customers, counts["en"].reachable) == (2, 1)
-        assert (counts["fr"].customers, counts["fr"].reachable) == (3, 2)
+        found = {code: (r.customers, r.phones) for code, r in campaigns.reach(shop, None).items()}
+        assert found == {"en": (2, 1), "fr": (3, 2)}
+        assert campaigns.reach(shop, "en")["fr"].customers == 0
+        assert (
+            campaigns.reach(shop, "fr")["fr"].customers,
+            campaigns.reach(shop, "fr")["fr"].phones,
+        ) == (3, 2)
         to_english = new_campaign(a, "Sale", language="en")
         to_french = new_campaign(a, "Solde", language="fr")
         campaigns.prepare(to_english)
         campaigns.prepare(to_french)
-        assert {m.customer_id for m in campaign_messages(to_english)} == {english, silent}
-        assert {m.customer_id for m in campaign_messages(to_french)} == {
+        asked = {m.customer_id for m in campaign_messages(to_english) if m.kind == "campaign"}
+        assert asked == {english, silent}
+        assert {m.customer_id for m in campaign_messages(to_french) if m.kind == "campaign"} == {
             french,
             unknown,
             shops["a"]["customer"],
         }
+
+
+def test_a_shared_phone_counts_once_and_a_phone_the_shop_texted_gets_no_disclaimer(app, shops):
+    with app.app_context():
+        module_on(shops["a"]["shop"])
+        a = shops["a"]["shop"]
+        first = add_customer(a, "First", "+15145550221", language="en")
+        add_customer(a, "Twin", "+15145550221", language="en")  # the same phone
+        known = add_customer(a, "Known", "+15145550222", language="en")
+        shop = db.session.get(Company, a)
+        mark_disclaimed(shop, db.session.get(Customer, known), "+15145550222")
+        english = campaigns.reach(shop, "en")["en"]
+        # Three customers, two phones; only the phone the shop never texted gets the
+        # disclaimer first, as the fan-out does.
+        assert (english.customers, english.phones, english.first_time) == (3, 2, 1)
+        cid = new_campaign(a, "Sale", language="en")
+        campaigns.prepare(cid)
+        sent = [m for m in campaign_messages(cid) if m.kind == "campaign"]
+        assert {m.customer_id for m in sent} == {first, known}
+        assert [m.phone for m in campaign_messages(cid) if m.kind == "disclaimer"] == [
+            "+15145550221"
+        ]

@@ -21,20 +21,15 @@ from tests.sms_module.campaigns.support import (
     TRANSACTIONAL,
     add_customer,
     campaign_messages,
+    confirm,
     count,
+    footer_fr,
     form,
     new_campaign,
-    quiet_hours_away_from_now,
 )
 from tests.support_pages import page_text
-from tests.support_pipeline import carrier, in_process_app, message
+from tests.support_pipeline import carrier, message
 from tests.support_sms import login_en, module_on, ready_to_send
-
-
-@pytest.fixture
-def app(make_app, redis_url):
-    """Campaigns due now are due now (no quiet hours around), one message per send job."""
-    return in_process_app(make_app, SMS_RETRY_BASE_SECONDS=0.01, **quiet_hours_away_from_now())
 
 
 def test_a_campaign_reaches_each_consenting_customer_once_from_a_promotional_number(
@@ -44,16 +39,20 @@ def test_a_campaign_reaches_each_consenting_customer_once_from_a_promotional_num
         cid = new_campaign(shops["a"]["shop"])
         assert campaigns.prepare(cid) == "prepared: 4 recipient(s), 2 refused"
         rows = campaign_messages(cid)
-        by_customer = {m.customer_id: m for m in rows}
+        by_customer = {m.customer_id: m for m in rows if m.kind == "campaign"}
         assert sorted(by_customer) == sorted(
             audience[k] for k in ("new", "known", "no_consent", "stopped")
         )
-        assert len(rows) == 4  # each customer once; no phone, no message; shop B none
+        # Each customer once (no phone, no message; shop B none), and the disclaimer the new
+        # phone gets first, which is the campaign's too (its cost, its cancel).
+        assert len([m for m in rows if m.kind == "campaign"]) == 4
         sent_to = [by_customer[audience["new"]], by_customer[audience["known"]]]
         for m in sent_to:
             assert (m.queue, m.kind, m.status) == (Queue.PROMOTIONAL, "campaign", Status.QUEUED)
             assert m.dedupe_key == f"campaign:{cid}:{m.customer_id}"
-            assert m.body == "Winter tires: 10% off this week"
+            # Shop A is in Quebec: its customers with no language on file read French, and
+            # the message names the shop and says how to unsubscribe, in French.
+            assert m.body == "Winter tires: 10% off this week" + footer_fr()
             assert m.created_by_id is None and m.history[0].source == "campaign"
         assert not db.session.scalar(
             select(func.count())
@@ -62,11 +61,13 @@ def test_a_campaign_reaches_each_consenting_customer_once_from_a_promotional_num
         )
 
         # The new phone gets the disclaimer first, on the transactional queue.
-        new = by_customer[audience["new"]]
+        new = [m for m in rows if m.customer_id == audience["new"] and m.kind == "campaign"][0]
         first = db.session.scalar(
             select(SmsMessage).where(SmsMessage.phone == new.phone, SmsMessage.kind == "disclaimer")
         )
         assert first.queue == Queue.TRANSACTIONAL and first.id < new.id
+        assert first.campaign_id == cid
+        assert [m.id for m in rows if m.kind == "disclaimer"] == [first.id]
         assert jobs.send_message(new.id) == "waiting for the disclaimer"
         assert jobs.send_message(first.id) == "sent"
         assert message(first.id).sender_number in TRANSACTIONAL
@@ -86,7 +87,7 @@ def test_refused_customers_are_counted_and_kept_failed_with_their_reason(app, sh
     with app.app_context():
         cid = new_campaign(shops["a"]["shop"])
         campaigns.prepare(cid)
-        by_customer = {m.customer_id: m for m in campaign_messages(cid)}
+        by_customer = {m.customer_id: m for m in campaign_messages(cid) if m.kind == "campaign"}
         silent = by_customer[audience["no_consent"]]
         stopped = by_customer[audience["stopped"]]
         assert (silent.status, silent.failure_code) == (Status.FAILED, "no_consent")
@@ -94,7 +95,7 @@ def test_refused_customers_are_counted_and_kept_failed_with_their_reason(app, sh
         assert (stopped.status, stopped.failure_code) == (Status.FAILED, "opted_out")
         assert "replied STOP" in stopped.failure_reason
         assert silent.queue == Queue.PROMOTIONAL and silent.kind == "campaign"
-        counts = campaigns.status_counts([cid])[cid]
+        counts = campaigns.outcomes([cid])[cid].counts
         assert counts["refused"] == 2 and counts["waiting"] == 2 and counts["failed"] == 0
     client = app.test_client()
     login_en(client, shops["a"]["admin"])
@@ -147,7 +148,7 @@ def test_a_shared_phone_gets_the_campaign_once(app, shops, audience):
         twin = add_customer(shops["a"]["shop"], "Twin", "+15145550201")  # "known"'s phone
         cid = new_campaign(shops["a"]["shop"])
         campaigns.prepare(cid)
-        customers = {m.customer_id for m in campaign_messages(cid)}
+        customers = {m.customer_id for m in campaign_messages(cid) if m.kind == "campaign"}
         assert audience["known"] in customers and twin not in customers
 
 
@@ -168,13 +169,16 @@ def test_the_sweep_reenqueues_a_campaign_redis_lost_and_no_other(app, client, sh
     with app.app_context():
         ready_to_send(shops)
     login_en(client, shops["a"]["admin"])
-    assert client.post("/sms/campaigns/", data=form(name="Lost")).status_code == 303
-    assert client.post("/sms/campaigns/", data=form(name="Done")).status_code == 303
+    for name in ("Lost", "Done", "Draft"):
+        assert client.post("/sms/campaigns/", data=form(name=name)).status_code == 303
     with app.app_context():
-        lost, done = (
+        lost, done, draft = (
             db.session.scalar(select(SmsCampaign.id).where(SmsCampaign.name == n))
-            for n in ("Lost", "Done")
+            for n in ("Lost", "Done", "Draft")
         )
+    confirm(client, app, lost)
+    confirm(client, app, done)
+    with app.app_context():
         campaigns.prepare(done)
         queue = get_queue("promotional")
         assert campaigns.sweep_unprepared(0) == 0  # its job is waiting on the queue
@@ -182,16 +186,23 @@ def test_the_sweep_reenqueues_a_campaign_redis_lost_and_no_other(app, client, sh
         assert campaigns.sweep_unprepared(3600) == 0  # too recent: its enqueue may be coming
         jobs.sweep()  # the workers' periodic sweeper: nothing older than its grace yet
         assert queue.count == 0
-        db.session.execute(update(SmsCampaign).values(created_at=utcnow() - timedelta(minutes=1)))
+        an_hour_ago = utcnow() - timedelta(hours=1)
+        db.session.execute(
+            update(SmsCampaign).values(created_at=an_hour_ago, confirmed_at=an_hour_ago)
+        )
+        db.session.execute(
+            update(SmsCampaign).where(SmsCampaign.id == draft).values(confirmed_at=None)
+        )
         db.session.commit()
         jobs.sweep()
-        [job] = queue.get_jobs()
+        [job] = queue.get_jobs()  # the draft has no fan-out to put back
         assert job.args == (lost,) and job.origin == "promotional"
         assert campaigns.sweep_unprepared(0) == 0  # queued again: not twice
         assert job.perform().startswith("prepared")
         get_redis().flushdb()
         assert campaigns.sweep_unprepared(0) == 0  # both prepared: nothing to do
         assert queue.count == 0
+        assert campaigns.prepare(draft) == "not confirmed" and not campaign_messages(draft)
 
 
 def test_a_fan_out_killed_mid_way_is_taken_over(app, shops, audience):
@@ -211,8 +222,8 @@ def test_the_promotional_queue_still_refuses_a_non_campaign_send(app, shops):
         with pytest.raises(service.SendRefused) as refused:
             service.request_send(company, customer=customer, body="Sale", queue="promotional")
         assert refused.value.code == "promotional_needs_campaign"
-        kept = db.session.get(SmsMessage, refused.value.message_id)
-        assert kept.status == Status.FAILED and kept.campaign_id is None
+        # A malformed request (the wrong queue) is an error, not a refusal: no row.
+        assert refused.value.message_id is None and count(SmsMessage) == 1  # the disclaimer
         # With a campaign it goes, and the message knows its campaign.
         cid = new_campaign(company.id)
         sent = service.request_send(

@@ -1,4 +1,5 @@
-"""The words a customer texts to stop, restart or ask for help."""
+"""The words a customer texts to stop, restart or ask for help (PRODUCT.md §5), in any
+reasonable words (issue 11: FCC 47 CFR 64.1200(a)(10), CTIA), and the replies flagged."""
 
 import pytest
 
@@ -23,9 +24,137 @@ from plugins.sms_module.compliance import keywords
         ("Aide", False, "help"),
         ("info", False, "help"),
         ("HELP", True, "help"),
-        ("stop please", False, None),
         ("Merci!", False, None),
     ],
 )
-def test_keywords(text, opted_out, expected):
+def test_single_keywords(text, opted_out, expected):
     assert keywords.classify(text, opted_out) == expected
+
+
+# Issue 11's examples, then their kind: phrases, punctuation, padding, French.
+OPT_OUT_PHRASES = [
+    "opt out",
+    "opt-out",
+    "Opt Out.",
+    "stop all",
+    "STOP ALL!",
+    "stop please",
+    "Stop,",
+    "Stop.",
+    "STOP!!!",
+    "Please stop",
+    "stop stop",
+    "Stop please, thank you",
+    "Stop now",
+    "unsubscribe me",
+    "Opt me out",
+    "Stop texts",
+    "stop all messages",
+    "End, please",
+    "Quit.",
+    "Revoke",
+    "Cancel",
+    "Arrêt",
+    "arrêt svp",
+    "Arrête!",
+    "Arrêtez",
+    "ARRETEZ S'IL VOUS PLAÎT",
+    "Arrêtez les textos",
+    "arrêt tout",
+    "Désabonnez-moi",
+    "désabonnez moi merci",
+    "Désabonnement",
+    "STOP merci",
+    "Bonjour, stop",
+    "Stop’",
+]
+
+
+@pytest.mark.parametrize("text", OPT_OUT_PHRASES)
+def test_an_opt_out_in_any_reasonable_words_is_a_stop(text):
+    assert keywords.classify(text, False) == "stop"
+    assert keywords.classify(text, True) == "stop"
+    assert not keywords.looks_like_opt_out(text)  # acted on: nothing to flag
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Don't stop sending me deals",
+        "I'll stop by tomorrow",
+        "Stop by at 3?",
+        "Cancel my appointment",
+        "Can I cancel tomorrow's appointment?",
+        "The noise does not stop",
+        "Thanks",
+        "OK",
+        "Please",
+        "",
+        "   ",
+        "!!!",
+        "Merci, à demain",
+        "J'arrête de fumer",
+    ],
+)
+def test_a_sentence_holding_a_keyword_is_not_a_stop_nor_flagged(text):
+    assert keywords.classify(text, False) is None
+    assert not keywords.looks_like_opt_out(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "please don't text me anymore",
+        "Please do not text me anymore.",
+        "Dont text me",
+        "Stop texting me",
+        "Stop sending me these",
+        "Remove me from your list",
+        "Take me off your list please",
+        "No more texts please",
+        "I don't want these texts",
+        "How do I unsubscribe?",
+        "Not interested",
+        "Leave me alone",
+        "Stop, wrong number",
+        "Veuillez ne plus m'écrire",
+        "Ne plus m’écrire svp",
+        "Arrêtez de m'écrire",
+        "Arrêtez de me texter svp",
+        "Plus de textos svp",
+        "Retirez-moi de votre liste",
+        "Je veux me désabonner de vos messages",
+        "Je ne veux plus recevoir vos textos",
+        "Pas intéressée",
+    ],
+)
+def test_a_reply_that_looks_like_an_opt_out_is_flagged_not_acted_on(text):
+    assert keywords.classify(text, False) is None
+    assert keywords.looks_like_opt_out(text)
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("help please", "help"),
+        ("Aide svp", "help"),
+        ("help me with my car", None),
+        ("Start please", "start"),
+        ("Oui merci", "start"),  # from an opted-out phone (below)
+    ],
+)
+def test_start_and_help_take_the_same_padding_but_stay_single_words(text, expected):
+    assert keywords.classify(text, True) == expected
+
+
+def test_words_fold_case_accents_apostrophes_and_punctuation():
+    assert keywords.words("Désabonnez-moi, s’il vous plaît!") == [
+        "DESABONNEZ",
+        "MOI",
+        "S",
+        "IL",
+        "VOUS",
+        "PLAIT",
+    ]
+    assert keywords.core("  Stop, stop... PLEASE!! ") == "STOP"
+    assert keywords.core("Thank you") == "THANK YOU"  # padding alone is what was said

@@ -25,8 +25,8 @@ from plugins.sms_module.models import SmsCampaign, SmsMessage, Status
 from plugins.sms_module.notifications import event_jobs
 from plugins.sms_module.sending import send_job, service
 from tests.conftest import login
-from tests.support_pipeline import accepted_message, in_process_app, message
-from tests.support_sms import ready_to_send
+from tests.support_pipeline import accepted_message, carrier, in_process_app, message
+from tests.support_sms import login_en, module_on, ready_to_send
 
 SMS_MODULE = Path(__file__).resolve().parents[3] / "plugins" / "sms_module"
 SENTINEL = Refusal("bypassed?", "refused by the rule under test")
@@ -102,6 +102,15 @@ def test_the_campaign_page_asks_shop_refusal(app, client, shops, refusing):
         assert db.session.scalar(select(SmsCampaign.id)) is None
 
 
+def test_the_company_page_asks_company_veto(app, client, shops, monkeypatch):
+    monkeypatch.setattr(rules, "company_veto", lambda *args: {"v2v_number": "VETO-SENTINEL"})
+    login_en(client, shops["a"]["admin"])
+    data = {"name": "Garage A", "v2v_number": "", "country": "CA", "province": "QC"}
+    response = client.post(f"/companies/{shops['a']['shop']}", data=data)
+    assert "VETO-SENTINEL" in response.get_data(as_text=True), "the hook does not ask the rule"
+    assert response.status_code == 422
+
+
 @pytest.mark.parametrize(
     "path", ["/sms/customers/{customer}", "/sms/settings/", "/sms/campaigns/", "/sms/replies/"]
 )
@@ -131,6 +140,59 @@ def test_host_events_of_a_shop_whose_module_is_off_are_ignored_by_module_on(
     assert queued == [], f"the {event} hook does not ask rules.module_on"
 
 
+# --- option 124 needs the V2V organization number, as long as it is on (PRODUCT.md §3) ----
+
+
+def test_option_124_on_with_no_v2v_number_refuses_at_acceptance_and_says_where(app, shops):
+    with app.app_context():
+        company, customer = ready_to_send(shops)
+        company.v2v_number = "   "  # blank is empty
+        db.session.commit()
+        refused = send(shops)
+        assert refused.code == "v2v_missing"
+        assert "V2V organization number" in refused.message
+        assert "Company management" in refused.message
+        kept = db.session.get(SmsMessage, refused.message_id)
+        assert (kept.status, kept.failure_code) == (Status.FAILED, "v2v_missing")
+        assert kept.send_at is None  # never scheduled
+
+
+def test_the_send_time_check_refuses_a_message_whose_shop_lost_its_v2v_number(app, shops):
+    with app.app_context():
+        mid = accepted_message(shops)
+        db.session.get(Company, shops["a"]["shop"]).v2v_number = None
+        db.session.commit()
+        assert send_job.send_message(mid) == "refused: v2v_missing"
+        found = message(mid)
+        assert (found.status, found.failure_code, found.attempts) == (
+            Status.FAILED,
+            "v2v_missing",
+            0,
+        )
+        assert "Company management" in found.failure_reason
+        assert carrier(app).sent_count() == 0
+
+
+def veto(app, shops, **changes):
+    with app.app_context():
+        company = db.session.get(Company, shops["a"]["shop"])
+        return rules.company_veto(company, changes)
+
+
+def test_company_veto_keeps_the_v2v_number_while_option_124_is_on(app, shops):
+    with app.test_request_context():
+        module_on(shops["a"]["shop"])
+        emptied = veto(app, shops, v2v_number=("V2V-a", None))
+        assert set(emptied) == {"v2v_number"} and "Options tab" in emptied["v2v_number"]
+        assert veto(app, shops, v2v_number=("V2V-a", "  ")) is not None
+        # Changing it, or changing anything else, is allowed.
+        assert veto(app, shops, v2v_number=("V2V-a", "V2V-b")) is None
+        assert veto(app, shops, name=("Garage A", "Garage Z"), province=("QC", None)) is None
+        # With the option off, the number may be emptied.
+        module_on(shops["a"]["shop"], False)
+        assert veto(app, shops, v2v_number=("V2V-a", None)) is None
+
+
 # --- one home: each rule's ingredients are read in one module -----------------------------
 
 RULE_HOMES = {
@@ -138,6 +200,8 @@ RULE_HOMES = {
     # option and demo.py switches it on, but only the rules read it
     "option_enabled": {"compliance/rules.py"},
     "CompanyOption": {"demo.py"},
+    # the V2V organization number option 124 needs (§3); demo.py picks the demo shops by it
+    "v2v_number": {"compliance/rules.py", "demo.py"},
     # the quiet hours (§7, §10)
     "SMS_QUIET_START_HOUR": {"compliance/quiet_hours.py", "extension.py"},
     "SMS_QUIET_END_HOUR": {"compliance/quiet_hours.py", "extension.py"},
@@ -150,6 +214,10 @@ RULE_HOMES = {
     "WITHDRAWN": {"compliance/consent.py", "models/compliance.py", "notifications/events.py"},
     # shop time: the host's shop_zone / Company.zone, never re-derived from time_zone (§2)
     "time_zone": set(),
+    # a text stays true: the appointment statuses in which a visit is still ahead, and the
+    # guard checked at the appointment's change and just before the carrier (issue 11)
+    "UPCOMING_STATUSES": {"compliance/guards.py", "notifications/events.py"},
+    "stale": {"compliance/guards.py", "notifications/events.py", "sending/send_job.py"},
     # Twilio's 21610 opts the phone out (§5)
     "21610": {"carriers/errors.py"},
     "opts_out": {

@@ -3,6 +3,9 @@ by SMS; retried, swept, never lost."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from sqlalchemy import func, select
 
@@ -19,6 +22,9 @@ from tests.sms_module.conversations.support import (
     sent_to,
 )
 from tests.support_pipeline import in_process_app, message
+
+SHOP_TIME = ZoneInfo("America/Toronto")  # Garage A, in Quebec
+DAY = datetime(2026, 12, 1, 10, 0, tzinfo=SHOP_TIME)
 
 
 @pytest.fixture
@@ -48,7 +54,10 @@ def test_a_reply_is_emailed_to_the_shop_with_the_reply_page_link(client, app, sh
     assert len(inbox.messages) == 1
 
 
-def test_a_reply_is_forwarded_by_sms_to_the_shops_cell_without_customer_consent(client, app, shops):
+def test_a_reply_is_forwarded_by_sms_to_the_shops_cell_without_customer_consent(
+    client, app, shops, time_machine
+):
+    time_machine.move_to(DAY, tick=True)  # the shop's day: the SMS goes at once
     with app.app_context():
         ours = sent_to(shops)
         forward_settings(shops["a"]["shop"], cell="+15145550999")
@@ -139,3 +148,38 @@ def test_an_smtp_server_away_is_tried_again_later_and_nothing_is_lost(client, ap
         assert job.return_value().startswith("not e-mailed: ")
         assert message(reply.id).forwarded_at is not None
         assert forwarding.sweep_forwards(grace_seconds=0) == 0
+
+
+@pytest.mark.parametrize(
+    ("arrives", "morning"),
+    [
+        (datetime(2026, 12, 1, 23, 30, tzinfo=SHOP_TIME), datetime(2026, 12, 2, 8, 0)),
+        (datetime(2026, 12, 2, 6, 0, tzinfo=SHOP_TIME), datetime(2026, 12, 2, 8, 0)),
+        (datetime(2026, 12, 1, 21, 0, tzinfo=SHOP_TIME), datetime(2026, 12, 2, 8, 0)),
+    ],
+)
+def test_a_reply_at_night_reaches_the_shops_cell_in_its_morning_the_email_at_once(
+    client, app, shops, smtp_server, time_machine, arrives, morning
+):
+    port, inbox = smtp_server
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port)
+    time_machine.move_to(DAY, tick=True)
+    with app.app_context():
+        ours = sent_to(shops)
+        forward_settings(shops["a"]["shop"], emails="desk@garage-a.test", cell="+15145550999")
+    time_machine.move_to(arrives, tick=True)
+    post_inbound(client, app, phone=ours.phone, to=ours.sender_number, body="Running late")
+    with app.app_context():
+        (reply,) = inbound_messages()
+        done = forwarding.forward(reply.id)
+        assert done.startswith("SMS due at ") and done.endswith("e-mailed")
+        ((recipients, _mail),) = inbox.wait(1)  # the e-mail did not wait
+        assert recipients == ["desk@garage-a.test"]
+        forward = db.session.scalar(select(SmsMessage).where(SmsMessage.kind == Kind.REPLY_FORWARD))
+        assert forward.send_at == morning.replace(tzinfo=SHOP_TIME).astimezone(UTC)
+        assert forward.status == "scheduled"
+        assert jobs.send_message(forward.id) != "sent"  # not before the morning
+        assert message(forward.id).provider_sid is None
+    time_machine.move_to(morning.replace(tzinfo=SHOP_TIME), tick=True)
+    with app.app_context():
+        assert jobs.send_message(forward.id) == "sent"

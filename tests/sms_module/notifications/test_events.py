@@ -39,6 +39,12 @@ def book(client, customer_id: int, when: datetime, status: str = "booked") -> No
         assert run_event_jobs() >= 1
 
 
+@pytest.fixture(autouse=True)
+def daytime(time_machine):
+    """A Tuesday morning, shop time: what the events send does not hang on the hour."""
+    time_machine.move_to(datetime(2026, 12, 1, 10, 0, tzinfo=TORONTO), tick=True)
+
+
 @pytest.fixture
 def staff(client, app, shops):
     with app.app_context():

@@ -49,6 +49,20 @@ def test_events_are_delivered_with_the_disclaimer_first_once(
     )
     assert booked.status_code == 302
     aid = int(booked.headers["Location"].rstrip("/").split("/")[-1])
+    with app.app_context():
+
+        def booking_confirmed():
+            db.session.expire_all()
+            return db.session.scalar(
+                select(SmsMessage).where(
+                    SmsMessage.customer_id == cid,
+                    SmsMessage.kind == "appointment_booked",
+                    SmsMessage.status == Status.DELIVERED,
+                )
+            )
+
+        # The confirmation is true while the visit is ahead: it goes before the car is ready.
+        wait_for(booking_confirmed, what="the booking confirmation Delivered")
     ready = client.post(
         f"/appointments/{aid}",
         data={"customer_id": cid, "starts_at": start, "vehicle": "RAV4", "status": "ready"},
@@ -86,6 +100,8 @@ def test_events_are_delivered_with_the_disclaimer_first_once(
                 SmsMessage.customer_id == cid, SmsMessage.kind == "appointment_reminder"
             )
         )
-        assert reminder.status == Status.SCHEDULED  # due in two days
+        # Due in two days, but the vehicle is ready: the reminder is withdrawn, never sent.
+        assert reminder.status == Status.CANCELED and reminder.provider_sid is None
+        assert "no longer upcoming (ready)" in reminder.history[-1].detail
         if language == "fr":
             assert "ARRET" in disclaimer.body.upper()

@@ -123,6 +123,28 @@ def test_failures_by_code_and_window(app, shops):
         }
 
 
+def test_refusals_are_counted_apart_from_the_carriers_failures(app, shops):
+    # Issue 11, point 5: a rule's refusal is no failure of the pipeline.
+    with app.app_context():
+        now = utcnow()
+        minutes = timedelta(minutes=5)
+        add(shops, S.FAILED, failure_code="30003", steps=[(S.FAILED, now - minutes)])
+        add(shops, S.FAILED, failure_code="carrier_error", steps=[(S.FAILED, now - minutes)])
+        for code in ("no_consent", "opted_out", "opted_out"):
+            add(shops, S.FAILED, failure_code=code, steps=[(S.FAILED, now - minutes)])
+        add(shops, S.FAILED, failure_code="module_off", steps=[(S.FAILED, now - 3 * 60 * minutes)])
+        assert monitoring.failure_counts(now) == {
+            "1h": {"30003": 1, "carrier_error": 1},
+            "24h": {"30003": 1, "carrier_error": 1},
+        }
+        assert monitoring.failure_counts(now, refusals=True) == {
+            "1h": {"no_consent": 1, "opted_out": 2},
+            "24h": {"no_consent": 1, "opted_out": 2, "module_off": 1},
+        }
+        figures = monitoring.snapshot(now)
+        assert figures.refusals == monitoring.failure_counts(now, refusals=True)
+
+
 def test_sender_numbers_rate_last_send_and_sent_last_hour(app, shops):
     with app.app_context():
         now = utcnow()

@@ -121,14 +121,35 @@ def test_bad_requests_are_refused(app, shops, kwargs, code):
         assert refusal(company, customer=customer, **kwargs).code == code
 
 
-def test_a_nul_is_refused_and_its_audit_row_keeps_the_text_without_it(app, shops):
-    # PostgreSQL refuses NUL in text columns; no SMS carries U+0000 either.
+@pytest.mark.parametrize(
+    "kwargs,code",
+    [
+        ({"body": ""}, "empty_body"),
+        ({"body": " \n\t "}, "empty_body"),
+        ({"body": "Your car\x00 is ready"}, "invalid_characters"),
+        ({"body": "x" * 1601}, "too_long"),
+        ({"body": "hi", "queue": "bulk"}, "invalid_queue"),
+    ],
+)
+def test_a_malformed_request_is_a_form_error_and_stores_nothing(app, shops, kwargs, code):
+    # Issue 11 §5: an empty text is no message; only a rule's refusal keeps an audit row.
     with app.app_context():
         company, customer = ready_to_send(shops)
-        refused = refusal(company, customer=customer, body="Your car\x00 is ready")
-        assert refused.code == "invalid_characters" and "NUL" in refused.message
-        kept = db.session.get(SmsMessage, refused.message_id)
-        assert kept.body == "Your car\ufffd is ready" and kept.status == Status.FAILED
+        before = count_messages()
+        refused = refusal(company, customer=customer, **kwargs)
+        assert refused.code == code and refused.message_id is None
+        assert count_messages() == before
+
+
+def test_an_empty_text_is_a_form_error_even_when_a_rule_would_refuse_too(app, shops):
+    # The shop's module is off and the body blank: the form error comes first, no row.
+    with app.app_context():
+        company, customer = ready_to_send(shops)
+        company.country = None
+        db.session.commit()
+        before = count_messages()
+        assert refusal(company, customer=customer, body="   ").code == "empty_body"
+        assert count_messages() == before
 
 
 def test_raw_numbers_need_a_consenting_customer_of_the_shop(app, shops):

@@ -3,6 +3,8 @@ sandbox."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from jinja2.sandbox import SecurityError
 
@@ -17,16 +19,18 @@ from tests.support_sms import login_en
 # --- rendering -------------------------------------------------------------------------------
 
 
-def test_french_defaults_use_the_shop_time_zone_and_stay_in_gsm(app, shops):
+def test_french_defaults_use_the_shop_time_zone_and_stay_in_gsm(app, shops, time_machine):
     with app.app_context():
         company, customer, appointment, invoice = objects(shops, "a")
         assert company.time_zone == "America/Toronto"
+        time_machine.move_to(WINTER - timedelta(days=10))
         appointment.starts_at = WINTER
         text = mt.render_event(company, mt.APPOINTMENT_BOOKED, "fr", appointment=appointment)
         assert text == (
             "Garage A : Bonjour Client, votre rendez-vous est confirmé pour le "
             "mardi 2 décembre à 14 h 30 (Civic 2019)."
         )
+        time_machine.move_to(SUMMER - timedelta(days=10))
         appointment.starts_at = SUMMER
         moved = mt.render_event(company, mt.APPOINTMENT_MOVED, "fr", appointment=appointment)
         assert "le mardi 7 juillet à 9 h 05." in moved
@@ -40,15 +44,17 @@ def test_french_defaults_use_the_shop_time_zone_and_stay_in_gsm(app, shops):
             assert count_segments(body).encoding == GSM_7, (event, body)
 
 
-def test_english_defaults_use_the_shop_time_zone(app, shops):
+def test_english_defaults_use_the_shop_time_zone(app, shops, time_machine):
     with app.app_context():
         company, customer, appointment, invoice = objects(shops, "b")
+        time_machine.move_to(WINTER - timedelta(days=10))
         appointment.starts_at = WINTER
         text = mt.render_event(company, mt.APPOINTMENT_REMINDER, "en", appointment=appointment)
         assert text == (
             "Garage B: Reminder, Client: your appointment is on Tuesday, December 2 at 2:30 PM. "
             "See you soon!"
         )
+        time_machine.move_to(SUMMER - timedelta(days=10))
         appointment.starts_at = SUMMER
         moved = mt.render_event(company, mt.APPOINTMENT_MOVED, "en", appointment=appointment)
         assert moved.endswith("moved to Tuesday, July 7 at 9:05 AM.")
@@ -63,9 +69,10 @@ def test_english_defaults_use_the_shop_time_zone(app, shops):
             assert count_segments(body).encoding == GSM_7, (event, body)
 
 
-def test_every_variable_is_filled_from_the_objects(app, shops):
+def test_every_variable_is_filled_from_the_objects(app, shops, time_machine):
     with app.app_context():
         company, customer, appointment, invoice = objects(shops, "a")
+        time_machine.move_to(WINTER - timedelta(days=10))
         appointment.starts_at = WINTER
         customer.first_name = "Zoé’s"  # a curly apostrophe would force Unicode: made plain
         values = mt.variables(company, "fr", appointment=appointment, invoice=invoice)
@@ -82,6 +89,51 @@ def test_every_variable_is_filled_from_the_objects(app, shops):
         english = mt.variables(company, "en", appointment=appointment)
         assert english["appointment_date"] == "Tuesday, December 2"
         assert english["invoice_total"] == ""  # no invoice given: empty, never a crash
+
+
+@pytest.mark.parametrize(
+    "today,starts,language,expected",
+    [
+        # Booked on December 30 for January 3: another year, so the year is written.
+        (
+            datetime(2026, 12, 30, 15, tzinfo=UTC),
+            datetime(2027, 1, 4, 14, 30, tzinfo=UTC),
+            "fr",
+            "lundi 4 janvier 2027 à 9 h 30",
+        ),
+        (
+            datetime(2026, 12, 30, 15, tzinfo=UTC),
+            datetime(2027, 1, 4, 14, 30, tzinfo=UTC),
+            "en",
+            "Monday, January 4, 2027 at 9:30 AM",
+        ),
+        # The same year but more than about six months away.
+        (
+            datetime(2026, 1, 5, 15, tzinfo=UTC),
+            datetime(2026, 9, 1, 13, tzinfo=UTC),
+            "en",
+            "Tuesday, September 1, 2026 at 9:00 AM",
+        ),
+        # Near and in this year: no year.
+        (
+            datetime(2026, 11, 30, 15, tzinfo=UTC),
+            datetime(2026, 12, 1, 14, tzinfo=UTC),
+            "fr",
+            "mardi 1er décembre à 9 h 00",
+        ),
+    ],
+)
+def test_a_date_in_another_year_or_far_away_is_written_with_its_year(
+    app, shops, time_machine, today, starts, language, expected
+):
+    # Issue 11 §2: "January 4" read on December 30 must not be taken for last January.
+    with app.app_context():
+        company, _customer, appointment, _invoice = objects(shops, "a")
+        time_machine.move_to(today)
+        appointment.starts_at = starts
+        assert mt.variables(company, language, appointment=appointment)["appointment_time"] == (
+            expected
+        )
 
 
 def test_message_language_rules(app, shops):

@@ -1,5 +1,6 @@
 """The campaign pages (PRODUCT.md §7, §10): the form and its refusals, the audience and the
-cost shown before sending, the quiet hours said, and who may see which campaign."""
+cost shown before sending, the quiet hours said, and who may see which campaign. The clock
+is a weekday morning, shop time (issue 11: tests set their clock)."""
 
 from __future__ import annotations
 
@@ -19,10 +20,13 @@ from tests.sms_module.campaigns.support import (
     ZONE,
     add_customer,
     campaign_messages,
+    confirm,
     count,
+    daytime,
+    footer_en,
+    footer_fr,
     form,
     new_campaign,
-    quiet_hours_away_from_now,
 )
 from tests.support_pages import page_text
 from tests.support_pipeline import in_process_app
@@ -30,9 +34,10 @@ from tests.support_sms import login_en, module_on, ready_to_send
 
 
 @pytest.fixture
-def app(make_app, redis_url):
-    """Campaigns due now are due now (no quiet hours around), one message per send job."""
-    return in_process_app(make_app, SMS_RETRY_BASE_SECONDS=0.01, **quiet_hours_away_from_now())
+def app(make_app, redis_url, time_machine):
+    """Campaigns due now are due now (a weekday morning, shop time), one message per send job."""
+    daytime(time_machine)
+    return in_process_app(make_app, SMS_RETRY_BASE_SECONDS=0.01)
 
 
 def test_the_page_moves_a_send_time_in_the_quiet_hours_and_says_so(make_app, shops, app):
@@ -80,6 +85,13 @@ BAD_INPUTS = [
     ({"body": ""}, "The message is empty: write the text to send."),
     ({"body": "  \n "}, "The message is empty: write the text to send."),
     ({"body": "a" * 1601}, "The message has 1601 characters; the limit is 1600."),
+    # With the shop's name and how to unsubscribe, in French (47 characters), it is too long.
+    (
+        {"body": "a" * 1560},
+        "With the shop's name and how to unsubscribe, the message has 1607 characters; "
+        "the limit is 1600.",
+    ),
+    ({"body_fr": "é" * 1601}, "The message has 1601 characters; the limit is 1600."),
     ({"send_at": "tomorrow"}, "Enter the send time as a date and a time"),
     ({"send_at": "2026-13-45T10:00"}, "Enter the send time as a date and a time"),
     ({"send_at": "9999-12-31T23:59"}, "Enter the send time as a date and a time"),
@@ -134,7 +146,7 @@ def test_every_error_of_a_form_is_shown_at_once(app, client, shops):
     assert 'id="campaign-language-error"' in text and 'id="campaign-send-at-error"' not in text
 
 
-def test_a_good_campaign_is_committed_queued_and_shown(app, client, shops):
+def test_a_good_campaign_is_saved_as_a_draft_then_confirmed_and_queued(app, client, shops):
     with app.app_context():
         ready_to_send(shops)
     login_en(client, shops["a"]["admin"])
@@ -142,17 +154,21 @@ def test_a_good_campaign_is_committed_queued_and_shown(app, client, shops):
     assert response.status_code == 303
     with app.app_context():
         campaign = db.session.scalar(select(SmsCampaign))
-        assert (campaign.name, campaign.language, campaign.prepared_at) == ("Winter", "fr", None)
+        assert (campaign.name, campaign.language, campaign.status) == ("Winter", "fr", "draft")
         assert campaign.created_by_id == shops["a"]["admin_id"]
         assert response.headers["Location"].endswith(f"/sms/campaigns/{campaign.id}")
+        assert get_queue("promotional").count == 0  # nothing goes before the confirmation
+    page = page_text(client.get(response.headers["Location"]))
+    assert 'Campaign "Winter" saved as a draft' in page and 'id="campaign-confirm"' in page
+    confirm(client, app, campaign.id)
+    page = page_text(client.get(response.headers["Location"]))
+    assert 'Campaign "Winter" confirmed' in page and 'data-stage="confirmed"' in page
+    with app.app_context():
         [job] = get_queue("promotional").get_jobs()
         assert job.func_name == "plugins.sms_module.jobs.prepare_campaign" and job.args == (
             campaign.id,
         )
         assert not campaign_messages(campaign.id)  # the job does the fan-out, not the page
-    page = page_text(client.get(response.headers["Location"]))
-    assert 'Campaign "Winter" saved' in page and "being prepared" in page
-    with app.app_context():
         assert job.perform() == "prepared: 1 recipient(s), 0 refused"
     page = page_text(client.get(response.headers["Location"]))
     assert "1 customer(s) asked, 0 refused" in page and "Client A" in page
@@ -160,7 +176,7 @@ def test_a_good_campaign_is_committed_queued_and_shown(app, client, shops):
 
 def test_the_form_shows_the_audience_and_the_cost_before_sending(app, client, shops):
     with app.app_context():
-        ready_to_send(shops)
+        ready_to_send(shops)  # Client A: French (the shop's), consent, texted before
         add_customer(shops["a"]["shop"], "English", "+15145550221", language="en")
         add_customer(shops["a"]["shop"], "Silent", "+15145550222", consent=False)
     login_en(client, shops["a"]["admin"])
@@ -168,12 +184,32 @@ def test_the_form_shows_the_audience_and_the_cost_before_sending(app, client, sh
     assert '<span id="campaign-customers">3</span>' in text
     assert '<span id="campaign-reachable">2</span>' in text
     assert 'src="/sms/static/compose.js"' in text and 'id="sms-counter"' in text
-    # After a refusal the typed body's estimate is there: 2 segments × 0.0100 × 2 customers.
+    # After a refusal the typed body's estimate is there: each language's whole message
+    # (200 characters and the line naming the shop) takes 2 segments; the English phone is
+    # new to the shop and gets the disclaimer (1 segment) first: (2 + 2 + 1) × 0.0100.
     text = page_text(client.post("/sms/campaigns/", data=form(name="", body="a" * 200)))
     assert '<span id="campaign-segments">2</span>' in text
-    assert '<span id="campaign-cost">0.04</span> CAD' in text
+    assert '<span id="campaign-first-time">1</span>' in text
+    assert '<span id="campaign-cost">0.05</span> CAD' in text
+    assert ("a" * 200 + footer_en()) in text and ("a" * 200 + footer_fr()) in text
     text = page_text(client.post("/sms/campaigns/", data=form(name="", language="en")))
     assert '<span id="campaign-customers">1</span>' in text
+
+
+def test_the_live_estimate_counts_as_the_review_does(app, client, shops):
+    with app.app_context():
+        ready_to_send(shops)
+        add_customer(shops["a"]["shop"], "English", "+15145550221", language="en")
+    login_en(client, shops["a"]["admin"])
+    data = {"body": "a" * 200, "body_fr": "Pneus", "language": ""}
+    found = client.post("/sms/campaigns/estimate", json=data).get_json()
+    assert (found["customers"], found["reachable"], found["first_time"]) == (2, 2, 1)
+    english, french = found["lines"]
+    assert english["text"] == "a" * 200 + footer_en() and english["segments"] == 2
+    assert french["text"] == "Pneus" + footer_fr() and french["segments"] == 1
+    assert found["cost"] == "0.04" and found["currency"] == "CAD"
+    bad = client.post("/sms/campaigns/estimate", json={"body": 12})
+    assert bad.status_code == 400
 
 
 def test_module_off_or_location_missing_refuses_with_the_send_services_messages(app, client, shops):
@@ -209,8 +245,13 @@ def test_staff_and_operators_get_403(app, client, shops, who):
     assert client.get("/sms/campaigns/").status_code == 403
     assert client.post("/sms/campaigns/", data=form()).status_code == 403
     assert client.get(f"/sms/campaigns/{cid}").status_code == 403
+    assert client.get(f"/sms/campaigns/{cid}/edit").status_code == 403
+    assert client.post("/sms/campaigns/estimate", json={"body": "Sale"}).status_code == 403
+    for action in ("confirm", "edit", "cancel", "test"):
+        assert client.post(f"/sms/campaigns/{cid}/{action}", data=form()).status_code == 403
     with app.app_context():
         assert count(SmsCampaign) == 1
+        assert db.session.get(SmsCampaign, cid).status == "confirmed"
     menu = client.get("/").text
     assert "/sms/campaigns/" not in menu
 

@@ -143,6 +143,27 @@ def test_page_shows_the_figures(client, app, shops):
     assert client.get("/sms/operations/").status_code == 200
 
 
+def test_refusals_are_shown_and_scraped_apart_from_failures(client, app, shops):
+    with app.app_context():
+        now = utcnow()
+        add(shops, S.FAILED, failure_code="21610", steps=[(S.FAILED, now)])
+        add(shops, S.FAILED, failure_code="no_consent", steps=[(S.FAILED, now)])
+    login_en(client, OPERATOR)
+    page = client.get("/sms/operations/").get_data(as_text=True)
+    failures, refusals = page.split('id="failures"')[1].split('id="refusals"')
+    assert 'data-code="21610"' in failures and "no_consent" not in failures
+    assert 'data-code="no_consent"' in refusals and "21610" not in refusals
+    m = families(scrape(client))
+    assert set(m["sms_messages_failed"]) == {
+        (("code", "21610"), ("window", "1h")),
+        (("code", "21610"), ("window", "24h")),
+    }
+    assert m["sms_messages_refused"] == {
+        (("code", "no_consent"), ("window", "1h")): 1,
+        (("code", "no_consent"), ("window", "24h")): 1,
+    }
+
+
 def test_pages_render_with_no_data_at_all(client, app, shops):
     with app.app_context():
         db.session.execute(delete(SenderNumber))

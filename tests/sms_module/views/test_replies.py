@@ -162,7 +162,7 @@ def test_conversation_shows_both_directions_with_statuses_and_marks_read(client,
     assert 'data-direction="outbound"' in ours and "Sent" in ours and "from (438) 601-3562" in ours
     assert 'data-direction="inbound"' in theirs and "Received" in theirs
     assert "to (438) 601-3562" in theirs and "Client A" in theirs and "New" in theirs
-    assert "Failed" in failed and "The carrier refused it." in failed
+    assert "Refused" in failed and "The carrier refused it." in failed  # a rule's code
     assert 'id="sms-reply"' in response.text and 'name="csrf_token"' in response.text
     assert "compose.js" in response.text and 'data-preview-url="/sms/segments"' in response.text
     with app.app_context():

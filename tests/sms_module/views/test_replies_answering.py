@@ -97,10 +97,12 @@ def test_refused_reply_keeps_the_text_says_why_and_sends_nothing(
     with app.app_context():
         after = message_rows()
         added = after[len(before) :]
-        # Nothing scheduled; the send service keeps the refusal as one Failed record
-        # (its audit trail, as on the customer's SMS tab), with the reason.
+        # Nothing scheduled. A rule's refusal is kept as one Failed record (its audit trail,
+        # as on the customer's SMS tab), with the reason; a malformed text is a form error
+        # and stores nothing (issue 11, point 5).
         assert after[: len(before)] == before
-        assert [(row.status, row.failure_code) for row in added] == [(Status.FAILED, code)]
+        kept = [(Status.FAILED, code)] if code == "opted_out" else []
+        assert [(row.status, row.failure_code) for row in added] == kept
 
 
 def test_refused_reply_to_a_phone_with_no_customer_writes_nothing(client, app, shops):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from plugins.sms_module.texts import templates as mt
 from tests.sms_module.texts.support import WINTER, objects, saved_rows
 from tests.support_sms import login_en
@@ -75,7 +77,7 @@ def test_save_then_reset_to_default(client, app, shops):
         assert "votre rendez-vous est confirmé" in text
 
 
-def test_switching_an_event_off_and_on(client, app, shops):
+def test_switching_an_event_off_and_on(client, app, shops, time_machine):
     login_en(client, shops["a"]["admin"])
     url = f"/sms/settings/templates/{mt.APPOINTMENT_REMINDER}/enabled"
     assert client.post(url, data={"enabled": "0"}).status_code == 302
@@ -104,6 +106,7 @@ def test_switching_an_event_off_and_on(client, app, shops):
         assert mt.event_enabled(shops["a"]["shop"], mt.APPOINTMENT_REMINDER)
         company, _customer, appointment, _invoice = objects(shops, "a")
         appointment.starts_at = WINTER
+        time_machine.move_to(WINTER - timedelta(days=1))
         text = mt.render_event(company, mt.APPOINTMENT_REMINDER, "en", appointment=appointment)
         assert text == "Garage A: see you Tuesday, December 2 at 2:30 PM"
 

@@ -1,0 +1,103 @@
+"""A confirmed campaign's fan-out job on the promotional queue (PRODUCT.md §7): put there
+at the campaign's send time, tracked in Redis, and put back by the sweeper when Redis lost
+it. The job itself is ``fanout.prepare``."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+
+from rq import Retry
+from rq.job import Job, JobStatus
+from sqlalchemy import func, select
+
+from host.api import db, get_queue, get_redis, utcnow
+from plugins.sms_module.models import Queue, SmsCampaign
+from plugins.sms_module.models.campaigns import CampaignStatus
+from plugins.sms_module.sending import outbox
+
+log = logging.getLogger(__name__)
+
+QUEUE = Queue.PROMOTIONAL.value
+PREPARE_FUNCTION = "plugins.sms_module.jobs.prepare_campaign"
+# How long a fan-out may run; a longer one is stopped and retried, and resumes.
+JOB_TIMEOUT = 3600
+RETRIES = [10, 60, 300]
+JOBS_KEY = "sms:campaign-jobs"  # campaign id → id of its fan-out job
+# How many unprepared campaigns one sweep looks at.
+SWEEP_LIMIT = 100
+# A send time this close is now: RQ's scheduler keeps whole seconds.
+SOON = timedelta(seconds=1)
+
+
+def lease_key(campaign_id: int) -> str:
+    """Return the Redis key a fan-out holds while it runs."""
+    return f"sms:campaign:{campaign_id}"
+
+
+def enqueue(campaign_id: int) -> Job | None:
+    """Put the campaign's fan-out on the promotional queue, for its send time (after the
+    commit that confirmed it). Redis away: the campaign waits in the database and the
+    sweeper enqueues it later. The job recorded last is the campaign's: an older one (the
+    campaign was edited and confirmed again) finds itself replaced and does nothing."""
+    send_at = db.session.scalar(select(SmsCampaign.send_at).where(SmsCampaign.id == campaign_id))
+    job_id = f"sms-campaign-{campaign_id}-{uuid.uuid4().hex[:8]}"
+    options = {
+        "job_id": job_id,
+        "job_timeout": JOB_TIMEOUT,
+        "result_ttl": 600,
+        "failure_ttl": 7 * 24 * 3600,
+        "retry": Retry(max=len(RETRIES), interval=RETRIES),
+    }
+    try:
+        redis = get_redis()
+        redis.hset(JOBS_KEY, campaign_id, job_id)
+        queue = get_queue(QUEUE)
+        if send_at is not None and send_at > utcnow() + SOON:
+            return queue.enqueue_at(send_at, PREPARE_FUNCTION, campaign_id, **options)
+        return queue.enqueue(PREPARE_FUNCTION, campaign_id, **options)
+    except Exception:
+        log.warning("could not enqueue the fan-out of campaign %s", campaign_id, exc_info=True)
+        return None
+
+
+def job_of(campaign_id: int) -> Job | None:
+    """Return the campaign's fan-out job if Redis still has it and it is not lost: waiting,
+    scheduled, running with its lease held, or failed (kept for the operator to see)."""
+    return outbox.tracked_job(
+        JOBS_KEY, campaign_id, lease_key(campaign_id), outbox.LIVE | {JobStatus.FAILED}
+    )
+
+
+def replaced(campaign_id: int, job: Job | None) -> bool:
+    """Tell whether ``job`` (the running one; None outside a worker) is an older fan-out job
+    of the campaign than the one recorded last."""
+    if job is None:
+        return False
+    recorded = get_redis().hget(JOBS_KEY, campaign_id)
+    return recorded is not None and recorded.decode() != job.id
+
+
+def sweep_unprepared(grace_seconds: float) -> int:
+    """Re-enqueue the fan-out of each confirmed or sending campaign not prepared
+    ``grace_seconds`` after its confirmation whose job Redis lost (emptied, a worker
+    killed); return how many. Drafts and canceled campaigns have no fan-out."""
+    cutoff = utcnow() - timedelta(seconds=grace_seconds)
+    waiting = db.session.scalars(
+        select(SmsCampaign.id)
+        .where(
+            SmsCampaign.prepared_at.is_(None),
+            SmsCampaign.status.in_([CampaignStatus.CONFIRMED, CampaignStatus.SENDING]),
+            func.coalesce(SmsCampaign.confirmed_at, SmsCampaign.created_at) <= cutoff,
+        )
+        .order_by(SmsCampaign.id)
+        .limit(SWEEP_LIMIT)
+    ).all()
+    db.session.commit()
+    lost = [cid for cid in waiting if job_of(cid) is None]
+    for cid in lost:
+        enqueue(cid)
+    if lost:
+        log.info("sweeper re-enqueued the fan-out of %d campaign(s)", len(lost))
+    return len(lost)

@@ -1,0 +1,39 @@
+"""Messages that have not left yet: what a page shows as waiting, and a shop's cancel of
+one of them (PRODUCT.md §6: Canceled ends a scheduled message that was withdrawn)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from host.api import db
+from plugins.sms_module.models import Direction, SmsMessage, Status, lifecycle
+from plugins.sms_module.models.statuses import CANCELABLE
+from plugins.sms_module.sending import outbox
+
+
+def waiting(*, customer_id: int | None = None, appointment_id: int | None = None) -> list:
+    """Return the outbound messages of a customer or of an appointment that have not reached
+    a worker (Accepted, Scheduled, Queued), the first to leave first."""
+    query = select(SmsMessage).where(
+        SmsMessage.direction == Direction.OUTBOUND, SmsMessage.status.in_(CANCELABLE)
+    )
+    if customer_id is not None:
+        query = query.where(SmsMessage.customer_id == customer_id)
+    if appointment_id is not None:
+        query = query.where(SmsMessage.appointment_id == appointment_id)
+    return list(db.session.scalars(query.order_by(SmsMessage.send_at, SmsMessage.id)).all())
+
+
+def cancel_one(message_id: int, source: str, reason: str) -> bool:
+    """Cancel message ``message_id`` if it has not reached a worker; return whether it was.
+
+    The row is locked first, so a worker that took it a moment ago (Sending) wins and the
+    cancel changes nothing. Commits."""
+    message = db.session.scalar(
+        select(SmsMessage).where(SmsMessage.id == message_id).with_for_update()
+    )
+    canceled = message is not None and lifecycle.move(message, Status.CANCELED, source, reason)
+    db.session.commit()
+    if canceled:
+        outbox.forget_job(message_id)
+    return canceled

@@ -1,0 +1,149 @@
+"""What the reply page shows of its conversations (PRODUCT.md §9): the inbox's rows and the
+replies to flag. Queries only; the pages are in ``views.replies``.
+
+A conversation's *last message* is the last one either side said or is still to say: a
+message that never left because a rule refused it (``statuses.refusal_sql``), one that was
+Canceled, or a blank one is no message of the conversation, so none is ever its preview nor
+moves it up the inbox (issue 11: "the inbox never shows a refused blank line"). The
+conversation itself still shows them, with their status and reason.
+
+A reply that looks like an opt-out in other words than a keyword
+(``keywords.looks_like_opt_out``) is flagged at display time, from its text: nothing is
+stored, and a rule that changes flags every old reply alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, case, func, not_, or_, select
+
+from host.api import Customer, db
+from plugins.sms_module.compliance import keywords
+from plugins.sms_module.models import Direction, OptOut, SmsMessage
+from plugins.sms_module.models.statuses import Status, refusal_sql
+
+EXCERPT = 80  # characters of the last message the inbox shows
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """One inbox row: a phone, who it is, its last message, its unread replies, whether its
+    latest reply looks like an opt-out to act on (``flagged``) and whether the phone is on
+    the opt-out list."""
+
+    phone: str
+    customer: Customer | None
+    last: SmsMessage
+    unread: int
+    flagged: bool = False
+    opted_out: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.customer.full_name if self.customer is not None else self.phone
+
+    @property
+    def excerpt(self) -> str:
+        return excerpt(self.last.body)
+
+
+def excerpt(text: str, length: int = EXCERPT) -> str:
+    """Return ``text`` on one line, shortened to ``length`` characters."""
+    text = " ".join((text or "").split())
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+def said():
+    """The SQL condition "this message is part of what was said": every reply, and our
+    messages but those refused, Canceled or blank (module docstring)."""
+    return or_(
+        SmsMessage.direction == Direction.INBOUND,
+        and_(
+            not_(refusal_sql(SmsMessage.status, SmsMessage.failure_code)),
+            SmsMessage.status != Status.CANCELED,
+            func.trim(SmsMessage.body) != "",
+        ),
+    )
+
+
+def conversations(
+    owned, company_id: int | None, page: int, per_page: int
+) -> tuple[list[Conversation], bool]:
+    """Return page ``page`` (from 1) of the inbox of the messages ``owned`` selects (an SQL
+    condition), ``per_page`` rows, newest conversation first, and whether older ones follow.
+    ``company_id`` names the shop whose customers they are (None: the operator's). A fixed
+    number of queries, whatever the page holds."""
+    is_inbound = SmsMessage.direction == Direction.INBOUND
+    unread = func.sum(case((and_(is_inbound, SmsMessage.read_at.is_(None)), 1), else_=0))
+    replied = select(SmsMessage.phone).where(owned, is_inbound).distinct()
+    last_id = func.max(SmsMessage.id)
+    summary = (
+        select(
+            SmsMessage.phone,
+            last_id.label("last_id"),
+            unread.label("unread"),
+            func.max(case((is_inbound, SmsMessage.id))).label("last_reply_id"),
+        )
+        .where(owned, SmsMessage.phone.in_(replied), said())
+        .group_by(SmsMessage.phone)
+        .order_by(last_id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page + 1)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(SmsMessage, summary.c.unread, summary.c.last_reply_id)
+        .join(summary, SmsMessage.id == summary.c.last_id)
+        .order_by(SmsMessage.id.desc())
+    ).all()
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    phones = [m.phone for m, _unread, _reply in rows]
+    customers: dict[str, Customer] = {}
+    if company_id is not None and rows:
+        found = db.session.scalars(
+            select(Customer)
+            .where(Customer.company_id == company_id, Customer.mobile_phone.in_(phones))
+            .order_by(Customer.id.desc())
+        )
+        customers = {c.mobile_phone: c for c in found}  # the lowest id wins, as in a send
+    flagged = flagged_replies([reply for _m, _unread, reply in rows])
+    listed = opted_out_phones(phones)
+    return [
+        Conversation(
+            m.phone,
+            customers.get(m.phone),
+            m,
+            int(count or 0),
+            flagged=reply in flagged and m.phone not in listed,
+            opted_out=m.phone in listed,
+        )
+        for m, count, reply in rows
+    ], more
+
+
+def flagged_replies(ids: list[int]) -> set[int]:
+    """Return those of the replies ``ids`` that look like an opt-out (one query)."""
+    if not ids:
+        return set()
+    found = db.session.execute(select(SmsMessage.id, SmsMessage.body).where(SmsMessage.id.in_(ids)))
+    return {mid for mid, body in found if keywords.looks_like_opt_out(body)}
+
+
+def opted_out_phones(phones: list[str]) -> set[str]:
+    """Return those of ``phones`` that are on the platform-wide opt-out list (one query)."""
+    if not phones:
+        return set()
+    return set(
+        db.session.scalars(select(OptOut.phone).where(OptOut.phone.in_(phones), OptOut.active))
+    )
+
+
+def flags(messages: list[SmsMessage]) -> set[int]:
+    """Return the ids of the replies among ``messages`` that look like an opt-out."""
+    return {
+        m.id
+        for m in messages
+        if m.direction == Direction.INBOUND and keywords.looks_like_opt_out(m.body)
+    }

@@ -1,0 +1,178 @@
+"""Texts that stop being true are withdrawn: an appointment that is no longer upcoming, a
+vehicle already picked up, a visit moved into the past; appointments that never were send
+nothing (issue 11 §1, §2)."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from host.extensions import db
+from host.models import Appointment
+from plugins.sms_module.models import SmsMessage
+from plugins.sms_module.models.statuses import Status
+from tests.conftest import login
+from tests.support_sms import login_en, ready_to_send, run_event_jobs
+
+TORONTO = ZoneInfo("America/Toronto")
+# A Tuesday morning, shop time: every test here reads the clock from this moment on.
+NOW = datetime(2026, 12, 1, 10, 0, tzinfo=TORONTO)
+
+
+@pytest.fixture
+def staff(client, app, shops, time_machine):
+    time_machine.move_to(NOW, tick=True)
+    with app.app_context():
+        ready_to_send(shops)
+    login_en(client, shops["a"]["staff"])
+    return client
+
+
+def save(client, appointment_id, when: datetime, status: str, customer_id: int):
+    """Save the appointment form (book when ``appointment_id`` is None); run the event job."""
+    url = f"/appointments/{appointment_id}" if appointment_id else "/appointments/new"
+    data = {
+        "customer_id": customer_id,
+        "starts_at": when.astimezone(TORONTO).strftime("%Y-%m-%dT%H:%M"),
+        "vehicle": "Civic",
+        "status": status,
+    }
+    response = client.post(url, data=data)
+    if response.status_code == 302:
+        with client.application.app_context():
+            run_event_jobs()
+        return int(response.headers["Location"].rstrip("/").split("/")[-1])
+    return response
+
+
+def messages(customer_id: int) -> dict[str, SmsMessage]:
+    db.session.expire_all()
+    rows = db.session.scalars(
+        select(SmsMessage).where(
+            SmsMessage.customer_id == customer_id, SmsMessage.kind != "disclaimer"
+        )
+    )
+    return {m.kind: m for m in rows}
+
+
+@pytest.mark.parametrize("status", ["in_progress", "ready", "completed", "cancelled"])
+def test_a_reminder_is_withdrawn_when_the_appointment_stops_being_upcoming(
+    staff, app, shops, status
+):
+    cid = shops["a"]["customer"]
+    starts = NOW + timedelta(days=3)
+    aid = save(staff, None, starts, "booked", cid)
+    with app.app_context():
+        reminder = messages(cid)["appointment_reminder"]
+        assert reminder.status == Status.SCHEDULED and reminder.guard == "upcoming"
+        assert reminder.expires_at == starts and reminder.appointment_id == aid
+    save(staff, aid, starts, status, cid)
+    with app.app_context():
+        reminder = messages(cid)["appointment_reminder"]
+        assert reminder.status == Status.CANCELED
+        assert reminder.history[-1].detail == f"the appointment is no longer upcoming ({status})"
+
+
+def test_completing_an_appointment_withdraws_its_reminder(staff, app, shops):
+    # The field case: the job done, the customer was still reminded of it.
+    cid = shops["a"]["customer"]
+    starts = NOW + timedelta(days=2)
+    aid = save(staff, None, starts, "booked", cid)
+    save(staff, aid, starts, "completed", cid)
+    with app.app_context():
+        reminder = messages(cid)["appointment_reminder"]
+        assert reminder.status == Status.CANCELED
+        assert reminder.history[-1].detail == "the appointment is no longer upcoming (completed)"
+
+
+def test_vehicle_ready_is_withdrawn_once_the_vehicle_is_picked_up(staff, app, shops):
+    cid = shops["a"]["customer"]
+    starts = NOW + timedelta(hours=2)
+    aid = save(staff, None, starts, "booked", cid)
+    save(staff, aid, starts, "ready", cid)
+    with app.app_context():
+        assert messages(cid)["vehicle_ready"].status in {Status.SCHEDULED, Status.QUEUED}
+    save(staff, aid, starts, "completed", cid)
+    with app.app_context():
+        ready = messages(cid)["vehicle_ready"]
+        assert ready.status == Status.CANCELED and "(completed)" in ready.history[-1].detail
+
+
+def test_moving_into_the_past_withdraws_the_reminder_and_says_nothing(staff, app, shops):
+    cid = shops["a"]["customer"]
+    aid = save(staff, None, NOW + timedelta(days=3), "booked", cid)
+    save(staff, aid, NOW - timedelta(hours=3), "booked", cid)
+    with app.app_context():
+        found = messages(cid)
+        assert "appointment_moved" not in found
+        assert found["appointment_reminder"].status == Status.CANCELED
+        # The confirmation of the old slot had not left: it is withdrawn too.
+        assert found["appointment_booked"].status == Status.CANCELED
+
+
+def test_booking_in_the_past_is_refused_and_stores_nothing(staff, app, shops):
+    cid = shops["a"]["customer"]
+    with app.app_context():
+        before = db.session.scalar(select(db.func.count(Appointment.id)))
+    page = save(staff, None, NOW - timedelta(days=1), "booked", cid)
+    assert page.status_code == 422
+    assert "This time has passed: book an appointment for a time to come." in page.text
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count(Appointment.id))) == before
+        assert messages(cid) == {}
+
+
+def test_a_walk_in_booked_at_the_time_it_is_sends_no_reminder(staff, app, shops):
+    cid = shops["a"]["customer"]
+    aid = save(staff, None, NOW - timedelta(minutes=2), "booked", cid)
+    assert isinstance(aid, int)
+    with app.app_context():
+        assert messages(cid) == {}  # the visit is now: nothing to confirm or remind
+
+
+@pytest.mark.parametrize("status", ["cancelled", "completed", "in_progress"])
+def test_an_appointment_created_not_upcoming_sends_nothing(staff, app, shops, status):
+    cid = shops["a"]["customer"]
+    save(staff, None, NOW + timedelta(days=2), status, cid)
+    with app.app_context():
+        assert messages(cid) == {}
+
+
+def test_the_appointment_page_shows_when_each_text_leaves_and_cancels_one(staff, app, shops):
+    cid = shops["a"]["customer"]
+    starts = NOW + timedelta(days=3)
+    aid = save(staff, None, starts, "booked", cid)
+    page = staff.get(f"/appointments/{aid}").text
+    assert 'id="sms-scheduled"' in page
+    with app.app_context():
+        reminder_id = messages(cid)["appointment_reminder"].id
+    # The reminder leaves 24 hours before, shop time, and is dropped at the start.
+    assert "Dec 3, 2026, 10:00:00" in page and "Dec 4, 2026, 10:00:00" in page
+    answer = staff.post(f"/sms/messages/{reminder_id}/cancel", data={"back": "appointment"})
+    assert answer.status_code == 302 and answer.headers["Location"].endswith(f"/appointments/{aid}")
+    with app.app_context():
+        reminder = messages(cid)["appointment_reminder"]
+        assert reminder.status == Status.CANCELED
+        assert reminder.history[-1].source == "staff"
+    tab = staff.get(f"/sms/customers/{cid}").text
+    assert f'data-message-id="{reminder_id}"' not in tab
+
+
+def test_a_message_that_left_cannot_be_canceled_and_another_shop_sees_404(
+    staff, client, app, shops
+):
+    cid = shops["a"]["customer"]
+    save(staff, None, NOW + timedelta(days=3), "booked", cid)
+    with app.app_context():
+        booked = messages(cid)["appointment_booked"]
+        booked.status = Status.SENT
+        db.session.commit()
+        booked_id = booked.id
+    answer = staff.post(f"/sms/messages/{booked_id}/cancel", follow_redirects=True)
+    assert "This SMS can no longer be canceled: it has already left." in answer.text
+    with app.app_context():
+        assert messages(cid)["appointment_booked"].status == Status.SENT
+    staff.post("/logout")
+    login(staff, shops["b"]["staff"])
+    assert staff.post(f"/sms/messages/{booked_id}/cancel").status_code == 404
