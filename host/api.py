@@ -56,6 +56,7 @@ from host.models import (
 from host.phones import InvalidPhone, format_phone, normalize_phone
 from host.redis_connection import get_queue, get_redis, redis_url_of
 from host.templating import localtime
+from host.templating import status_label as appointment_status_label
 from host.views.customers import customer_tabs
 
 __all__ = [
@@ -73,6 +74,7 @@ __all__ = [
     # data
     "db",
     "Appointment",
+    "appointment_status_label",
     "AppointmentStatus",
     "Company",
     "CompanyOption",

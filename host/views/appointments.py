@@ -60,10 +60,16 @@ def cancel(appointment_id: int):
 def _bookable(form: AppointmentForm, appointment: Appointment, zone) -> bool:
     """Refuse booking a new appointment in the past (more than ``PAST_GRACE`` ago, for the
     walk-in booked at the time it is): a visit that never was is not booked, and no text
-    tells a customer about it. An existing one may still be moved into the past."""
+    tells a customer about it. A past visit is recorded with the status it has (in progress,
+    ready, completed: no confirmation, no reminder); an existing one may be moved into the
+    past."""
     starts = form.starts_at.data.replace(tzinfo=zone)
-    if appointment.id is None and starts < datetime.now(zone) - PAST_GRACE:
-        past = _("This time has passed: book an appointment for a time to come.")
+    ahead = form.status.data in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
+    if appointment.id is None and ahead and starts < datetime.now(zone) - PAST_GRACE:
+        past = _(
+            "This time has passed: book an appointment for a time to come, or record a past "
+            "visit with its status (in progress, ready, completed)."
+        )
         form.starts_at.errors = [*form.starts_at.errors, past]
         return False
     return True

@@ -55,9 +55,12 @@ def prepare_campaign(campaign_id: int) -> str:
     return fanout.prepare(campaign_id)
 
 
-def appointment_changed(appointment_id: int, changed: list[str], created: bool) -> str:
-    """Send what the appointment's change calls for (PRODUCT.md §10)."""
-    return event_jobs.appointment_changed(appointment_id, changed, created)
+def appointment_changed(
+    appointment_id: int, changed: list[str], created: bool, event_id: str | None = None
+) -> str:
+    """Send what the appointment's change calls for (PRODUCT.md §10); ``event_id`` names the
+    change (jobs queued before it existed have none)."""
+    return event_jobs.appointment_changed(appointment_id, changed, created, event_id)
 
 
 def invoice_printed(invoice_id: int) -> str:

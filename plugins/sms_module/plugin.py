@@ -3,6 +3,8 @@ the work (see the package docstrings)."""
 
 from __future__ import annotations
 
+import uuid
+
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
@@ -125,7 +127,10 @@ def appointment_panels(appointment):
 def appointment_changed(appointment, changes, created):
     # Checked at the event: a shop's events while the module is off are ignored for good.
     if rules.module_on(appointment.company_id):
-        event_jobs.enqueue("appointment_changed", appointment.id, sorted(changes), created)
+        # The event's own id: its texts' keys, so a retried job sends once, and a time or a
+        # status the appointment comes back to is told again.
+        event = uuid.uuid4().hex
+        event_jobs.enqueue("appointment_changed", appointment.id, sorted(changes), created, event)
 
 
 @hookimpl

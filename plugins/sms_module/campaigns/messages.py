@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from host.api import Company, db
-from plugins.sms_module.models import Kind, SmsMessage, Source, Status, lifecycle
+from plugins.sms_module.models import Kind, SmsMessage, Source, lifecycle
 from plugins.sms_module.models.statuses import CANCELABLE
 from plugins.sms_module.sending import outbox
 from plugins.sms_module.texts.pricing import segment_rule
@@ -49,7 +49,7 @@ def cancel_waiting(campaign_id: int, source: str, reason: str) -> int:
     canceled, after = 0, 0
     while page := _waiting_page(campaign_id, after, (Kind.CAMPAIGN, Kind.DISCLAIMER)):
         after = page[-1].id
-        moved = [m.id for m in page if lifecycle.move(m, Status.CANCELED, source, reason)]
+        moved = [m.id for m in page if lifecycle.withdraw(m, source, reason)]
         db.session.commit()
         for message_id in moved:
             outbox.forget_job(message_id)

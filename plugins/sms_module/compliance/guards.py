@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from host.api import Appointment, AppointmentStatus, db
-from plugins.sms_module.models import Guard, Kind, SmsCampaign, SmsMessage
+from plugins.sms_module.models import Guard, Kind, SmsCampaign, SmsMessage, Withdrawal
 from plugins.sms_module.models.campaigns import CampaignStatus
 
 # The appointment statuses in which a visit is still ahead of the customer.
@@ -71,8 +71,9 @@ def guard_for(kind: str, appointment: Appointment | None) -> Truth | None:
 
 
 def stale(message: SmsMessage, now: datetime) -> str | None:
-    """Return why ``message`` is no longer true at ``now`` (a sentence for its history), or
-    ``None`` when it may still go.
+    """Return why ``message`` is no longer true at ``now`` (a ``Withdrawal`` code for its
+    history, with the appointment's status after a colon where it tells more), or ``None``
+    when it may still go.
 
     Its expiry passed (a reminder held by a backlog or the night past the appointment's
     start); its campaign was canceled (the cancel withdraws the campaign's messages itself:
@@ -82,26 +83,26 @@ def stale(message: SmsMessage, now: datetime) -> str | None:
     up), no longer cancelled.
     """
     if message.expires_at is not None and message.expires_at <= now:
-        return "expired: its useful time passed before it could leave"
+        return Withdrawal.EXPIRED
     if message.campaign_id is not None:
         campaign = db.session.get(SmsCampaign, message.campaign_id)
         if campaign is not None and campaign.status == CampaignStatus.CANCELED:
-            return "the campaign was canceled"
+            return Withdrawal.CAMPAIGN_CANCELED
     if message.guard is None or message.appointment_id is None:
         return None
     appointment = db.session.get(Appointment, message.appointment_id)
     if appointment is None:
-        return "the appointment no longer exists"
+        return Withdrawal.APPOINTMENT_GONE
     status = AppointmentStatus(appointment.status)
     if message.guard == Guard.UPCOMING:
         if status not in UPCOMING_STATUSES:
-            return f"the appointment is no longer upcoming ({status.value})"
+            return f"{Withdrawal.NOT_UPCOMING}: {status.value}"
         if message.appointment_starts_at and appointment.starts_at != message.appointment_starts_at:
-            return "the appointment moved: the text states another time"
+            return Withdrawal.MOVED
         if appointment.starts_at <= now:
-            return "the appointment's start has passed"
+            return Withdrawal.STARTED
     elif message.guard == Guard.READY and status != AppointmentStatus.READY:
-        return f"the vehicle is no longer waiting to be picked up ({status.value})"
+        return f"{Withdrawal.NOT_READY}: {status.value}"
     elif message.guard == Guard.CANCELLED and status != AppointmentStatus.CANCELLED:
-        return f"the appointment is no longer cancelled ({status.value})"
+        return f"{Withdrawal.NOT_CANCELLED}: {status.value}"
     return None

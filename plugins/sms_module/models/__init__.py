@@ -9,7 +9,14 @@ builds on these names, re-exported here.
 """
 
 from plugins.sms_module.models.campaigns import SmsCampaign
-from plugins.sms_module.models.codes import Direction, FailureCode, Guard, Kind, Source
+from plugins.sms_module.models.codes import (
+    Direction,
+    FailureCode,
+    Guard,
+    Kind,
+    Source,
+    Withdrawal,
+)
 from plugins.sms_module.models.compliance import (
     AppendOnlyError,
     ConsentEvent,
@@ -56,5 +63,6 @@ __all__ = [
     "SmsStatusChange",
     "SmsTemplate",
     "Status",
+    "Withdrawal",
     "lifecycle",
 ]

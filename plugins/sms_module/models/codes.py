@@ -88,3 +88,18 @@ class Guard(enum.StrEnum):
     READY = "ready"
     # "Your appointment is cancelled": it still is.
     CANCELLED = "cancelled"
+
+
+class Withdrawal(enum.StrEnum):
+    """Why a message that had not left was Canceled: the history line's detail, a code shown
+    to people in their language (``texts.preview.withdrawal_label``)."""
+
+    EXPIRED = "expired"  # its useful time passed before it could leave
+    CAMPAIGN_CANCELED = "campaign_canceled"
+    APPOINTMENT_GONE = "appointment_gone"
+    NOT_UPCOMING = "appointment_not_upcoming"  # in progress, ready, completed, cancelled
+    MOVED = "appointment_moved"  # the text states another time
+    STARTED = "appointment_started"  # the visit's start has passed
+    NOT_READY = "vehicle_not_ready"  # no longer waiting to be picked up
+    NOT_CANCELLED = "appointment_not_cancelled"
+    BY_STAFF = "canceled_by_staff"  # "canceled_by_staff: <who>"

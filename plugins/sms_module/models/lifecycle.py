@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlalchemy.orm import object_session
 
 from host.api import utcnow
@@ -43,6 +44,34 @@ def _move(message, target, source, detail, at) -> bool:
     message.status = target
     note(message, target, source, detail, at)
     return True
+
+
+def hold(message: SmsMessage) -> bool:
+    """Tell whether ``message``'s stored row is still in the status read, taking it for the
+    move about to be made: a compare-and-set in SQL (``UPDATE … WHERE status = <read>``).
+
+    Needed where another process may move the same message at the same moment (a shop's
+    cancel and a worker's Sending) on a database that takes no row lock: SQLite ignores
+    ``FOR UPDATE``, and two read-then-write moves would each overwrite the other. ``False``:
+    another process moved it since it was read; the caller changes nothing and rolls back.
+    On SQLite the statement also takes the write lock until the caller commits.
+    """
+    session = object_session(message)
+    result = session.execute(
+        update(SmsMessage)
+        .where(SmsMessage.id == message.id, SmsMessage.status == message.status)
+        .values(updated_at=utcnow()),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount == 1
+
+
+def withdraw(message: SmsMessage, source: str, detail: str) -> bool:
+    """Cancel ``message`` if it has not reached a worker and no other process moved it since
+    it was read (``hold``); return whether it was. The caller commits."""
+    if message.status == Status.CANCELED or not can_move(message.status, Status.CANCELED):
+        return False
+    return hold(message) and move(message, Status.CANCELED, source, detail)
 
 
 def fail(

@@ -34,12 +34,14 @@ def enqueue(name: str, *args) -> None:
     )
 
 
-def appointment_changed(appointment_id: int, changed: list[str], created: bool) -> str:
+def appointment_changed(
+    appointment_id: int, changed: list[str], created: bool, event_id: str | None = None
+) -> str:
     """Send what the appointment's change calls for."""
     appointment = db.session.get(Appointment, appointment_id)
     if appointment is None:
         return "appointment gone"
-    events.appointment_changed(appointment, dict.fromkeys(changed), created)
+    events.appointment_changed(appointment, dict.fromkeys(changed), created, event_id)
     return "done"
 
 

@@ -28,61 +28,69 @@ from plugins.sms_module.texts import templates
 WELCOME_WITHIN = timedelta(minutes=5)
 
 
-def appointment_changed(appointment: Appointment, changes: dict, created: bool) -> None:
+def appointment_changed(
+    appointment: Appointment, changes: dict, created: bool, event_id: str | None = None
+) -> None:
     """Confirm, update, cancel, remind, or say the vehicle is ready; first withdraw what the
     change made untrue (``withdraw_untrue``).
 
     Nothing is sent about a visit that is not ahead: an appointment booked in the past or
     created already cancelled, in progress or completed sends nothing but, for one created
-    Ready, "your vehicle is ready".
+    Ready, "your vehicle is ready". An appointment back to booked or confirmed gets its
+    reminder again, and is confirmed again if the customer's last word was its cancellation.
+    ``event_id`` makes each change's keys its own: a retried job sends once, and a time, or
+    a status, the appointment comes back to is told again.
     """
     withdraw_untrue(appointment.id)
     company = appointment.company
     if not rules.module_on(company.id):
         return
-    customer = appointment.customer
     status = appointment.status
-    key = f"appointment:{appointment.id}"
     ahead = appointment.starts_at > utcnow()
+    upcoming = ahead and status in guards.UPCOMING_STATUSES
+
+    def send(event: str, what: str) -> None:
+        key = f"appointment:{appointment.id}:{what}" + (f":{event_id}" if event_id else "")
+        send_event(company, event, appointment.customer, key, appointment=appointment)
+
     if status == AppointmentStatus.CANCELLED:
         if "status" in changes and not created:
             cancel_reminders(appointment.id, "appointment cancelled")
             if ahead:
-                send_event(
-                    company,
-                    templates.APPOINTMENT_CANCELLED,
-                    customer,
-                    f"{key}:cancelled",
-                    appointment=appointment,
-                )
+                send(templates.APPOINTMENT_CANCELLED, "cancelled")
         return
-    upcoming = ahead and status in guards.UPCOMING_STATUSES
     if created and upcoming:
-        send_event(
-            company,
-            templates.APPOINTMENT_BOOKED,
-            customer,
-            f"{key}:booked",
-            appointment=appointment,
-        )
-        schedule_reminder(appointment)
+        send(templates.APPOINTMENT_BOOKED, "booked")
+        schedule_reminder(appointment, event_id)
     elif "starts_at" in changes and not created:
-        when = appointment.starts_at.isoformat()
         # The reminder for the new time stays if an earlier job already scheduled it.
         cancel_reminders(appointment.id, "appointment moved", keep=reminder_key(appointment))
         if upcoming:
-            send_event(
-                company,
-                templates.APPOINTMENT_MOVED,
-                customer,
-                f"{key}:moved:{when}",
-                appointment=appointment,
-            )
-            schedule_reminder(appointment)
+            send(templates.APPOINTMENT_MOVED, f"moved:{appointment.starts_at.isoformat()}")
+            schedule_reminder(appointment, event_id)
+    elif "status" in changes and upcoming and not created:
+        # Back to booked or confirmed (a cancel undone, a status set by mistake).
+        if last_word(appointment.id) == Kind.APPOINTMENT_CANCELLED:
+            send(templates.APPOINTMENT_BOOKED, "booked")
+        schedule_reminder(appointment, event_id)
     if "status" in changes and status == AppointmentStatus.READY:
-        send_event(
-            company, templates.VEHICLE_READY, customer, f"{key}:ready", appointment=appointment
+        send(templates.VEHICLE_READY, "ready")
+
+
+def last_word(appointment_id: int) -> str | None:
+    """Return the kind of the last booked, moved or cancelled text about the appointment that
+    was not withdrawn nor refused (what the customer last heard of it), or ``None``."""
+    told = (Kind.APPOINTMENT_BOOKED, Kind.APPOINTMENT_MOVED, Kind.APPOINTMENT_CANCELLED)
+    return db.session.scalar(
+        select(SmsMessage.kind)
+        .where(
+            SmsMessage.appointment_id == appointment_id,
+            SmsMessage.kind.in_(told),
+            SmsMessage.status.not_in((Status.CANCELED, Status.FAILED)),
         )
+        .order_by(SmsMessage.id.desc())
+        .limit(1)
+    )
 
 
 def withdraw_untrue(appointment_id: int) -> int:
@@ -98,7 +106,7 @@ def withdraw_untrue(appointment_id: int) -> int:
     for message in rows:
         reason = guards.stale(message, now)
         if reason is not None:
-            count += lifecycle.move(message, Status.CANCELED, Source.MODULE, reason)
+            count += lifecycle.withdraw(message, Source.MODULE, reason)
     db.session.commit()
     return count
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from host.api import Appointment, db, shop_zone, utcnow
 from plugins.sms_module.compliance import quiet_hours
-from plugins.sms_module.models import ShopSmsSettings, SmsMessage, Source, Status, lifecycle
+from plugins.sms_module.models import Kind, ShopSmsSettings, SmsMessage, Source, Status, lifecycle
 from plugins.sms_module.models.statuses import CANCELABLE
 from plugins.sms_module.notifications.event_texts import send_event
 from plugins.sms_module.texts import templates
@@ -41,37 +41,56 @@ def reminder_hours(company_id: int) -> int:
     return current_app.config["SMS_REMINDER_HOURS_BEFORE"]
 
 
-def schedule_reminder(appointment: Appointment) -> SmsMessage | None:
-    """Schedule the appointment's reminder (one per start time)."""
+def schedule_reminder(appointment: Appointment, event_id: str | None = None) -> SmsMessage | None:
+    """Schedule the appointment's reminder: one per start time, unless one for this start
+    is already waiting or has left (``event_id``: the change that asks for it)."""
     at = reminder_time(appointment)
-    if at is None:
+    if at is None or _has_reminder(appointment):
         return None
+    key = reminder_key(appointment) + (f":{event_id}" if event_id else "")
     return send_event(
         appointment.company,
         templates.APPOINTMENT_REMINDER,
         appointment.customer,
-        reminder_key(appointment),
+        key,
         send_at=at,
         appointment=appointment,
     )
 
 
+def _has_reminder(appointment: Appointment) -> bool:
+    """Tell whether a reminder for the appointment's current start is waiting or has left."""
+    return (
+        db.session.scalar(
+            select(SmsMessage.id)
+            .where(
+                SmsMessage.appointment_id == appointment.id,
+                SmsMessage.kind == Kind.APPOINTMENT_REMINDER,
+                SmsMessage.appointment_starts_at == appointment.starts_at,
+                SmsMessage.status.not_in((Status.CANCELED, Status.FAILED)),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def reminder_key(appointment: Appointment) -> str:
-    """Return the dedupe key of the appointment's reminder for its current start time."""
+    """Return the dedupe key of the appointment's reminder for its current start time (a
+    change's reminder adds the change's id to it)."""
     return f"appointment:{appointment.id}:reminder:{appointment.starts_at.isoformat()}"
 
 
 def cancel_reminders(appointment_id: int, reason: str, keep: str | None = None) -> int:
-    """Cancel the appointment's reminders that have not left yet (but the one ``keep``)."""
-    rows = db.session.scalars(
-        select(SmsMessage)
-        .where(
-            SmsMessage.dedupe_key.like(f"appointment:{appointment_id}:reminder:%"),
-            SmsMessage.dedupe_key != (keep or ""),
-            SmsMessage.status.in_(CANCELABLE),
-        )
-        .with_for_update()
-    ).all()
-    count = sum(lifecycle.move(m, Status.CANCELED, Source.MODULE, reason) for m in rows)
+    """Cancel the appointment's reminders that have not left yet (but those whose key starts
+    with ``keep``: the reminders of the current start time)."""
+    query = select(SmsMessage).where(
+        SmsMessage.dedupe_key.like(f"appointment:{appointment_id}:reminder:%"),
+        SmsMessage.status.in_(CANCELABLE),
+    )
+    if keep:
+        query = query.where(~SmsMessage.dedupe_key.startswith(keep, autoescape=True))
+    rows = db.session.scalars(query.with_for_update()).all()
+    count = sum(lifecycle.withdraw(m, Source.MODULE, reason) for m in rows)
     db.session.commit()
     return count

@@ -29,7 +29,7 @@ from plugins.sms_module.reports.sql import (
     status_text,
     stream,
 )
-from plugins.sms_module.texts.preview import LABELS, refused_label, status_label
+from plugins.sms_module.texts.preview import LABELS, refused_label, status_label, withdrawal_label
 
 LOG_COLUMNS = (
     "id",
@@ -177,7 +177,12 @@ def message_detail(company, message_id: int) -> ReportDetail | None:
         table_title=_("Status history"),
         table_columns=(_("Time"), _("Status"), _("Source"), _("Detail")),
         table_rows=[
-            (local_time(at, zone), _step_label(status, refusal), source, detail or "")
+            (
+                local_time(at, zone),
+                _step_label(status, refusal),
+                source,
+                withdrawal_label(detail) or detail or "",
+            )
             for at, status, source, detail in history
         ],
     )

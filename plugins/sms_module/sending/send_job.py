@@ -107,7 +107,12 @@ def _send(message_id: int, config, in_backlog: bool, booking: Booking | None) ->
             message, at=utcnow() + timedelta(seconds=reservation.retry_after), force=True
         )
         return SendResult(Outcome.WAITING_FOR_NUMBER)
-    to, from_, body = _mark_sending(message, sender)
+    sending = _mark_sending(message, sender)
+    if sending is None:  # canceled by the shop a moment ago: the slot goes back
+        limiter.release(sender.number, reservation)
+        outbox.forget_job(message_id)
+        return SendResult(Outcome.NOTHING_TO_DO)
+    to, from_, body = sending
     if booking is not None and booking.used:
         booking.ready_at = time.monotonic()
     reservation = _keep_slot(limiter, slot, reservation, go_at)
@@ -137,10 +142,10 @@ def _no_longer_true(message: SmsMessage) -> SendResult | None:
     reason = guards.stale(message, utcnow())
     if reason is None:
         return None
-    lifecycle.move(message, Status.CANCELED, Source.MODULE, reason)
+    withdrawn = lifecycle.withdraw(message, Source.MODULE, reason)
     db.session.commit()
     outbox.forget_job(message.id)
-    return SendResult(Outcome.NO_LONGER_TRUE)
+    return SendResult(Outcome.NO_LONGER_TRUE if withdrawn else Outcome.NOTHING_TO_DO)
 
 
 def _not_due(message: SmsMessage) -> SendResult | None:
@@ -235,8 +240,12 @@ def _reserve(
     return reservation, time.monotonic() + reservation.wait
 
 
-def _mark_sending(message: SmsMessage, sender: SenderNumber) -> tuple[str, str, str]:
-    """Commit Sending before the carrier is called; return (to, from, body)."""
+def _mark_sending(message: SmsMessage, sender: SenderNumber) -> tuple[str, str, str] | None:
+    """Commit Sending before the carrier is called; return (to, from, body), or ``None`` when
+    another process moved the message since it was read (a shop's cancel: ``lifecycle.hold``)."""
+    if message.status != Status.SENDING and not lifecycle.hold(message):
+        db.session.rollback()
+        return None
     message.sender_number = sender.number
     message.attempts += 1  # every delivery attempt is charged (§8)
     if message.status != Status.SENDING:

@@ -279,6 +279,6 @@ def cancel_scheduled(customer_id: int, source: str, reason: str) -> int:
         .where(SmsMessage.customer_id == customer_id, SmsMessage.status.in_(CANCELABLE))
         .with_for_update()
     ).all()
-    count = sum(lifecycle.move(m, Status.CANCELED, source, reason) for m in rows)
+    count = sum(lifecycle.withdraw(m, source, reason) for m in rows)
     db.session.commit()
     return count

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from host.api import db
-from plugins.sms_module.models import Direction, SmsMessage, Status, lifecycle
+from plugins.sms_module.models import Direction, SmsMessage, SmsStatusChange, Status, lifecycle
 from plugins.sms_module.models.statuses import CANCELABLE
 from plugins.sms_module.sending import outbox
 
@@ -32,8 +32,22 @@ def cancel_one(message_id: int, source: str, reason: str) -> bool:
     message = db.session.scalar(
         select(SmsMessage).where(SmsMessage.id == message_id).with_for_update()
     )
-    canceled = message is not None and lifecycle.move(message, Status.CANCELED, source, reason)
+    canceled = message is not None and lifecycle.withdraw(message, source, reason)
     db.session.commit()
     if canceled:
         outbox.forget_job(message_id)
     return canceled
+
+
+def reasons(messages: list) -> dict[int, str]:
+    """Return, for each Canceled message of ``messages``, why it was (the detail of its
+    Canceled history line: a ``Withdrawal`` code, or an older sentence), in one query."""
+    ids = [m.id for m in messages if m.status == Status.CANCELED]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(SmsStatusChange.message_id, SmsStatusChange.detail).where(
+            SmsStatusChange.message_id.in_(ids), SmsStatusChange.status == Status.CANCELED
+        )
+    )
+    return {message_id: detail or "" for message_id, detail in rows}

@@ -6,8 +6,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
 
-from host.api import utcnow
-from plugins.sms_module.models import SmsMessage
+from host.api import appointment_status_label, utcnow
+from plugins.sms_module.models import SmsMessage, Withdrawal
 from plugins.sms_module.models.statuses import Status, is_refusal, lacks_report
 from plugins.sms_module.texts.pricing import pricing, segment_rule
 from plugins.sms_module.texts.segments import (
@@ -41,6 +41,31 @@ def status_label(message: SmsMessage) -> str:
     if is_refusal(message.status, message.failure_code):
         return refused_label()
     return str(LABELS[message.status])
+
+
+# Why a message that had not left was Canceled (``models.Withdrawal``), for people.
+WITHDRAWALS = {
+    Withdrawal.EXPIRED: _l("Dropped: its useful time passed before it could leave."),
+    Withdrawal.CAMPAIGN_CANCELED: _l("The campaign was canceled."),
+    Withdrawal.APPOINTMENT_GONE: _l("The appointment no longer exists."),
+    Withdrawal.NOT_UPCOMING: _l("The appointment is no longer upcoming (%(status)s)."),
+    Withdrawal.MOVED: _l("The appointment moved: this text named another time."),
+    Withdrawal.STARTED: _l("The appointment's start had passed."),
+    Withdrawal.NOT_READY: _l("The vehicle is no longer waiting to be picked up (%(status)s)."),
+    Withdrawal.NOT_CANCELLED: _l("The appointment is no longer cancelled (%(status)s)."),
+    Withdrawal.BY_STAFF: _l("Canceled by %(who)s."),
+}
+
+
+def withdrawal_label(detail: str | None) -> str | None:
+    """Return, in the reader's language, why a message was Canceled from its history line's
+    ``detail`` (``"appointment_not_upcoming: completed"``); ``None`` for another detail."""
+    code, _sep, argument = (detail or "").partition(": ")
+    try:
+        label = WITHDRAWALS[Withdrawal(code)]
+    except ValueError:
+        return None
+    return str(label) % {"status": appointment_status_label(argument), "who": argument}
 
 
 def refused_label() -> str:

@@ -42,7 +42,7 @@ STAGE_LABELS = {
     "confirmed": _l("Confirmed: waiting for its send time"),
     "sending": _l("Sending"),
     "done": _l("Done: every message has left"),
-    "canceled": _l("Canceled"),
+    "canceled": _l("Canceled: what had not left will not leave"),
 }
 
 

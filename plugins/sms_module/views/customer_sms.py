@@ -12,7 +12,7 @@ from plugins.sms_module.compliance import consent, rules
 from plugins.sms_module.compliance.opt_out import is_opted_out
 from plugins.sms_module.models import SmsMessage
 from plugins.sms_module.sending import service, withdrawal
-from plugins.sms_module.texts.preview import preview, status_label
+from plugins.sms_module.texts.preview import preview, status_label, withdrawal_label
 from plugins.sms_module.views import scheduled
 
 bp = Blueprint(
@@ -82,4 +82,8 @@ def _render(customer: Customer, body: str):
         opted_out=bool(customer.mobile_phone and is_opted_out(customer.mobile_phone)),
         preview=preview(body)[0] if body else None,
         scheduled=scheduled.panel(withdrawal.waiting(customer_id=customer.id), company, "customer"),
+        why_canceled={
+            mid: withdrawal_label(detail) or detail
+            for mid, detail in withdrawal.reasons(messages).items()
+        },
     )

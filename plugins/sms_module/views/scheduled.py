@@ -10,7 +10,7 @@ from markupsafe import Markup
 
 from host.api import Appointment, db, get_in_shop_or_404
 from plugins.sms_module.compliance import rules
-from plugins.sms_module.models import SmsMessage, Source
+from plugins.sms_module.models import SmsMessage, Source, Withdrawal
 from plugins.sms_module.sending import withdrawal
 from plugins.sms_module.texts.preview import status_label
 
@@ -47,8 +47,8 @@ def cancel(message_id: int):
     message = get_in_shop_or_404(SmsMessage, message_id)
     if message.company_id is None:
         abort(404)
-    who = current_user.email
-    if withdrawal.cancel_one(message.id, Source.STAFF, f"canceled by {who}"):
+    reason = f"{Withdrawal.BY_STAFF}: {current_user.email}"
+    if withdrawal.cancel_one(message.id, Source.STAFF, reason):
         flash(_("The SMS is canceled: it will not be sent."))
     else:
         flash(_("This SMS can no longer be canceled: it has already left."), "error")

@@ -102,6 +102,6 @@ def test_events_are_delivered_with_the_disclaimer_first_once(
         )
         # Due in two days, but the vehicle is ready: the reminder is withdrawn, never sent.
         assert reminder.status == Status.CANCELED and reminder.provider_sid is None
-        assert "no longer upcoming (ready)" in reminder.history[-1].detail
+        assert reminder.history[-1].detail == "appointment_not_upcoming: ready"
         if language == "fr":
             assert "ARRET" in disclaimer.body.upper()

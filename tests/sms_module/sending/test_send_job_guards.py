@@ -47,7 +47,7 @@ def test_a_reminder_of_an_appointment_completed_meanwhile_never_reaches_the_carr
         assert jobs.send_message(mid) == "withdrawn"
         m = message(mid)
         assert m.status == Status.CANCELED and m.provider_sid is None and m.attempts == 0
-        assert m.history[-1].detail == "the appointment is no longer upcoming (completed)"
+        assert m.history[-1].detail == "appointment_not_upcoming: completed"
         assert carrier(app).sent_count() == 0
 
 
@@ -70,7 +70,7 @@ def test_a_reminder_held_past_the_appointment_start_is_dropped_not_sent_late(app
         assert jobs.send_message(mid) == "withdrawn"
         m = message(mid)
         assert m.status == Status.CANCELED
-        assert m.history[-1].detail == "expired: its useful time passed before it could leave"
+        assert m.history[-1].detail == "expired"
         assert carrier(app).sent_count() == 0
 
 
@@ -86,7 +86,7 @@ def test_a_confirmation_of_a_slot_moved_since_is_dropped(app, shops):
         db.session.commit()
         assert jobs.send_message(mid) == "withdrawn"
         assert message(mid).history[-1].detail == (
-            "the appointment moved: the text states another time"
+            "appointment_moved"
         )
         assert carrier(app).sent_count() == 0
 
@@ -126,5 +126,41 @@ def test_a_message_of_a_canceled_campaign_that_slipped_past_the_cancel_is_not_se
         campaign.status = CampaignStatus.CANCELED
         db.session.commit()
         assert jobs.send_message(mid) == "withdrawn"
-        assert message(mid).history[-1].detail == "the campaign was canceled"
+        assert message(mid).history[-1].detail == "campaign_canceled"
         assert carrier(app).sent_count() == 0
+
+
+def test_a_cancel_and_a_worker_at_the_same_moment_never_both_win(app, shops):
+    """Each read the message Queued; SQLite takes no row lock, so each move checks in SQL
+    that the row is still what it read (``lifecycle.hold``): the loser changes nothing."""
+    from sqlalchemy.orm import Session
+
+    from plugins.sms_module.models import Source, lifecycle
+    from plugins.sms_module.sending import send_job
+
+    with app.app_context():
+        mid = accepted_message(shops)
+        worker_copy = db.session.get(SmsMessage, mid)  # the worker read it Queued
+        sender = db.session.scalars(select_number()).first()
+        with Session(db.engine) as shop:  # the shop's cancel, in another connection
+            assert lifecycle.withdraw(shop.get(SmsMessage, mid), Source.STAFF, "canceled by x")
+            shop.commit()
+        assert send_job._mark_sending(worker_copy, sender) is None
+        assert message(mid).status == Status.CANCELED and message(mid).attempts == 0
+
+        other = accepted_message(shops, body="Second")
+        shop_copy_session = Session(db.engine)
+        shop_copy = shop_copy_session.get(SmsMessage, other)  # the shop read it Queued
+        assert send_job._mark_sending(db.session.get(SmsMessage, other), sender) is not None
+        assert not lifecycle.withdraw(shop_copy, Source.STAFF, "too late")
+        shop_copy_session.rollback()
+        shop_copy_session.close()
+        assert message(other).status == Status.SENDING
+
+
+def select_number():
+    from sqlalchemy import select
+
+    from plugins.sms_module.models import SenderNumber
+
+    return select(SenderNumber).where(SenderNumber.enabled.is_(True))
