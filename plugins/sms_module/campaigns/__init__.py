@@ -1,9 +1,10 @@
 """Marketing campaigns (PRODUCT.md §7, §10): who a campaign reaches (``audience``), what it
 will send and cost before it goes (``review``), what the shop does to it: confirm, edit,
-cancel, test (``control``), its fan-out to the send service as a job on the promotional
-queue (``fanout``, ``queueing``), its messages that have not left (``messages``), and how
-far it went (``progress``). The public names are re-exported here; ``prepare`` keeps the
-dotted path of fan-out jobs queued by an earlier layout."""
+cancel (``control``), a test to a phone of the shop's own (``trial``), its fan-out to the
+send service as a job on the promotional queue (``fanout``, ``queueing``), its messages
+that have not left (``messages``), and how far it went (``progress``). The public names
+are re-exported here; ``prepare`` keeps the dotted path of fan-out jobs queued by an
+earlier layout."""
 
 from plugins.sms_module.campaigns.audience import Reach, audience, reach
 from plugins.sms_module.campaigns.control import (
@@ -13,9 +14,7 @@ from plugins.sms_module.campaigns.control import (
     edit_text,
     finished,
     redraft,
-    send_test,
     stage,
-    tests_of,
 )
 from plugins.sms_module.campaigns.fanout import (
     KIND,
@@ -36,6 +35,13 @@ from plugins.sms_module.campaigns.queueing import (
     sweep_unprepared,
 )
 from plugins.sms_module.campaigns.review import Estimate, estimate, fingerprint, message_text
+from plugins.sms_module.campaigns.trial import (
+    TESTS_PER_HOUR,
+    TooManyTests,
+    own_phones,
+    send_test,
+    tests_of,
+)
 
 __all__ = [
     "BUCKETS",
@@ -49,6 +55,8 @@ __all__ = [
     "QUEUE",
     "Reach",
     "SOURCE",
+    "TESTS_PER_HOUR",
+    "TooManyTests",
     "audience",
     "cancel",
     "confirm",
@@ -62,6 +70,7 @@ __all__ = [
     "lease_key",
     "message_text",
     "outcomes",
+    "own_phones",
     "prepare",
     "reach",
     "redraft",

@@ -1,5 +1,5 @@
 """What a shop does to its campaign (issue 11: campaigns a shop can stop): confirm it after
-the review, edit it, cancel it, and send it to a phone of its own as a test.
+the review, edit it, cancel it (its test send to a phone of its own is ``trial``'s).
 
 The rule of editing, by the campaign's status (``CampaignStatus``):
 - a draft, or a confirmed campaign whose fan-out has not started (its send time has not
@@ -20,22 +20,15 @@ so a fan-out starting at the same moment and a page's change never both win.
 
 from __future__ import annotations
 
-import re
-
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import update
 
-from host.api import Customer, InvalidPhone, db, normalize_phone, utcnow
+from host.api import db, utcnow
 from plugins.sms_module.campaigns import messages, queueing, review
 from plugins.sms_module.campaigns.progress import Outcome
-from plugins.sms_module.compliance import consent, quiet_hours, rules
-from plugins.sms_module.models import Kind, Queue, SmsCampaign, SmsMessage, Source
+from plugins.sms_module.compliance import quiet_hours, rules
+from plugins.sms_module.models import SmsCampaign, Source
 from plugins.sms_module.models.campaigns import CANCELABLE, EDITABLE, CampaignStatus
-from plugins.sms_module.sending import service
-
-TEST_KEY = "campaign-test:{campaign}:{key}"
-_KEY = re.compile(r"[0-9a-f]{8,32}")
-TESTS_SHOWN = 10
 
 
 class NotAllowed(Exception):
@@ -148,78 +141,3 @@ def cancel(campaign: SmsCampaign, outcome: Outcome, user_id: int | None) -> int:
     ):
         raise NotAllowed(_("This campaign is canceled already."))
     return messages.cancel_waiting(campaign.id, Source.STAFF, "the shop canceled the campaign")
-
-
-def test_key(campaign_id: int, key: str) -> str:
-    """Return the idempotency key of a test send: the form's ``key`` (a page shown once
-    sends once, however often it is submitted)."""
-    return TEST_KEY.format(campaign=campaign_id, key=key)
-
-
-def fresh_key(key: str | None) -> bool:
-    """Tell whether ``key`` is a well-formed test-send key (hex, 8 to 32 characters)."""
-    return bool(key and _KEY.fullmatch(key))
-
-
-def send_test(
-    campaign: SmsCampaign, phone: str, language: str, key: str, user_id: int | None
-) -> SmsMessage:
-    """Send the campaign's message for ``language`` to a phone of the shop's own, now (or
-    at the end of the quiet hours, like every promotional text).
-
-    It goes through the send service as the shop's own message (``system``: no customer's
-    consent is asked, and no disclaimer precedes it), so the module-on rules (§3) and the
-    opt-out list (§5) hold; it has no campaign id, so no report counts it as the campaign's.
-    A number that is a customer's goes only if that customer consented. Raises
-    ``NotAllowed`` (bad number, a customer without consent, canceled campaign) or
-    ``service.SendRefused`` (a rule)."""
-    if campaign.status == CampaignStatus.CANCELED:
-        raise NotAllowed(_("This campaign is canceled: there is nothing to test."))
-    company = campaign.company
-    try:
-        number = normalize_phone(phone, company.country)
-    except InvalidPhone:
-        raise NotAllowed(
-            _("Enter the phone number to send the test to, e.g. 514 555 0123.")
-        ) from None
-    customer = db.session.scalar(
-        select(Customer)
-        .where(Customer.company_id == company.id, Customer.mobile_phone == number)
-        .order_by(Customer.id)
-        .limit(1)
-    )
-    if customer is not None and not consent.has_consent(customer.id):
-        raise NotAllowed(
-            _(
-                "This number is the mobile phone of %(name)s, who gave no consent: send the "
-                "test to a phone of the shop's own.",
-                name=customer.full_name,
-            )
-        )
-    return service.request_send(
-        company,
-        to=number,
-        body=review.campaign_text(campaign, language),
-        queue=Queue.PROMOTIONAL.value,
-        send_at=quiet_hours.next_morning(utcnow(), company),
-        kind=Kind.CAMPAIGN,
-        source=Source.STAFF,
-        user_id=user_id,
-        campaign=True,
-        system=True,
-        dedupe_key=test_key(campaign.id, key),
-    )
-
-
-def tests_of(campaign: SmsCampaign) -> list[SmsMessage]:
-    """Return the campaign's last test sends, newest first."""
-    prefix = TEST_KEY.format(campaign=campaign.id, key="")
-    return list(
-        db.session.scalars(
-            select(SmsMessage)
-            .where(SmsMessage.company_id == campaign.company_id)
-            .where(SmsMessage.dedupe_key.startswith(prefix, autoescape=True))
-            .order_by(SmsMessage.id.desc())
-            .limit(TESTS_SHOWN)
-        )
-    )

@@ -7,13 +7,14 @@ from __future__ import annotations
 import uuid
 
 from flask import render_template, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from host.api import Company, Customer, User, db
 from plugins.sms_module import campaigns
 from plugins.sms_module.campaigns.review import campaign_text, languages_of
 from plugins.sms_module.compliance import quiet_hours, rules
-from plugins.sms_module.models import Kind, ShopSmsSettings, SmsCampaign, SmsMessage
+from plugins.sms_module.models import Kind, SmsCampaign, SmsMessage
 from plugins.sms_module.models.campaigns import CampaignStatus
 from plugins.sms_module.texts.preview import preview, status_label
 from plugins.sms_module.texts.pricing import pricing
@@ -23,6 +24,11 @@ from plugins.sms_module.views import campaign_form as forms
 PER_PAGE = 50  # campaigns per page of the list
 MAX_PAGE = 10_000  # a page number past any real list: keeps the offset a sane integer
 MESSAGES_SHOWN = 200  # the messages a campaign's page lists
+# What each of the shop's own phones (``campaigns.own_phones``) is, in the test's choice.
+OWN_PHONE_LABELS = {
+    "forward_phone": _l("the cell replies are forwarded to"),
+    "contact_phone": _l("the contact number HELP gives"),
+}
 
 
 def render_show(campaign: SmsCampaign, errors: dict | None = None, test_form: dict | None = None):
@@ -39,7 +45,7 @@ def render_show(campaign: SmsCampaign, errors: dict | None = None, test_form: di
         .order_by(SmsMessage.id)
         .limit(MESSAGES_SHOWN)
     ).all()
-    settings = db.session.get(ShopSmsSettings, shop.id)
+    own_phones = campaigns.own_phones(shop.id)
     languages = languages_of(campaign.language)
     default_language = message_language(None, shop)
     return render_template(
@@ -67,10 +73,12 @@ def render_show(campaign: SmsCampaign, errors: dict | None = None, test_form: di
         tests=campaigns.tests_of(campaign),
         test_form=test_form
         or {
-            "test_phone": (settings.forward_phone if settings else None) or "",
+            "test_phone": own_phones[0][0] if own_phones else "",
             "test_language": default_language if default_language in languages else languages[0],
         },
         test_languages=languages,
+        tests_per_hour=campaigns.TESTS_PER_HOUR,
+        test_phones=[(phone, OWN_PHONE_LABELS[field]) for phone, field in own_phones],
         test_key=uuid.uuid4().hex,
         rows=rows,
         shown=MESSAGES_SHOWN,

@@ -23,8 +23,8 @@ from host.api import (
     shop_required,
 )
 from plugins.sms_module import campaigns
-from plugins.sms_module.campaigns.control import fresh_key
 from plugins.sms_module.campaigns.review import languages_of
+from plugins.sms_module.campaigns.trial import fresh_key
 from plugins.sms_module.compliance import rules
 from plugins.sms_module.models import SmsCampaign
 from plugins.sms_module.models.campaigns import CampaignStatus
@@ -192,7 +192,9 @@ def cancel(campaign_id: int):
 @bp.post("/<int:campaign_id>/test")
 @shop_admins_only
 def test(campaign_id: int):
-    """Send the campaign's message to a phone of the shop's own."""
+    """Send the campaign's message to a phone of the shop's own: ``test_phone`` must be one
+    the shop saved in its SMS settings (422 otherwise), at most ``TESTS_PER_HOUR`` an hour
+    (429); nothing is stored or sent when refused."""
     campaign = get_in_shop_or_404(SmsCampaign, campaign_id)
     phone = request.form.get("test_phone", "").strip()
     language = request.form.get("test_language", "")
@@ -206,6 +208,8 @@ def test(campaign_id: int):
         key = uuid.uuid4().hex
     try:
         sent = campaigns.send_test(campaign, phone, language, key, current_user.id)
+    except campaigns.TooManyTests as refused:
+        return pages.render_show(campaign, {"test": refused.message}, test_form), 429
     except (campaigns.NotAllowed, SendRefused) as refused:
         return pages.render_show(campaign, {"test": refused.message}, test_form), 422
     flash(

@@ -1,5 +1,5 @@
 """Helpers for the campaigns' tests: the pools' numbers, the clock, customers, campaigns,
-quiet hours."""
+the shop's own numbers, quiet hours."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from host.extensions import db
 from host.models import Customer, utcnow
-from plugins.sms_module.models import SmsCampaign, SmsMessage
+from plugins.sms_module.models import ShopSmsSettings, SmsCampaign, SmsMessage
 from tests.support_sms import give_consent
 
 TRANSACTIONAL = {
@@ -26,6 +26,7 @@ ZONE = ZoneInfo("America/Toronto")  # both test shops' zone (Quebec and Ontario)
 # The campaigns' tests run on a Tuesday morning, shop time: out of the default quiet hours
 # (21:00 to 8:00), whatever the hour of the run (issue 11: tests set their clock).
 DAY = datetime(2026, 12, 1, 10, 0, tzinfo=ZONE)
+SHOP_CELL = "+15145550999"  # Garage A's own cell (no customer has it)
 
 
 def daytime(time_machine, at: datetime = DAY) -> None:
@@ -51,6 +52,15 @@ def new_campaign(shop_id: int, body: str = "Winter tires: 10% off this week", **
     db.session.add(campaign)
     db.session.commit()
     return campaign.id
+
+
+def save_numbers(shop_id: int, cell: str | None = SHOP_CELL, contact: str | None = None):
+    """Save the shop's own numbers in its SMS settings (its cell for forwarded replies, its
+    contact number), as the settings page does: a campaign's test may go to them."""
+    row = db.session.get(ShopSmsSettings, shop_id) or ShopSmsSettings(company_id=shop_id)
+    row.forward_phone, row.contact_phone = cell, contact
+    db.session.add(row)
+    db.session.commit()
 
 
 def campaign_messages(campaign_id: int) -> list[SmsMessage]:

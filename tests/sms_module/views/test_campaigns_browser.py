@@ -1,7 +1,8 @@
 """The campaign pages in a real browser (issue 11): the form counts the audience and the
 whole cost as the admin types (each language's message with the shop's name and how to
 unsubscribe, the first-SMS disclaimers); the review shows it again, a test goes to the
-shop's own phone, the admin confirms, then cancels, and sees what did not leave Canceled.
+shop's own phone (one it saved in its SMS settings), the admin confirms, then cancels, and
+sees what did not leave Canceled.
 
 The clock is set (``time_machine``): a weekday morning in Toronto, whatever the hour of the
 run, so the send time typed is never in the quiet hours (issue 11, point 8). The browser's
@@ -18,7 +19,7 @@ from host.extensions import db
 from host.models import Customer
 from host.redis_connection import get_queue, get_redis
 from plugins.sms_module.models import SmsCampaign
-from tests.sms_module.campaigns.support import DAY, campaign_messages, daytime
+from tests.sms_module.campaigns.support import DAY, campaign_messages, daytime, save_numbers
 from tests.support_browser import log_in
 from tests.support_pipeline import in_process_app
 from tests.support_sms import give_consent, ready_to_send
@@ -44,6 +45,7 @@ def shop_b_audience(app, shops) -> None:
         db.session.add_all([french, silent])
         db.session.commit()
         give_consent(french.id)  # the English one gave none
+        save_numbers(b, "+14165550999", "+14165550998")  # the shop's cell, its HELP number
 
 
 def test_admin_reviews_tests_confirms_then_cancels_a_campaign(page, serve, app, shops):
@@ -89,8 +91,15 @@ def test_admin_reviews_tests_confirms_then_cancels_a_campaign(page, serve, app, 
     expect(english).to_have_text("Tune-up: 15% off in April\nGarage B - Reply STOP to unsubscribe")
     expect(page.locator("#campaign-cost")).to_have_text("0.03")
 
-    # A test to the shop's own phone, in English.
-    page.fill("#campaign-test-phone", "416 555 0999")
+    # A test to the shop's own phone, in English: one of the numbers saved in its settings.
+    phones = page.locator("#campaign-test-phone option")
+    expect(phones).to_have_text(
+        [
+            "(416) 555-0999 (the cell replies are forwarded to)",
+            "(416) 555-0998 (the contact number HELP gives)",
+        ]
+    )
+    page.select_option("#campaign-test-phone", "+14165550999")
     page.select_option("#campaign-test-language", "en")
     page.click("#campaign-test button[type=submit]")
     expect(page.locator(".flash")).to_contain_text("Test sent to +14165550999")

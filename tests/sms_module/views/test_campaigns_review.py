@@ -14,7 +14,7 @@ from host.extensions import db
 from host.redis_connection import get_queue
 from plugins.sms_module import campaigns, jobs
 from plugins.sms_module.compliance import rules
-from plugins.sms_module.models import ShopSmsSettings, SmsCampaign, SmsMessage
+from plugins.sms_module.models import SmsCampaign, SmsMessage
 from plugins.sms_module.models.campaigns import CampaignStatus
 from tests.sms_module.campaigns.support import (
     add_customer,
@@ -25,6 +25,7 @@ from tests.sms_module.campaigns.support import (
     footer_en,
     footer_fr,
     form,
+    save_numbers,
 )
 from tests.support_pages import page_text
 from tests.support_pipeline import carrier, in_process_app
@@ -65,7 +66,7 @@ def test_the_review_shows_the_audience_each_text_and_the_cost(app, client, shops
     assert '<span id="campaign-reachable">2</span>' in page
     assert '<span id="campaign-first-time">1</span>' in page
     assert '<span id="campaign-cost">0.03</span> CAD' in page
-    assert 'id="campaign-confirm"' in page and 'id="campaign-test"' in page
+    assert 'id="campaign-confirm"' in page and 'id="campaign-test-send"' in page
 
 
 def test_a_confirmation_of_another_version_than_the_one_shown_is_refused(app, client, shops):
@@ -181,14 +182,20 @@ def test_editing_while_sending_changes_the_text_of_what_has_not_left(app, client
         assert bodies == {"Tires 30% off" + footer_en(), "Tires 30% off" + footer_fr()}
 
 
-def test_a_test_send_from_the_page_goes_to_the_shops_forward_cell(app, client, shops):
+def test_a_test_send_from_the_page_goes_to_a_saved_number_of_the_shops(app, client, shops):
     cid = draft(client, app, shops)
     with app.app_context():
-        db.session.add(ShopSmsSettings(company_id=shops["a"]["shop"], forward_phone="+15145550999"))
-        db.session.commit()
+        save_numbers(shops["a"]["shop"], "+15145550999", "+15145550998")
         add_customer(shops["a"]["shop"], "Silent", "+15145550222", consent=False)
     page = page_text(client.get(f"/sms/campaigns/{cid}"))
-    assert 'name="test_phone" value="+15145550999"' in page
+    # The saved numbers to choose from, the cell first (chosen), as people read them.
+    options = re.findall(r'<option value="(\+1\d+)"( selected)?>([^<]+)</option>', page)
+    assert [(value, chosen) for value, chosen, _label in options] == [
+        ("+15145550999", " selected"),
+        ("+15145550998", ""),
+    ]
+    assert options[0][2].startswith("(514) 555-0999")
+    assert 'id="campaign-test-no-phone"' not in page
     key = re.search(r'name="test_key" value="([0-9a-f]+)"', page).group(1)
     data = {"test_phone": "+15145550999", "test_language": "en", "test_key": key}
     response = client.post(f"/sms/campaigns/{cid}/test", data=data)
@@ -201,9 +208,9 @@ def test_a_test_send_from_the_page_goes_to_the_shops_forward_cell(app, client, s
         assert test.body == "Tires 10% off" + footer_en() and test.campaign_id is None
         before = count(SmsMessage)
     for data, error in (
-        ({"test_phone": "12", "test_language": "en"}, "Enter the phone number"),
+        ({"test_phone": "12", "test_language": "en"}, "choose one of the numbers saved"),
         ({"test_phone": "+15145550999", "test_language": "de"}, "Choose the language"),
-        ({"test_phone": "514 555 0222", "test_language": "fr"}, "who gave no consent"),
+        ({"test_phone": "514 555 0222", "test_language": "fr"}, "choose one of the numbers saved"),
     ):
         response = client.post(f"/sms/campaigns/{cid}/test", data=data)
         assert response.status_code == 422 and error in page_text(response)
