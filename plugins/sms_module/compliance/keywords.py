@@ -14,10 +14,15 @@ The rule, decided once here:
   "arrêtez les textos"). Nothing more: "I'll stop by tomorrow" and "Don't stop sending me
   deals" hold a keyword but are no keyword phrase.
 * A reply that **looks like** an opt-out in other words (``looks_like_opt_out``: "please
-  don't text me anymore", "remove me from your list", "stop texting me", "arrêtez de
-  m'écrire", "ne plus m'écrire", a sentence starting with STOP) is not acted on, since a
-  sentence may mean something else; it is flagged to the shop on the reply page, where a
-  person reads it and may opt the phone out (the FCC's "totality of the circumstances").
+  don't text me anymore", "I don't want these texts", "remove me from your list", "please
+  remove my number", "stop texting me", "wrong number", "arrêtez de m'écrire", "ne plus
+  m'écrire", "ne m'écrivez plus", "n'écrivez plus", "veuillez me retirer de votre liste",
+  "enlevez mon numéro", a sentence starting with STOP, or a message whose last sentence is
+  a firm STOP phrase: "Who is this? Stop") is not acted on, since a sentence may mean
+  something else; it is flagged to the shop on the reply page, where a person reads it and
+  may opt the phone out (the FCC's "totality of the circumstances"). The patterns want an
+  order to stop, not any "plus" or "stop": "Je ne peux plus venir", "Merci, à plus", "Stop
+  by at 5?", "It squeaks when I stop" and "Can you take me in at 9?" are not flagged.
 * START and HELP act only as single words (with the same padding): "help me with my car" is
   a question for the shop, not a HELP.
 """
@@ -111,15 +116,39 @@ _TO_ME = (
     r"|SEND|SENDING|EMAIL)"
 )
 _ECRIRE = r"(TEXTER|ECRIRE|CONTACTER|APPELER|ENVOYER|TEXTE|ECRIVEZ|CONTACTEZ|ENVOYEZ)"
+# "Ne m'écrivez plus", "ne me texte plus", "n'envoyez plus": an order (no subject before
+# "ne": "je ne texte plus en conduisant", "vous ne m'écrivez plus?" say something else).
+_VOUS_FORMS = r"(ECRIVEZ|TEXTEZ|CONTACTEZ|APPELEZ|ENVOYEZ|DERANGEZ|SOLLICITEZ)"
+_TU_FORMS = r"(ECRIS|TEXTE|TEXTES|CONTACTE|APPELLE|ENVOIE|DERANGE)"
+_NO_SUBJECT = "".join(
+    rf"(?<!\b{s} )" for s in ("JE", "J", "TU", "IL", "ELLE", "ON", "VOUS", "AI", "A", "AVEZ")
+)
+_UNTIL = r"(PLUS|PU|JAMAIS)"  # "pu": Quebec's spoken "plus"
+_MY = r"(MY|THIS|OUR) (PHONE |CELL |MOBILE )?"
+_RETIRER = r"(RETIRER|RETIREZ|RETIRE|ENLEVER|ENLEVEZ|ENLEVE|EFFACER|EFFACEZ|SUPPRIMER|SUPPRIMEZ)"
+_FILLER = (
+    r"((TO|RECEIVE|RECEIVING|GET|GETTING|ANY|MORE|THESE|THOSE|YOUR|THE|ALL|THIS|SUCH|PROMO"
+    r"|PROMOTIONAL|MARKETING|TEXT|SMS) )*"
+)
 LOOKS_LIKE_OPT_OUT = re.compile(
     "|".join(
         (
             rf"\b(DON T|DONT|DO NOT|NEVER|NO LONGER) (EVER )?{_TO_ME}\b",
             rf"{_NOT}\bSTOP {_TO_ME}\b",
-            r"\b(REMOVE|TAKE|DELETE|UNSUBSCRIBE|OPT) ME\b",
+            r"\b(REMOVE|DELETE|UNSUBSCRIBE|OPT) ME\b",
+            r"\bTAKE (ME|US) (OFF|OUT)\b",  # not "can you take me in at 9?"
+            rf"\b(REMOVE|DELETE|ERASE) {_MY}(NUMBER|PHONE|CELL|NAME|CONTACT|INFO)\b",
+            rf"\bTAKE {_MY}(NUMBER|NAME|INFO) (OFF|OUT)\b",
+            r"\bWRONG (NUMBER|PERSON)\b",
             r"\bNO MORE (TEXTS?|MESSAGES?|SMS)\b",
-            r"\b(DON T|DONT|DO NOT) WANT (ANY )?(MORE |THESE |YOUR |THOSE )?(TEXTS?|MESSAGES?"
-            r"|SMS)",
+            rf"\b(DON T|DONT|DO NOT|NO LONGER) (WANT|WISH) {_FILLER}(TEXTS?|MESSAGES?|SMS|ADS"
+            r"|PROMOS?|SPAM)\b",
+            rf"{_NO_SUBJECT}\bNE? (M|ME|NOUS) ({_VOUS_FORMS}|{_TU_FORMS}) {_UNTIL}\b",
+            rf"{_NO_SUBJECT}\bNE? {_VOUS_FORMS} {_UNTIL}\b",
+            rf"\b(ME|M|NOUS) {_RETIRER} (DE|D) (VOTRE|VOS|LA|LES|TA|TES|CETTE) (LISTES?"
+            r"|REGISTRES?|FICHIERS?)\b",
+            rf"{_NO_SUBJECT}\b{_RETIRER} (MON|MA|MES|NOTRE|NOS|CE) (NUMERO|NOM|COORDONNEES)\b",
+            r"\b(MAUVAIS|PAS LE BON) NUMERO\b",
             r"\b(UNSUBSCRIBE|OPTOUT|OPT OUT|STOPALL)\b",
             r"\bLEAVE ME ALONE\b",
             r"\bNOT INTERESTED\b",
@@ -180,5 +209,21 @@ def classify(text: str, opted_out: bool) -> str | None:
 def looks_like_opt_out(text: str) -> bool:
     """Tell whether a reply that is no keyword (``classify`` gave None) may still ask to
     stop the SMS: to flag it to the shop, never to act on it (module docstring)."""
-    said = " ".join(words(text))
-    return classify(text, False) is None and bool(LOOKS_LIKE_OPT_OUT.search(said))
+    if classify(text, False) is not None:
+        return False
+    return bool(LOOKS_LIKE_OPT_OUT.search(" ".join(words(text)))) or _ends_with_stop(text)
+
+
+# The STOP phrases firm enough to end a message on ("Wrong number, stop"); "cancel", "end"
+# and "quit" also end sentences about an appointment or a noise.
+_FIRM = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "OPT", "OPTOUT", "ARRET", "ARRETEZ"})
+_SENTENCE_END = re.compile(r"[.,;:!?\n]+|\s[-–—]+\s")
+
+
+def _ends_with_stop(text: str) -> bool:
+    """Tell whether ``text``'s last sentence, after at least one other, is a STOP phrase
+    beginning with a firm word ("Who is this? Stop", "Wrong number. Unsubscribe please");
+    a closing courtesy ("…, stop. Thanks") is no sentence; "It squeaks when I stop" has one."""
+    said = [core(part) for part in _SENTENCE_END.split(text or "")]
+    said = [s for s in said if s and tuple(s.split()) not in _PADDING]
+    return len(said) > 1 and said[-1] in STOP_PHRASES and said[-1].split()[0] in _FIRM

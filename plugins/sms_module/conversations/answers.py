@@ -61,13 +61,18 @@ def contact_phone(company: Company | None) -> str | None:
 
 
 def opt_out_on_request(
-    company: Company, customer: Customer | None, phone: str, user_id: int | None
+    company: Company,
+    customer: Customer | None,
+    phone: str,
+    user_id: int | None,
+    raw: str | None = None,
 ) -> SmsMessage | None:
-    """Put ``phone`` on the platform-wide opt-out list because the shop read, in its latest
-    reply, a request to stop in other words than a keyword (FCC 47 CFR 64.1200(a)(10): "any
-    reasonable means"); keep the event with that reply's text, and confirm it once, like a
-    STOP, from the number the phone wrote to. Commits; return the confirmation, or None when
-    the phone was already opted out (nothing done)."""
+    """Put ``phone`` on the platform-wide opt-out list because the shop read, in a reply, a
+    request to stop in other words than a keyword (FCC 47 CFR 64.1200(a)(10): "any
+    reasonable means"); keep the event with ``raw``, the text that asked (default: the
+    latest reply's), and confirm it once, like a STOP, from the number the phone last wrote
+    to. Commits; return the confirmation, or None when the phone was already opted out
+    (nothing done)."""
     if opt_out.is_opted_out(phone):
         return None
     reply = db.session.scalar(
@@ -80,7 +85,8 @@ def opt_out_on_request(
         .order_by(SmsMessage.id.desc())
         .limit(1)
     )
-    raw = reply.body if reply is not None else None
+    if raw is None and reply is not None:
+        raw = reply.body
     opt_out.opt_out(phone, Source.STAFF, company.id, raw)
     confirmation = None
     if reply is not None and reply.sender_number:

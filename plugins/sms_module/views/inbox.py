@@ -9,7 +9,15 @@ conversation itself still shows them, with their status and reason.
 
 A reply that looks like an opt-out in other words than a keyword
 (``keywords.looks_like_opt_out``) is flagged at display time, from its text: nothing is
-stored, and a rule that changes flags every old reply alike.
+stored, and a rule that changes flags every old reply alike. It stays *pending* (the inbox
+flags its conversation, the conversation marks it) until it is handled, whatever the
+customer writes after it ("Did you get my message?" does not hide it):
+
+* the shop answered after it from the reply page (a staff message of kind REPLY that was
+  said, ``said``: a refused or Canceled answer reached nobody), or
+* the phone's place on the platform-wide opt-out list changed at or after it: it is opted
+  out now (nothing left to do), or it was opted out and then came back with START (the
+  customer's later word wins over the older look-alike).
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ from sqlalchemy import and_, case, func, not_, or_, select
 
 from host.api import Customer, db
 from plugins.sms_module.compliance import keywords
-from plugins.sms_module.models import Direction, OptOut, SmsMessage
+from plugins.sms_module.models import Direction, Kind, OptOut, SmsMessage
 from plugins.sms_module.models.statuses import Status, refusal_sql
 
 EXCERPT = 80  # characters of the last message the inbox shows
@@ -28,9 +36,9 @@ EXCERPT = 80  # characters of the last message the inbox shows
 
 @dataclass(frozen=True)
 class Conversation:
-    """One inbox row: a phone, who it is, its last message, its unread replies, whether its
-    latest reply looks like an opt-out to act on (``flagged``) and whether the phone is on
-    the opt-out list."""
+    """One inbox row: a phone, who it is, its last message, its unread replies, whether a
+    reply that looks like an opt-out is pending (``flagged``: module docstring) and whether
+    the phone is on the opt-out list."""
 
     phone: str
     customer: Customer | None
@@ -79,12 +87,7 @@ def conversations(
     replied = select(SmsMessage.phone).where(owned, is_inbound).distinct()
     last_id = func.max(SmsMessage.id)
     summary = (
-        select(
-            SmsMessage.phone,
-            last_id.label("last_id"),
-            unread.label("unread"),
-            func.max(case((is_inbound, SmsMessage.id))).label("last_reply_id"),
-        )
+        select(SmsMessage.phone, last_id.label("last_id"), unread.label("unread"))
         .where(owned, SmsMessage.phone.in_(replied), said())
         .group_by(SmsMessage.phone)
         .order_by(last_id.desc())
@@ -93,13 +96,13 @@ def conversations(
         .subquery()
     )
     rows = db.session.execute(
-        select(SmsMessage, summary.c.unread, summary.c.last_reply_id)
+        select(SmsMessage, summary.c.unread)
         .join(summary, SmsMessage.id == summary.c.last_id)
         .order_by(SmsMessage.id.desc())
     ).all()
     more = len(rows) > per_page
     rows = rows[:per_page]
-    phones = [m.phone for m, _unread, _reply in rows]
+    phones = [m.phone for m, _unread in rows]
     customers: dict[str, Customer] = {}
     if company_id is not None and rows:
         found = db.session.scalars(
@@ -108,7 +111,7 @@ def conversations(
             .order_by(Customer.id.desc())
         )
         customers = {c.mobile_phone: c for c in found}  # the lowest id wins, as in a send
-    flagged = flagged_replies([reply for _m, _unread, reply in rows])
+    flagged = pending_look_alikes(owned, phones)
     listed = opted_out_phones(phones)
     return [
         Conversation(
@@ -116,19 +119,46 @@ def conversations(
             customers.get(m.phone),
             m,
             int(count or 0),
-            flagged=reply in flagged and m.phone not in listed,
+            flagged=bool(flagged.get(m.phone)),
             opted_out=m.phone in listed,
         )
-        for m, count, reply in rows
+        for m, count in rows
     ], more
 
 
-def flagged_replies(ids: list[int]) -> set[int]:
-    """Return those of the replies ``ids`` that look like an opt-out (one query)."""
-    if not ids:
-        return set()
-    found = db.session.execute(select(SmsMessage.id, SmsMessage.body).where(SmsMessage.id.in_(ids)))
-    return {mid for mid, body in found if keywords.looks_like_opt_out(body)}
+def pending_look_alikes(owned, phones: list[str]) -> dict[str, set[int]]:
+    """Return, for those of ``phones`` that have any, the ids of their replies among the
+    messages ``owned`` selects (an SQL condition) that look like an opt-out and are still
+    pending: neither answered by the shop nor overtaken by the opt-out list (module
+    docstring). One query, whatever the number of phones."""
+    if not phones:
+        return {}
+    answered = (
+        select(SmsMessage.phone, func.max(SmsMessage.id).label("answer_id"))
+        .where(owned, SmsMessage.phone.in_(phones), SmsMessage.kind == Kind.REPLY, said())
+        .group_by(SmsMessage.phone)
+        .subquery()
+    )
+    found = db.session.execute(
+        select(SmsMessage.id, SmsMessage.phone, SmsMessage.body)
+        .outerjoin(answered, answered.c.phone == SmsMessage.phone)
+        .outerjoin(OptOut, OptOut.phone == SmsMessage.phone)
+        .where(
+            owned,
+            SmsMessage.phone.in_(phones),
+            SmsMessage.direction == Direction.INBOUND,
+            or_(answered.c.answer_id.is_(None), SmsMessage.id > answered.c.answer_id),
+            or_(
+                OptOut.id.is_(None),
+                and_(not_(OptOut.active), SmsMessage.created_at >= OptOut.updated_at),
+            ),
+        )
+    )
+    pending: dict[str, set[int]] = {}
+    for mid, phone, body in found:
+        if keywords.looks_like_opt_out(body):
+            pending.setdefault(phone, set()).add(mid)
+    return pending
 
 
 def opted_out_phones(phones: list[str]) -> set[str]:

@@ -5,7 +5,9 @@ transactional queue (the sticky sender makes it leave from the number the custom
 A reply that asks to stop the SMS in other words than a keyword ("please don't text me
 anymore") is flagged, not acted on (``compliance.keywords``): the shop reads it and may opt
 the phone out from the conversation (issue 11; FCC 47 CFR 64.1200(a)(10), "any reasonable
-means"). What the inbox shows of each conversation is in ``views.inbox``.
+means"). The flag stays until the shop answers or the phone's opt-out changes, whatever the
+customer writes next (``inbox.pending_look_alikes``). What the inbox shows of each
+conversation is in ``views.inbox``.
 
 A shop's staff and administrators see their shop's conversations only; the operator sees the
 replies no shop's conversation answered (``company_id IS NULL``), read-only.
@@ -107,7 +109,10 @@ def opt_out_phone(phone: str):
     _conversation_or_404(phone)
     company = _company()
     customer = inbound.customer_for(company.id, phone)
-    if answers.opt_out_on_request(company, customer, phone, current_user.id) is None:
+    # The event keeps the text that asked (the newest pending look-alike), not a later "?".
+    pending = inbox.pending_look_alikes(_owned(), [phone]).get(phone)
+    asked = db.session.get(SmsMessage, max(pending)).body if pending else None
+    if answers.opt_out_on_request(company, customer, phone, current_user.id, raw=asked) is None:
         flash(_("This phone is already opted out."))
     else:
         flash(_("The phone is opted out: no shop will text it until it replies START."))
@@ -174,7 +179,7 @@ def _render(company: Company | None, phone: str, body: str):
     messages = list(reversed(newest[:MAX_MESSAGES]))
     replies = [m for m in messages if m.direction == Direction.INBOUND]
     opted_out = opt_out.is_opted_out(phone)
-    flagged = inbox.flags(replies)
+    flagged = inbox.pending_look_alikes(_owned(), [phone]).get(phone, set())
     return render_template(
         "sms_module/conversation.html",
         **_alerts(company),
@@ -182,10 +187,10 @@ def _render(company: Company | None, phone: str, body: str):
         phone=phone,
         customer=inbound.customer_for(company.id if company else None, phone),
         messages=messages,
-        flagged=flagged,
+        flagged=flagged,  # the look-alikes still pending: the notice above the thread
+        handled_flags=inbox.flags(replies) - flagged,  # answered, or the phone's list moved
         opted_out=opted_out,
-        # The customer's latest reply asks to stop in other words: say so above the thread.
-        ask_to_stop=not opted_out and bool(replies) and replies[-1].id in flagged,
+        ask_to_stop=not opted_out and bool(flagged),
         truncated=len(newest) > MAX_MESSAGES,
         new_ids=new_ids,
         inbound=Kind.INBOUND,

@@ -133,6 +133,85 @@ def test_a_reply_that_looks_like_an_opt_out_is_flagged_not_acted_on(text):
     assert keywords.looks_like_opt_out(text)
 
 
+# The reviewer's phrases that were not flagged, then their kind: "ne me … plus" and "n'…
+# plus" orders, "retirer/enlever … liste/numéro", "remove/take … number/list", a last
+# sentence that is a STOP, "don't want … texts".
+REVIEW_LOOK_ALIKES = [
+    "Ne m'écrivez plus",
+    "Ne me textez plus",
+    "Ne me texte plus",
+    "Ne me contactez plus",
+    "N'écrivez plus",
+    "Veuillez me retirer de votre liste",
+    "Enlevez mon numéro",
+    "Je ne veux plus recevoir de messages",
+    "Arrêtez de me texter",
+    "Please remove my number",
+    "Wrong number, stop",
+    "Who is this? Stop",
+    "Take me off your list",
+    "I don't want these texts",
+]
+LOOK_ALIKES_OF_THEIR_KIND = [
+    "Ne m’envoyez plus de messages svp",
+    "Ne nous appelez jamais plus",
+    "Ne me textez pu",  # Quebec's spoken "plus"
+    "N'envoyez plus rien à ce numéro",
+    "Svp ne me dérangez plus",
+    "Pouvez-vous m'enlever de la liste?",
+    "Enlève mon numéro svp",
+    "Supprimez mes coordonnées",
+    "Mauvais numéro",
+    "Delete my number",
+    "Remove this phone number please",
+    "Take my number off your list",
+    "Wrong number",
+    "Who is this?? STOP!!",
+    "Wrong number. Unsubscribe please",
+    "No idea who you are - stop. Thanks",
+    "Qui est-ce? Arrêt",
+    "I do not want to receive your messages",
+    "Don't want text messages",
+]
+
+
+@pytest.mark.parametrize("text", REVIEW_LOOK_ALIKES + LOOK_ALIKES_OF_THEIR_KIND)
+def test_an_order_to_stop_in_other_words_is_flagged_not_acted_on(text):
+    assert keywords.classify(text, False) is None
+    assert keywords.classify(text, True) is None
+    assert keywords.looks_like_opt_out(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The reviewer's ordinary replies: "plus" or "stop" in another sense.
+        "Je ne peux plus venir demain",
+        "I can't come anymore",
+        "Stop by at 5?",
+        "Merci, à plus",
+        "Plus tard",
+        "Don't stop sending me deals",
+        # Their kind: a subject before "ne", a stop that ends no sentence, another "want".
+        "Je ne texte plus en conduisant",
+        "Vous ne m'écrivez plus?",
+        "J'ai enlevé mon nom du contrat",
+        "Retirez les frais de la facture",
+        "It squeaks when I stop",
+        "When does the noise stop?",
+        "Ok, I'll stop by",
+        "Wait, don't stop",
+        "I'm sick, cancel",
+        "Can you take me in at 9?",
+        "Remove the old tires please",
+        "I don't want to miss your texts",
+    ],
+)
+def test_an_ordinary_reply_with_plus_or_stop_is_not_flagged(text):
+    assert keywords.classify(text, False) is None
+    assert not keywords.looks_like_opt_out(text)
+
+
 @pytest.mark.parametrize(
     "text,expected",
     [
