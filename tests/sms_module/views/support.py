@@ -71,3 +71,27 @@ def inbox_rows(response) -> dict[str, str]:
 
 def conversation_rows(response) -> list[str]:
     return re.findall(r"(<tr data-direction=.*?</tr>)", page_text(response), re.S)
+
+
+def seeded_conversation(shops, reply: str, key: str = "a") -> str:
+    """Store a conversation of shop ``key``'s customer: our delivered SMS, then the customer's
+    ``reply`` received on the first transactional number; return the customer's phone."""
+    company, customer = ready_to_send(shops, key)
+    for direction, body, status in (
+        (Direction.OUTBOUND, "Votre auto est prête", Status.DELIVERED),
+        (Direction.INBOUND, reply, Status.RECEIVED),
+    ):
+        db.session.add(
+            SmsMessage(
+                company_id=company.id,
+                customer_id=customer.id,
+                phone=customer.mobile_phone,
+                body=body,
+                direction=direction,
+                kind=Kind.MANUAL if direction == Direction.OUTBOUND else Kind.INBOUND,
+                status=status,
+                sender_number=NUMBER,
+            )
+        )
+    db.session.commit()
+    return customer.mobile_phone

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from host.extensions import db
-from plugins.sms_module.models import Kind, SmsMessage
-from plugins.sms_module.models.statuses import Status
+from tests.sms_module.views.support import seeded_conversation
 from tests.support_browser import log_in
 from tests.support_sms import ready_to_send
 
@@ -65,25 +63,7 @@ def test_template_editor_previews_as_the_admin_types(page, serve, app, shops):
 
 def test_staff_opens_a_conversation_and_replies(page, serve, app, shops):
     with app.app_context():
-        company, customer = ready_to_send(shops)
-        phone = customer.mobile_phone
-        for direction, body, status in (
-            ("outbound", "Votre auto est prête", Status.DELIVERED),
-            (Kind.INBOUND, "Merci, je passe à 17 h", Status.RECEIVED),
-        ):
-            db.session.add(
-                SmsMessage(
-                    company_id=company.id,
-                    customer_id=customer.id,
-                    phone=phone,
-                    body=body,
-                    direction=direction,
-                    kind="manual" if direction == "outbound" else Kind.INBOUND,
-                    status=status,
-                    sender_number="+14386013562",
-                )
-            )
-        db.session.commit()
+        phone = seeded_conversation(shops, "Merci, je passe à 17 h")
     base = serve(app)
     log_in(page, base, shops["a"]["staff"])
     page.goto(f"{base}/")

@@ -5,37 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from host.extensions import db
 from plugins.sms_module.compliance import opt_out
-from plugins.sms_module.models import Kind, SmsMessage
-from plugins.sms_module.models.statuses import Status
+from tests.sms_module.views.support import seeded_conversation
 from tests.support_browser import log_in
-from tests.support_sms import ready_to_send
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
 
 def test_staff_sees_a_flagged_reply_and_opts_the_phone_out(page, serve, app, shops):
     with app.app_context():
-        company, customer = ready_to_send(shops)
-        phone = customer.mobile_phone
-        for direction, body, status in (
-            ("outbound", "Votre auto est prête", Status.DELIVERED),
-            (Kind.INBOUND, "Please don't text me anymore", Status.RECEIVED),
-        ):
-            db.session.add(
-                SmsMessage(
-                    company_id=company.id,
-                    customer_id=customer.id,
-                    phone=phone,
-                    body=body,
-                    direction=direction,
-                    kind="manual" if direction == "outbound" else Kind.INBOUND,
-                    status=status,
-                    sender_number="+14386013562",
-                )
-            )
-        db.session.commit()
+        phone = seeded_conversation(shops, "Please don't text me anymore")
     base = serve(app)
     log_in(page, base, shops["a"]["staff"])
     page.goto(f"{base}/sms/replies/")
