@@ -10,10 +10,19 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from host import users
 from host.app import create_app
 from host.demo import run_demo
+from host.security import UnsafeConfiguration
 from host.worker import PeriodicRunner, UnknownQueue, build_worker
 
 
-@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
+def make_app():
+    """Build the app; an unsafe configuration is an error message, not a traceback."""
+    try:
+        return create_app()
+    except UnsafeConfiguration as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=FlaskGroup, create_app=make_app, add_version_option=False)
 def main() -> None:
     """Run and manage the shop CRM."""
 
@@ -73,6 +82,9 @@ def demo(host: str, port: int) -> None:
 
 
 COMMANDS = [create_user, worker, demo]
+# ``crmhost demo`` runs without loading the app first: it sets what the app needs (its own
+# SECRET_KEY, Redis, public address) before building it.
+main.add_command(demo)
 
 if __name__ == "__main__":  # ``python -m host.cli``: how the demo starts its worker
     main()

@@ -108,11 +108,24 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Part of the session's user id (``get_id``): raising it ends every session of the user
+    # (logging out, a new password), as Flask-Login's "alternative tokens" advise.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     company: Mapped[Company | None] = relationship()
 
     def set_password(self, password: str) -> None:
+        """Store ``password`` hashed and end every session of the user."""
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
+
+    def end_sessions(self) -> None:
+        """End every session of the user (their cookies name an older version)."""
+        self.session_version = (self.session_version or 0) + 1
+
+    def get_id(self) -> str:
+        """The session's user id, ``"<id>:<session version>"`` (``auth.load_user`` reads it)."""
+        return f"{self.id}:{self.session_version or 0}"
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

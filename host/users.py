@@ -1,8 +1,12 @@
-"""Creating users outside the web pages (CLI, demo data)."""
+"""Creating users outside the web pages (CLI, demo data); checking a login's password."""
 
 from __future__ import annotations
 
+import secrets
+from functools import cache
+
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from host.extensions import db
 from host.models import Company, Role, User
@@ -34,4 +38,25 @@ def create_user(
     user.set_password(password)
     db.session.add(user)
     db.session.commit()
+    return user
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash of a random password, made like every user's (werkzeug's default method)."""
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """Return the active user whose ``email`` (any case) and ``password`` match, else None.
+
+    The password is hashed exactly once whether the e-mail is known, unknown or the user is
+    inactive, so the answer's time does not tell which (OWASP Authentication cheat sheet,
+    "Authentication responses")."""
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None:
+        check_password_hash(_dummy_hash(), password)
+        return None
+    if not user.check_password(password) or not user.active:
+        return None
     return user

@@ -35,6 +35,10 @@ pytest_plugins = [
 ]
 
 PASSWORD = "correct horse"
+# Every app of the tests, and every worker they start, signs with this key (a production app
+# refuses to start without a secret one: host/security.py).
+TEST_SECRET_KEY = "test-secret-key-not-for-production"
+os.environ["SECRET_KEY"] = TEST_SECRET_KEY
 SEED_ROWS: dict[str, list[dict]] = {}
 # One cheap hash for every test user: the default scrypt costs ~0.1 s a user.
 PASSWORD_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
@@ -106,7 +110,7 @@ def make_app(database_uri, redis_url):
     def factory(**config):
         settings = {
             "TESTING": True,
-            "SECRET_KEY": "test",
+            "SECRET_KEY": TEST_SECRET_KEY,
             "SQLALCHEMY_DATABASE_URI": database_uri,
             "REDIS_URL": redis_url,
             "WTF_CSRF_ENABLED": False,

@@ -8,6 +8,7 @@ too, with an error, when the worker dies on its own.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -137,8 +138,28 @@ def interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def demo_secret_key() -> str:
+    """Return the demo's SECRET_KEY: random, made once and kept (owner-only) in the instance
+    folder's ``secret_key``, so a restarted demo keeps its sessions and its simulator's
+    signatures, and no two instances share one."""
+    instance = os.environ.get("CRMHOST_INSTANCE_PATH")
+    folder = Flask("host.app", instance_path=os.path.abspath(instance) if instance else None)
+    os.makedirs(folder.instance_path, exist_ok=True)
+    path = os.path.join(folder.instance_path, "secret_key")
+    with suppress(FileExistsError):
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as made:
+            made.write(secrets.token_hex(32))
+    with open(path) as kept:
+        return kept.read().strip()
+
+
 def run_demo(host: str, port: int) -> None:
     """Run the demo until Ctrl-C or SIGTERM, then stop everything it started."""
+    # Its own secret key unless one is given (production refuses the public default); in
+    # the environment, so that the worker signs and checks with the same one.
+    if not os.environ.get("SECRET_KEY"):
+        os.environ["SECRET_KEY"] = demo_secret_key()
     # The site's address, for plugins that give it out (a carrier's callbacks); set in the
     # environment so that the worker's app has it too.
     os.environ.setdefault("CRMHOST_PUBLIC_BASE_URL", f"http://{host}:{port}")

@@ -2,7 +2,7 @@
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_user
 from sqlalchemy import func, select
 
 from host.access import get_in_shop_or_404, roles_required, shop_filter, shop_required
@@ -60,9 +60,11 @@ def _edit_form(user: User):
             user.email, user.name = email, (form.name.data or "").strip()
             user.role, user.active = Role(form.role.data), form.active.data
             if form.password.data:
-                user.set_password(form.password.data)
+                user.set_password(form.password.data)  # ends every session of the user
             db.session.add(user)
             db.session.commit()
+            if form.password.data and user.id == current_user.id:
+                login_user(user)  # but this one: who changed it stays logged in here
             flash(_("User saved."))
             return redirect(url_for("users.index"))
     status = 422 if request.method == "POST" else 200
