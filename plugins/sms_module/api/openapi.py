@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from plugins.sms_module.api.inputs import ID_MAX, KEY_MAX
 from plugins.sms_module.models import Queue, Status
+
+# An id column's range (issue 13, point 4): beyond, the API answers 400 or 404.
+ID = {"type": "integer", "minimum": 1, "maximum": ID_MAX}
 
 ERROR = {
     "type": "object",
@@ -115,12 +119,21 @@ SPEC = {
             "SendRequest": {
                 "type": "object",
                 "required": ["body"],
+                "examples": [{"to": "514 555 0101", "body": "Your car is ready."}],
                 "properties": {
-                    "customer_id": {"type": "integer"},
-                    "to": {"type": "string", "description": "E.164 or national number"},
+                    "customer_id": ID,
+                    "to": {
+                        "type": "string",
+                        "maxLength": 40,
+                        "description": "E.164 or national number",
+                    },
                     "body": {"type": "string", "maxLength": 1600},
                     "queue": QUEUES,
-                    "send_at": {"type": "string", "format": "date-time"},
+                    "send_at": {
+                        "type": "string",
+                        "format": "date-time",
+                        "description": "between the years 1900 and 2100",
+                    },
                 },
             },
             "SegmentsRequest": {
@@ -136,7 +149,15 @@ SPEC = {
             "post": {
                 "summary": "Send an SMS to a customer of the shop",
                 "parameters": [
-                    {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "description": "Names one request: the same key with the same body "
+                        "answers the first message (200); with another body, 422 "
+                        "idempotency_key_reused. Printable ASCII, at most "
+                        f"{KEY_MAX} characters (longer: 422 idempotency_key_too_long).",
+                        "schema": {"type": "string", "maxLength": KEY_MAX, "pattern": "^[ -~]*$"},
+                    }
                 ],
                 "requestBody": {"required": True, "content": _json("SendRequest")},
                 "responses": {
@@ -145,16 +166,14 @@ SPEC = {
                         "description": "Already accepted (same Idempotency-Key)",
                         "content": _json("Created"),
                     },
-                    **_errors(400, 401, 404, 422),
+                    **_errors(400, 401, 404, 413, 422),
                 },
             }
         },
         "/sms/messages/{id}": {
             "get": {
                 "summary": "A message's status and history",
-                "parameters": [
-                    {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
-                ],
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": ID}],
                 "responses": {
                     "200": {"description": "The message", "content": _json("Message")},
                     **_errors(401, 404),
@@ -167,7 +186,7 @@ SPEC = {
                 "requestBody": {"required": True, "content": _json("SegmentsRequest")},
                 "responses": {
                     "200": {"description": "The count", "content": _json("Segments")},
-                    **_errors(400, 401, 422),
+                    **_errors(400, 401, 413, 422),
                 },
             }
         },

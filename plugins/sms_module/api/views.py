@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from functools import wraps
 
-from flask import Blueprint, g, jsonify, request, url_for
+from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from host.api import Company, Customer, csrf, db, utcnow
-from plugins.sms_module.api import tokens
+from plugins.sms_module.api import inputs, tokens
 from plugins.sms_module.api.openapi import SPEC
 from plugins.sms_module.models import Kind, Queue, SmsMessage, Source
 from plugins.sms_module.models.statuses import is_refusal
@@ -46,7 +46,15 @@ def token_required(view):
 
 @bp.errorhandler(HTTPException)
 def http_error(exc: HTTPException):
-    return error(exc.code or 500, exc.name.lower().replace(" ", "_"), exc.description or "")
+    """Answer an HTTP error in the API's shape; a body over ``MAX_CONTENT_LENGTH`` says the
+    limit (413, issue 13 point 4)."""
+    message = exc.description or ""
+    if exc.code == 413:
+        message = _(
+            "The request is larger than %(limit)s bytes: send a shorter one.",
+            limit=current_app.config.get("MAX_CONTENT_LENGTH"),
+        )
+    return error(exc.code or 500, exc.name.lower().replace(" ", "_"), message)
 
 
 @bp.get("/openapi.json")
@@ -60,40 +68,24 @@ def openapi():
 def create_message():
     """Accept an SMS for a customer of the token's shop."""
     company = g.api_company
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict):
-        return error(400, "invalid_json", _("Send a JSON object."))
-    body, customer_id, to = payload.get("body"), payload.get("customer_id"), payload.get("to")
-    queue = payload.get("queue", Queue.TRANSACTIONAL.value)
-    if not isinstance(body, str):
-        return error(400, "invalid_body", _("body is the text of the message, a string."))
-    if (customer_id is None) == (to is None):
-        return error(400, "invalid_recipient", _("Give customer_id or to, not both."))
-    if customer_id is not None and (type(customer_id) is not int):
-        return error(400, "invalid_customer_id", _("customer_id is a whole number."))
-    if to is not None and not isinstance(to, str):
-        return error(400, "invalid_to", _("to is a phone number, as a string."))
-    if not isinstance(queue, str):
-        return error(400, "invalid_queue", _("queue is transactional or promotional."))
-    send_at = payload.get("send_at")
-    if send_at is not None:
-        try:
-            send_at = datetime.fromisoformat(send_at) if isinstance(send_at, str) else None
-        except ValueError:
-            send_at = None
-        if send_at is None:
-            return error(400, "invalid_send_at", _("send_at is an ISO 8601 date and time."))
+    try:
+        payload = inputs.json_object()
+        key = inputs.idempotency_key()
+        fields = _send_fields(payload)
+    except inputs.BadInput as bad:
+        return error(bad.status, bad.code, bad.message)
+    body, customer_id, to, queue = (fields[k] for k in ("body", "customer_id", "to", "queue"))
     customer = None
     if customer_id is not None:
         customer = db.session.get(Customer, customer_id)
         if customer is None or customer.company_id != company.id:
             return error(404, "customer_not_found", _("No customer of this shop has this id."))
-    key = request.headers.get("Idempotency-Key", "").strip()[:80] or None
+    fingerprint = inputs.fingerprint({**fields, "send_at": payload.get("send_at")})
     dedupe_key = f"api:{company.id}:{key}" if key else None
     if dedupe_key:
         existing = service.by_key(dedupe_key)
         if existing is not None:
-            return jsonify(created(existing)), 200
+            return _replay(existing, fingerprint)
     try:
         message = service.request_send(
             company,
@@ -101,14 +93,17 @@ def create_message():
             customer=customer,
             to=to,
             queue=queue,
-            send_at=send_at,
+            send_at=fields["send_at"],
             kind=Kind.API,
             source=Source.API,
             dedupe_key=dedupe_key,
+            fingerprint=fingerprint,
         )
     except service.SendRefused as refused:
         extra = {"message_id": refused.message_id} if refused.message_id else {}
         return error(422, refused.code, refused.message, **extra)
+    if message.request_fingerprint != fingerprint:  # another request won the key meanwhile
+        return _replay(message, fingerprint)
     response = jsonify(created(message))
     response.status_code = 201
     response.headers["Location"] = url_for("sms_api.get_message", message_id=message.id)
@@ -147,11 +142,52 @@ def get_message(message_id: int):
 @token_required
 def segments():
     """Count the segments and price of a text."""
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict) or not isinstance(payload.get("body"), str):
+    try:
+        payload = inputs.json_object()
+    except inputs.BadInput as bad:
+        return error(bad.status, bad.code, bad.message)
+    if not isinstance(payload.get("body"), str):
         return error(400, "invalid_body", _('Send {"body": "the text"}.'))
     result, status = preview(payload["body"])
     return jsonify(result), status
+
+
+def _send_fields(payload: dict) -> dict:
+    """Check the shape of a send request; return its fields (``send_at`` read as a
+    ``datetime``, ``queue`` defaulted). Raises ``inputs.BadInput`` (400) for a wrong type,
+    an id out of range, a date outside the years the API takes, a ``to`` over 40
+    characters."""
+    body, customer_id, to = payload.get("body"), payload.get("customer_id"), payload.get("to")
+    queue = payload.get("queue", Queue.TRANSACTIONAL.value)
+    if not isinstance(body, str):
+        raise inputs.BadInput(400, "invalid_body", _("body is the text of the message, a string."))
+    if (customer_id is None) == (to is None):
+        raise inputs.BadInput(400, "invalid_recipient", _("Give customer_id or to, not both."))
+    if customer_id is not None:
+        inputs.database_id(customer_id, "customer_id")
+    if to is not None and (not isinstance(to, str) or len(to) > 40):
+        raise inputs.BadInput(
+            400, "invalid_to", _("to is a phone number, as a string of 40 characters at most.")
+        )
+    if not isinstance(queue, str):
+        raise inputs.BadInput(400, "invalid_queue", _("queue is transactional or promotional."))
+    send_at = payload.get("send_at")
+    when = inputs.date_time(send_at, "send_at") if send_at is not None else None
+    return {"body": body, "customer_id": customer_id, "to": to, "queue": queue, "send_at": when}
+
+
+def _replay(existing: SmsMessage, fingerprint: str):
+    """Answer a replayed Idempotency-Key: the first message (200) if the request is the
+    same, else 422 ``idempotency_key_reused`` (a key names one request, IETF
+    draft-ietf-httpapi-idempotency-key-header §2.2). A message stored before fingerprints
+    (``None``) is taken as the same."""
+    if existing.request_fingerprint not in (None, fingerprint):
+        return error(
+            422,
+            "idempotency_key_reused",
+            _("This Idempotency-Key was used for a different request: use a new key."),
+        )
+    return jsonify(created(existing)), 200
 
 
 def created(message: SmsMessage) -> dict:

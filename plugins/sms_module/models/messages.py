@@ -51,6 +51,8 @@ class SmsMessage(db.Model):
     send_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    # SHA-256 of what an API request with an Idempotency-Key asked: a replay must match it.
+    request_fingerprint: Mapped[str | None] = mapped_column(String(64))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

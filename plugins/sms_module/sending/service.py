@@ -12,6 +12,7 @@ the commit.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +39,8 @@ from plugins.sms_module.texts.pricing import new_message, segment_rule
 from plugins.sms_module.texts.segments import MessageTooLong, count_segments
 
 NUL = "\x00"
+# A surrogate code point in a Python text is lone: UTF-8, and so every database, refuses it.
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class SendRefused(Exception):
@@ -59,6 +62,7 @@ class SendRequest:
     to a customer: no customer consent is asked; every other rule holds.
     ``campaign_id``: the message belongs to that marketing campaign (implies ``campaign``).
     ``dedupe_key``: the idempotency key; a second request with it returns the first message.
+    ``fingerprint``: a hash of the request, kept to tell a replay from a reused key.
     ``truth``: what keeps an event's text true (``compliance.guards``), checked again just
     before the carrier call.
     """
@@ -74,6 +78,7 @@ class SendRequest:
     user_id: int | None = None
     campaign: bool = False
     dedupe_key: str | None = None
+    fingerprint: str | None = None
     system: bool = False
     campaign_id: int | None = None
     truth: guards.Truth | None = None
@@ -107,10 +112,15 @@ def check_phone(request: SendRequest) -> Refusal | None:
 
 
 def check_body(request: SendRequest) -> Refusal | None:
-    """The text is not empty, has no NUL and fits the length limit (PRODUCT.md §8: 1,600
-    characters)."""
+    """The text is not empty, has no NUL nor lone surrogate (neither can be stored) and fits
+    the length limit (PRODUCT.md §8: 1,600 characters)."""
     if not request.body or not request.body.strip():
         return Refusal(FailureCode.EMPTY_BODY, _("The message is empty: write the text to send."))
+    if SURROGATE.search(request.body):
+        return Refusal(
+            FailureCode.INVALID_CHARACTERS,
+            _("The message contains a broken character (a lone surrogate): type it again."),
+        )
     if NUL in request.body:
         return Refusal(
             FailureCode.INVALID_CHARACTERS,
@@ -216,6 +226,7 @@ def _accept(request: SendRequest) -> SmsMessage:
         company, customer, phone, request.body, request.kind, _due(request.send_at), queue
     )
     message.dedupe_key, message.created_by_id = request.dedupe_key, request.user_id
+    message.request_fingerprint = request.fingerprint
     message.campaign_id = request.campaign_id
     if request.truth is not None:
         request.truth.stamp(message)
