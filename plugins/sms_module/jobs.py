@@ -9,7 +9,8 @@ layouts (``plugins.sms_module.event_jobs.*``, ``.inbound.forward``, ``.simulator
 
 The packages below enqueue by these paths as strings (they may not import this module,
 which imports them): ``outbox.SEND_FUNCTION``, ``fanout.PREPARE_FUNCTION``,
-``forwarding.FORWARD_FUNCTION``, ``simulator.REPORT_FUNCTION`` and ``event_jobs``;
+``forwarding.FORWARD_FUNCTION``, ``limits.DIGEST_FUNCTION``, ``simulator.REPORT_FUNCTION``
+and ``event_jobs``;
 ``tests/sms_module/test_jobs.py`` resolves each the way RQ does.
 """
 
@@ -22,7 +23,7 @@ from flask import current_app
 from plugins.sms_module import campaigns
 from plugins.sms_module.campaigns import fanout
 from plugins.sms_module.carriers import simulator
-from plugins.sms_module.conversations import forwarding
+from plugins.sms_module.conversations import digest, forwarding
 from plugins.sms_module.notifications import event_jobs
 from plugins.sms_module.sending import outbox, send_job
 
@@ -76,6 +77,12 @@ def customer_saved(customer_id: int, changed: list[str], created: bool, saved_at
 def forward_reply(message_id: int) -> str:
     """Forward customer reply ``message_id`` as the shop's settings say (PRODUCT.md §9)."""
     return forwarding.forward(message_id)
+
+
+def forward_digest(company_id: int | None, phone: str) -> str:
+    """Forward in one digest the replies of ``phone`` held over the hour's forward limit
+    (``conversations.digest``, issue 13)."""
+    return digest.send(company_id, phone)
 
 
 def simulator_report(sid: str) -> str:

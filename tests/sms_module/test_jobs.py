@@ -18,6 +18,7 @@ from plugins.sms_module import jobs
 from plugins.sms_module.campaigns import PREPARE_FUNCTION
 from plugins.sms_module.carriers import simulator
 from plugins.sms_module.conversations.forwarding import FORWARD_FUNCTION
+from plugins.sms_module.conversations.limits import DIGEST_FUNCTION
 from plugins.sms_module.models import Direction, Kind, SmsCampaign, SmsMessage, Status
 from plugins.sms_module.sending.outbox import SEND_FUNCTION
 from tests.support_pipeline import accepted_message, in_process_app, message
@@ -40,6 +41,7 @@ def run_by_path(path: str, *args):
 
 def test_every_path_enqueued_today_is_an_entry_point_of_jobs():
     enqueued = {SEND_FUNCTION, PREPARE_FUNCTION, FORWARD_FUNCTION, simulator.REPORT_FUNCTION}
+    enqueued.add(DIGEST_FUNCTION)
     enqueued |= jobs.EVENT_JOB_PATHS
     assert all(path.startswith("plugins.sms_module.jobs.") for path in enqueued)
     for path in enqueued:  # resolved the way a worker resolves it

@@ -7,6 +7,8 @@ for is explained from here.
 
 from __future__ import annotations
 
+import re
+
 UNSUBSCRIBED = 21610  # "Attempt to send to unsubscribed recipient": the phone texted STOP
 INVALID_TO = 21211  # "Invalid 'To' Phone Number"
 UNREACHABLE = 30003  # "Unreachable destination handset"
@@ -26,7 +28,9 @@ TWILIO_ERRORS: dict[int, str] = {
 def carrier_code(code: int | str | None) -> int | None:
     """Return a carrier's error code as a number, or None when it is absent or not one."""
     text = str(code).strip() if code is not None else ""
-    return int(text) if text.isdigit() else None
+    # ASCII digits only ("²".isdigit() is true, and int() refuses it), short of Python's
+    # 4300-digit limit on int(): Twilio's codes have five digits.
+    return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else None
 
 
 def opts_out(code: int | str | None) -> bool:
@@ -42,5 +46,5 @@ def describe(code: int | str | None, carrier_status: str | None = None) -> str:
     if known:
         return known
     if code:
-        return f"Carrier error {code}."
+        return f"Carrier error {str(code)[:60]}."
     return f"The carrier reported the message {carrier_status or 'failed'}, without a code."

@@ -7,6 +7,7 @@ and the simulator (which signs its reports the way Twilio does). Twilio's own
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,6 +40,34 @@ STATUS_MAP: dict[str, Status] = {
 }
 
 
+# What no database keeps in a text column: NUL (PostgreSQL refuses it, SQLite keeps it) and
+# lone surrogates (not UTF-8: the driver cannot encode them).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# Our ids are 32-bit integers (PostgreSQL's INTEGER; SQLite takes up to 64 bits).
+MAX_ID = 2**31 - 1
+
+
+def clean(value: str | None) -> str:
+    """Return a webhook's text ``value`` as every database keeps it: NUL and lone surrogates
+    become U+FFFD (the replacement character), ``None`` becomes ``""``."""
+    return _UNSTORABLE.sub("\ufffd", value or "")
+
+
+def fits(value: str, length: int) -> bool:
+    """Tell whether ``value`` can be stored in a ``VARCHAR(length)`` column as it is, with no
+    control character (a header or a log line it would reach could be split by one)."""
+    return len(value) <= length and value.isprintable()
+
+
+def id_param(value: str | None) -> int | None:
+    """Return the message id a callback URL carries (``?message_id=``): ASCII digits, 1 to
+    ``MAX_ID``; ``None`` for anything else (no id of ours is outside that range)."""
+    if not value or not re.fullmatch(r"[0-9]{1,10}", value):
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ID else None
+
+
 def local_status(twilio_status: str | None) -> Status | None:
     """Return our status for a Twilio status word, or ``None`` for one we don't know."""
     if not twilio_status:
@@ -52,7 +81,10 @@ def signature_valid(
     """Tell whether ``signature`` (X-Twilio-Signature) signs ``url`` and the form ``params``."""
     if not auth_token or not signature:
         return False
-    return RequestValidator(auth_token).validate(url, params or {}, signature)
+    try:
+        return RequestValidator(auth_token).validate(url, params or {}, signature)
+    except (ValueError, UnicodeError):  # a URL or a value no signature could cover
+        return False
 
 
 def signature_for(auth_token: str, url: str, params: Mapping[str, Any]) -> str:

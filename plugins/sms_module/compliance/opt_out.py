@@ -21,6 +21,23 @@ def is_opted_out(phone: str) -> bool:
     return bool(db.session.scalar(select(OptOut.id).where(OptOut.phone == phone, OptOut.active)))
 
 
+def opted_in_since(phone: str, moment) -> bool:
+    """Tell whether ``phone`` opted in (texted START…) at or after ``moment`` (an aware
+    datetime): an opt-out the carrier reports about a message sent before then (Twilio's
+    21610, replayed or late) is out of date and must not undo it (PRODUCT.md §5)."""
+    return bool(
+        db.session.scalar(
+            select(OptOutEvent.id)
+            .where(
+                OptOutEvent.phone == phone,
+                OptOutEvent.action == OptOutAction.OPT_IN,
+                OptOutEvent.at >= moment,
+            )
+            .limit(1)
+        )
+    )
+
+
 def opt_out(phone: str, source: str, company_id: int | None = None, raw: str | None = None):
     """Put ``phone`` on the opt-out list and keep the event (the caller commits)."""
     _record(phone, OptOutAction.OPT_OUT, source, company_id, raw)

@@ -5,6 +5,8 @@ tried again later (``FORWARD_RETRIES``), and the sweeper puts back a forward Red
 The forward says not to answer it and links to the reply page. The e-mail goes at once; the
 SMS to the shop's cell keeps the quiet hours like every SMS (``compliance.quiet_hours``): a
 reply that comes at night reaches the cell at the end of the shop's night (issue 11).
+Beyond ``SMS_FORWARDS_PER_HOUR`` replies of one phone in an hour, the forwards are held and
+sent as one digest at the end of the hour (``limits``, ``digest``: issue 13).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy import select
 
 from host.api import Company, MailNotConfigured, db, get_queue, get_redis, send_mail, utcnow
 from plugins.sms_module.compliance import quiet_hours
+from plugins.sms_module.conversations import limits
 from plugins.sms_module.models import Direction, Kind, Queue, ShopSmsSettings, SmsMessage, Source
 from plugins.sms_module.sending import service
 
@@ -77,6 +80,12 @@ def forward(message_id: int) -> str:
             or message.forwarded_at is not None
         ):
             return "nothing to do"
+        alone, wait = limits.forward_turn(message.company_id, message.phone, message.id)
+        if not alone:  # over the hour's limit: kept on the reply page, forwarded in a digest
+            limits.hold(message, wait)
+            message.forwarded_at = utcnow()
+            db.session.commit()
+            return "held for the digest"
         emails, cell = destinations(message.company_id)
         done = []
         # The SMS first: it is sent once whatever happens (its dedupe key), so a retry after

@@ -3,8 +3,11 @@
 An inbound SMS is kept once (by the carrier's SID) and routed to the shop whose
 conversation it answers: the last message sent to that phone from the number it was
 written to. A keyword (STOP, START, HELP: §5) acts on the platform-wide opt-out list and is
-answered from that same number (``answers``); any other reply is forwarded after the
-commit (``forwarding``). Replies nobody could route go to the operator.
+answered from that same number (``answers``), at most as often as ``limits`` allows per
+phone; any other reply is forwarded after the commit (``forwarding``). Replies nobody could
+route go to the operator. A request no column can hold (a ``whatsapp:`` sender, a SID longer
+than Twilio's) is refused with ``UnstorableInbound``; NUL and lone surrogates in the text
+are kept as U+FFFD (issue 13).
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from host.api import Company, Customer, db, utcnow
+from plugins.sms_module.carriers.webhooks import clean, fits
 from plugins.sms_module.compliance import keywords, opt_out
-from plugins.sms_module.conversations import answers, forwarding
+from plugins.sms_module.conversations import answers, forwarding, limits
 from plugins.sms_module.models import (
     Conversation,
     Direction,
@@ -42,6 +46,15 @@ class InvalidInbound(ValueError):
     """The carrier's request lacks what an inbound SMS needs."""
 
 
+class UnstorableInbound(InvalidInbound):
+    """The request is no SMS of ours: a sender, number or SID no column holds (``whatsapp:``
+    senders, SIDs longer than Twilio's). The webhook answers it and logs it."""
+
+
+SID_LENGTH = SmsMessage.__table__.c.provider_sid.type.length
+PHONE_LENGTH = SmsMessage.__table__.c.phone.type.length
+
+
 @dataclass(frozen=True)
 class Received:
     """What ``receive`` did: the message kept, and the keyword it carried, if any."""
@@ -54,10 +67,11 @@ class Received:
 def receive(sid: str, phone: str, number: str, body: str) -> Received:
     """Keep the inbound SMS ``sid`` from ``phone`` to our ``number`` once, route it, act on a
     keyword; commit. A SID already kept is a repeated delivery: nothing happens again."""
-    sid, phone, number = (sid or "").strip(), (phone or "").strip(), (number or "").strip()
+    sid, phone, number = clean(sid).strip(), clean(phone).strip(), clean(number).strip()
     if not sid or not phone or not number:
         raise InvalidInbound("An inbound SMS needs MessageSid, From and To.")
-    body = body or ""
+    _check_storable(sid, phone, number)
+    body = clean(body)
     existing = _by_sid(sid)
     if existing is not None:
         return Received(existing, None, duplicate=True)
@@ -84,9 +98,10 @@ def receive(sid: str, phone: str, number: str, body: str) -> Received:
     elif word == "start":
         opt_out.opt_in(phone, Source.SMS_KEYWORD, company_id, body)
     if word is not None:
+        message.forwarded_at = utcnow()  # a keyword is handled here: nothing to forward
+    if word is not None and limits.may_answer(word, phone):
         company = db.session.get(Company, company_id) if company_id else None
         answer = answers.answer(company, customer, phone, number, word)
-        message.forwarded_at = utcnow()  # a keyword is handled here: nothing to forward
     db.session.add(message)
     if answer is not None:
         db.session.add(answer)
@@ -104,6 +119,17 @@ def receive(sid: str, phone: str, number: str, body: str) -> Received:
     else:
         forwarding.enqueue_forward(message.id)
     return Received(message, word)
+
+
+def _check_storable(sid: str, phone: str, number: str) -> None:
+    """Raise ``UnstorableInbound`` for a SID, sender or number no column can hold as it is."""
+    for name, value, length in (
+        ("MessageSid", sid, SID_LENGTH),
+        ("From", phone, PHONE_LENGTH),
+        ("To", number, PHONE_LENGTH),
+    ):
+        if not fits(value, length):
+            raise UnstorableInbound(f"{name} {value[:80]!r} is no SMS sender, number or SID.")
 
 
 def route(phone: str, number: str) -> int | None:

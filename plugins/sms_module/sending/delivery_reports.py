@@ -3,7 +3,12 @@
 A report names the message by the carrier's SID, or, when it overtakes our own record of
 that SID, by the message id in the callback URL. A failure report writes the carrier's error
 code and reason with the move, or nothing when the move is refused (a late report on a
-message already Delivered); Twilio's 21610 opts the phone out (§5).
+message already Delivered); Twilio's 21610 opts the phone out (§5), unless the phone opted
+in again since the message was handed to the carrier (a late or replayed report).
+
+Whatever the report carries, it is answered: a value no column can hold (a SID longer than
+Twilio's, an error code longer than ours) is ignored or replaced, with a log line, never
+stored half or refused by the database (issue 13).
 """
 
 from __future__ import annotations
@@ -14,11 +19,22 @@ from sqlalchemy import select
 
 from host.api import db
 from plugins.sms_module.carriers.errors import describe, opts_out
+from plugins.sms_module.carriers.webhooks import clean, fits
 from plugins.sms_module.compliance import opt_out
-from plugins.sms_module.models import FailureCode, SmsMessage, Source, Status, lifecycle
+from plugins.sms_module.models import (
+    FailureCode,
+    SmsMessage,
+    SmsStatusChange,
+    Source,
+    Status,
+    lifecycle,
+)
 from plugins.sms_module.sending import outbox
 
 log = logging.getLogger(__name__)
+
+SID_LENGTH = SmsMessage.__table__.c.provider_sid.type.length
+CODE_LENGTH = SmsMessage.__table__.c.failure_code.type.length
 
 
 def record_report(
@@ -31,7 +47,13 @@ def record_report(
 ) -> SmsMessage | None:
     """Apply a delivery report for the message with carrier SID ``sid`` (or our id
     ``message_id`` while its SID is not recorded yet); commit. Returns the message, or
-    ``None`` for a report about a message we do not know or a status we do not read."""
+    ``None`` for a report about a message we do not know, a SID no message can have or a
+    status we do not read. Any text is accepted (cleaned: ``carriers.webhooks.clean``)."""
+    sid, carrier_status = clean(sid), clean(carrier_status)[:200] or None
+    error_code, error_message = clean(error_code) or None, clean(error_message) or None
+    if len(sid) > SID_LENGTH:
+        log.warning("status report with a %d-character SID ignored: %.80r", len(sid), sid)
+        return None
     message = _reported_message(sid, message_id)
     if message is None or reported is None:
         db.session.rollback()
@@ -40,19 +62,43 @@ def record_report(
     if message.status in (Status.SCHEDULED, Status.QUEUED):
         lifecycle.move(message, Status.SENDING, Source.PROVIDER_CALLBACK)
     if reported in lifecycle.FAILURES:
-        code = error_code or FailureCode.CARRIER_ERROR
-        reason = error_message or describe(error_code, carrier_status)
-        moved = lifecycle.fail(
-            message, code, reason, Source.PROVIDER_CALLBACK, carrier_status, reported
-        )
-        if moved and opts_out(error_code):
-            opt_out.opt_out(message.phone, Source.PROVIDER_ERROR, message.company_id, error_code)
+        _fail(message, reported, carrier_status, error_code, error_message)
     else:
         lifecycle.move(message, reported, Source.PROVIDER_CALLBACK, carrier_status)
     db.session.commit()
     if reported != Status.SENDING:
         outbox.forget_job(message.id)
     return message
+
+
+def _fail(message, reported, carrier_status, error_code, error_message) -> None:
+    """Fail ``message`` with the carrier's code and reason; opt its phone out on a 21610
+    that is not older than the phone's last opt-in."""
+    code = error_code or FailureCode.CARRIER_ERROR
+    if not fits(code, CODE_LENGTH):
+        log.warning("message %s: carrier error code %.80r kept in the reason", message.id, code)
+        code = FailureCode.CARRIER_ERROR
+    reason = error_message or describe(error_code, carrier_status)
+    source = Source.PROVIDER_CALLBACK
+    moved = lifecycle.fail(message, code, reason, source, carrier_status, reported)
+    if not (moved and opts_out(error_code)):
+        return
+    handed_over = _handed_over_at(message)
+    if opt_out.opted_in_since(message.phone, handed_over):
+        log.info("message %s: 21610 older than the phone's opt-in: not opted out", message.id)
+        return
+    opt_out.opt_out(message.phone, Source.PROVIDER_ERROR, message.company_id, error_code)
+
+
+def _handed_over_at(message: SmsMessage):
+    """Return when ``message`` last went to the carrier (its last Sending), else its birth."""
+    at = db.session.scalar(
+        select(SmsStatusChange.at)
+        .where(SmsStatusChange.message_id == message.id, SmsStatusChange.status == Status.SENDING)
+        .order_by(SmsStatusChange.id.desc())
+        .limit(1)
+    )
+    return at or message.created_at
 
 
 def _reported_message(sid: str, message_id: int | None) -> SmsMessage | None:
@@ -62,7 +108,7 @@ def _reported_message(sid: str, message_id: int | None) -> SmsMessage | None:
         message = db.session.scalar(
             select(SmsMessage).where(SmsMessage.provider_sid == sid).with_for_update()
         )
-    if message is None and message_id is not None:
+    if message is None and message_id is not None and sid:
         # The report may overtake our own record of the SID: our id is in the URL.
         message = db.session.scalar(
             select(SmsMessage)

@@ -8,7 +8,7 @@ import logging
 from flask import Blueprint, Response, abort, current_app, request
 
 from host.api import csrf
-from plugins.sms_module.carriers.webhooks import local_status, signature_valid
+from plugins.sms_module.carriers.webhooks import id_param, local_status, signature_valid
 from plugins.sms_module.conversations import inbound
 from plugins.sms_module.sending import delivery_reports
 
@@ -39,10 +39,9 @@ def status():
     """Record a delivery report; never move a message backwards."""
     check_signature()
     form = request.form
-    message_id = request.args.get("message_id", "")
     delivery_reports.record_report(
         form.get("MessageSid", ""),
-        int(message_id) if message_id.isdigit() else None,
+        id_param(request.args.get("message_id")),
         local_status(form.get("MessageStatus", "")),
         form.get("MessageStatus"),
         form.get("ErrorCode") or None,
@@ -67,6 +66,10 @@ def receive():
             form.get("To", ""),
             form.get("Body", ""),
         )
+    except inbound.UnstorableInbound as error:
+        # Not an SMS of ours (a WhatsApp sender, a SID longer than Twilio's): answered, so
+        # the carrier does not retry it, and logged.
+        log.warning("inbound request ignored: %s", error)
     except inbound.InvalidInbound as error:
         return {"error": {"code": "invalid_inbound", "message": str(error)}}, 400
     return Response(EMPTY_TWIML, mimetype="text/xml")

@@ -3,6 +3,8 @@ not even a failure code, and Twilio's 21610 opts a phone out only with the move 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from host.extensions import db
@@ -86,3 +88,51 @@ def test_a_replayed_21610_does_not_opt_out_a_phone_that_texted_start(client, app
         assert not opt_out.is_opted_out(phone)
         actions = [e.action for e in db.session.query(OptOutEvent).order_by(OptOutEvent.id)]
         assert actions == ["opt_out", "opt_in"]
+
+
+def test_a_late_21610_does_not_opt_out_a_phone_that_texted_start_since(
+    client, app, shops, time_machine
+):
+    time_machine.move_to(datetime(2026, 12, 1, 10, 0, tzinfo=UTC), tick=False)
+    with app.app_context():
+        mid, sid = sent(shops)  # handed to the carrier at 10:00
+        phone = message(mid).phone
+        time_machine.move_to(datetime(2026, 12, 1, 10, 5, tzinfo=UTC), tick=False)
+        opt_out.opt_out(phone, "sms_keyword", None, "STOP")
+        db.session.commit()
+        time_machine.move_to(datetime(2026, 12, 1, 10, 6, tzinfo=UTC), tick=False)
+        opt_out.opt_in(phone, "sms_keyword", None, "START")
+        db.session.commit()
+    time_machine.move_to(datetime(2026, 12, 1, 10, 9, tzinfo=UTC), tick=False)
+    # The report of the 10:00 message comes after the START: it fails the message only.
+    assert post_report(client, app, mid, sid, "undelivered", ErrorCode="21610").status_code == 200
+    with app.app_context():
+        found = message(mid)
+        assert (found.status, found.failure_code) == (Status.UNDELIVERED, "21610")
+        assert not opt_out.is_opted_out(phone)
+        actions = [e.action for e in db.session.query(OptOutEvent).order_by(OptOutEvent.id)]
+        assert actions == ["opt_out", "opt_in"]
+
+
+def test_a_21610_on_a_message_sent_after_the_start_still_opts_out(client, app, shops, time_machine):
+    time_machine.move_to(datetime(2026, 12, 1, 10, 0, tzinfo=UTC), tick=False)
+    with app.app_context():
+        mid = accepted_message(shops)
+        phone = message(mid).phone
+        opt_out.opt_in(phone, "sms_keyword", None, "START")
+        db.session.commit()
+        time_machine.move_to(datetime(2026, 12, 1, 11, 0, tzinfo=UTC), tick=False)
+        assert jobs.send_message(mid) == "sent"
+        sid = message(mid).provider_sid
+    post_report(client, app, mid, sid, "failed", ErrorCode="21610")
+    with app.app_context():
+        assert opt_out.is_opted_out(phone)
+
+
+def test_a_report_without_sid_does_not_give_the_message_an_empty_one(client, app, shops):
+    with app.app_context():
+        mid = accepted_message(shops)
+    assert post_report(client, app, mid, "", "failed", ErrorCode="30003").status_code == 200
+    with app.app_context():
+        found = message(mid)
+        assert found.provider_sid is None and found.failure_code is None
