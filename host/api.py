@@ -8,7 +8,8 @@ as in ``docs/plugin_hooks.md`` ("The host's published surface"):
 - the value types plugins hand to hooks: ``MenuLink``, ``ShopOption``, ``CustomerTab``,
   ``CustomerField``, ``PeriodicTask``, ``Report``, ``Chart``, ``ReportDetail``;
 - the data: ``db``, the models and their types, ``utcnow`` and ``option_enabled``;
-- pages: ``csrf``, the access helpers, ``customer_tabs``, ``ShopForm``;
+- pages: ``csrf``, the access helpers, ``customer_tabs``, ``ShopForm``, ``csv_response``,
+  ``csv_lines`` and ``spreadsheet_cell`` (CSV exports safe in a spreadsheet);
 - shop time and display: ``shop_zone`` (also ``Company.zone``), ``localtime``,
   ``format_phone``;
 - phones: ``normalize_phone``, ``InvalidPhone``;
@@ -24,6 +25,7 @@ from host.access import (
     shop_filter,
     shop_required,
 )
+from host.csv_export import csv_lines, csv_response, spreadsheet_cell
 from host.extension_points import (
     Chart,
     CustomerField,
@@ -96,6 +98,9 @@ __all__ = [
     "shop_filter",
     "shop_required",
     "ShopForm",
+    "csv_lines",
+    "csv_response",
+    "spreadsheet_cell",
     # shop time and display
     "format_phone",
     "localtime",

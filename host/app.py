@@ -11,9 +11,11 @@ from flask_login import current_user
 
 from host import (
     models,  # noqa: F401  (models must be imported before Alembic looks)
+    security,
     templating,
 )
 from host.extensions import babel, csrf, db, login_manager, migrate
+from host.login_throttle import LoginThrottle
 from host.plugins import collect_unique, get_plugin_manager
 from host.redis_connection import RedisConnection
 
@@ -41,6 +43,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     # Defaults that run anywhere: SQLite in the instance folder, embedded Redis.
     app.config.from_mapping(
+        # "dev" runs tests and debug only: security.init_app refuses it in production.
         SECRET_KEY=os.environ.get("SECRET_KEY", "dev"),
         SQLALCHEMY_DATABASE_URI=database_url(
             os.environ.get(
@@ -61,6 +64,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         SMTP_USER=os.environ.get("SMTP_USER") or None,
         SMTP_PASSWORD=os.environ.get("SMTP_PASSWORD") or None,
         SMTP_FROM=os.environ.get("SMTP_FROM") or "crm@localhost",
+        # The largest request body, in bytes (env CRMHOST_MAX_CONTENT_LENGTH): a larger one is
+        # refused with 413 before it is read, forms and API alike (issue 13, point 4).
+        MAX_CONTENT_LENGTH=1024 * 1024,
         BABEL_DEFAULT_LOCALE="en",
         BABEL_TRANSLATION_DIRECTORIES="translations",
     )
@@ -70,6 +76,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("CRMHOST")
     if test_config:
         app.config.from_mapping(test_config)
+    # No start on a public SECRET_KEY; cookie flags and security headers (host/security.py).
+    security.init_app(app)
 
     # Plugins come first: their models must exist before Alembic sees the metadata.
     pm = get_plugin_manager(app.config["PLUGINS_DISABLED"], app.config["PLUGINS_EXTRA"])
@@ -83,6 +91,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     RedisConnection(app)
+    LoginThrottle(app)
     templating.init_app(app)
 
     # Plugins initialise their own extensions, then contribute pages, commands, options.

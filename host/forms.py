@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from decimal import Decimal
 
@@ -27,6 +28,7 @@ from wtforms.validators import (
     StopValidation,
     ValidationError,
 )
+from wtforms.widgets import TextArea
 
 from host.models import AppointmentStatus, Role
 from host.phones import InvalidPhone, normalize_phone
@@ -55,6 +57,12 @@ ROLE_LABELS = {
 FIRST_YEAR, LAST_YEAR = 1900, 2999
 # Tabs and line breaks are text; other control characters (NUL above all) are refused.
 ALLOWED_CONTROLS = {"\t", "\n", "\r"}
+# What breaks a line (str.splitlines): never in a one-line field, whose value may become an
+# e-mail header or subject (a shop, user or customer name: issue 13 §10).
+# A lone surrogate (UTF-8 and so the database refuse it), or the replacement character that
+# bytes which were not UTF-8 were read as: the text was damaged on its way (issue 13 §4).
+BROKEN_CHARACTERS = re.compile("[\ud800-\udfff\ufffd]")
+LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -63,16 +71,29 @@ def choices(pairs) -> list[SelectChoice]:
 
 
 class ShopForm(FlaskForm):
-    """A form that refuses control characters in any text field."""
+    """A form that refuses control characters in any text field, and line breaks in any
+    one-line field (everything but a text area: a browser's one-line input cannot send one)."""
 
     def validate(self, extra_validators=None) -> bool:
-        """Validate the fields, then refuse text with control characters."""
+        """Validate the fields, then refuse text with control characters or line breaks."""
         ok = super().validate(extra_validators)
         for field in self:
             if isinstance(field.data, str) and any(
                 unicodedata.category(c) == "Cc" and c not in ALLOWED_CONTROLS for c in field.data
             ):
                 field.errors = [*field.errors, _l("Remove the invisible control characters.")]
+                ok = False
+            elif (
+                isinstance(field.data, str)
+                and not isinstance(field.widget, TextArea)
+                and not LINE_BREAKS.isdisjoint(field.data)
+            ):
+                one_line = _l("Write this on one line: remove the line breaks.")
+                field.errors = [*field.errors, one_line]
+                ok = False
+            elif isinstance(field.data, str) and BROKEN_CHARACTERS.search(field.data):
+                broken = _l("Type this text again: it holds a broken character (�).")
+                field.errors = [*field.errors, broken]
                 ok = False
         return ok
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -11,6 +12,15 @@ from email.utils import make_msgid
 from flask import current_app
 
 SMTP_TIMEOUT = 20  # seconds
+# Line breaks (str.splitlines) and other control characters: a raw one in a header would end
+# it and start another (header injection), or make the library refuse the whole message.
+_BREAKING = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
+
+
+def header_text(value: str) -> str:
+    """Return ``value`` fit for one e-mail header line: each run of line breaks and control
+    characters becomes one space (RFC 5322 §2.2: a header field is a single logical line)."""
+    return _BREAKING.sub(" ", str(value)).strip()
 
 
 class MailNotConfigured(RuntimeError):
@@ -25,7 +35,9 @@ def mail_configured() -> bool:
 def send_mail(to: list[str], subject: str, body: str) -> str:
     """Send a plain-text e-mail to ``to``; return its Message-ID.
 
-    Port 465 speaks TLS from the start; elsewhere STARTTLS is used when the server offers it.
+    No header ever holds a raw line break (``header_text``, defence in depth: the forms
+    refuse them in names). Port 465 speaks TLS from the start; elsewhere STARTTLS is used
+    when the server offers it.
     Raises ``MailNotConfigured`` without ``SMTP_HOST``, and ``smtplib.SMTPException`` or
     ``OSError`` when the server cannot be reached or refuses the message.
     """
@@ -35,9 +47,9 @@ def send_mail(to: list[str], subject: str, body: str) -> str:
         raise MailNotConfigured("SMTP_HOST is not set: no e-mail can be sent.")
     port = int(config.get("SMTP_PORT") or 25)
     message = EmailMessage()
-    message["From"] = config.get("SMTP_FROM") or "crm@localhost"
-    message["To"] = ", ".join(to)
-    message["Subject"] = subject
+    message["From"] = header_text(config.get("SMTP_FROM") or "crm@localhost")
+    message["To"] = ", ".join(header_text(address) for address in to)
+    message["Subject"] = header_text(subject)  # a name typed before forms refused breaks
     message["Message-ID"] = make_msgid(domain=message["From"].rpartition("@")[2] or None)
     message.set_content(body)
     context = ssl.create_default_context()

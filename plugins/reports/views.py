@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import islice
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user, login_required
 
-from host.api import Chart, current_shop
+from host.api import Chart, csv_response, current_shop
 
 bp = Blueprint("reports", __name__, url_prefix="/reports", template_folder="templates")
 
@@ -232,14 +230,8 @@ def detail(name: str, row_id: int):
 @bp.get("/<name>.csv")
 @login_required
 def export(name: str):
-    """Export a whole report as CSV."""
+    """Export a whole report as CSV, streamed: UTF-8 with a byte-order mark, each cell safe
+    in a spreadsheet (``host.api.csv_response``, issue 13 §7)."""
     report = _report(name)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(report.columns)
-    writer.writerows(report.rows(_scope(), _filters(report)))
-    return Response(
-        out.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{report.name}.csv"'},
-    )
+    rows = report.rows(_scope(), _filters(report))
+    return csv_response(f"{report.name}.csv", report.columns, rows)

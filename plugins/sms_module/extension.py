@@ -35,7 +35,9 @@ Key                                Default    Meaning
 ``SMS_RETRY_BASE_SECONDS``         2          first retry delay, doubled on each attempt
 ``SMS_SIMULATOR_CALLBACK_DELAY``   1.0        seconds before the simulator's delivery
                                               report (``None``: no reports)
-``SMS_SIMULATOR_AUTH_TOKEN``       simulator  what the simulator signs its posts with (env)
+``SMS_SIMULATOR_AUTH_TOKEN``       derived    what the simulator signs its posts with (env);
+                                              by default an HMAC of ``SECRET_KEY``: secret,
+                                              the same in every process of one instance
 ``SMS_REMINDER_HOURS_BEFORE``      24         hours before an appointment its reminder goes,
                                               until the shop saves its own (§10)
 ``SMS_QUIET_START_HOUR``,          21, 8      the shop-time night no promotional SMS goes
@@ -46,11 +48,22 @@ Key                                Default    Meaning
 ``SMS_HELP_PHONE``                 —          the number (E.164) the answer to HELP gives
                                               when the shop saved none, or for a phone no
                                               shop's conversation explains (env) (§5)
+``SMS_HELP_ANSWER_SECONDS``        3600       one answer to HELP per phone in this many
+                                              seconds (0: every time); the rest unanswered
+``SMS_STOP_ANSWER_SECONDS``        86400      one STOP confirmation per phone in this many
+                                              seconds (the opt-out itself always happens)
+``SMS_START_ANSWER_SECONDS``       3600       one answer to START per phone in this many
+                                              seconds (the opt-in itself always happens)
+``SMS_FORWARDS_PER_HOUR``          10         replies of one phone to one shop forwarded one
+                                              by one in an hour; the rest in one digest at
+                                              the hour's end (0: no limit; §9, issue 13)
 =================================  =========  ===============================================
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from decimal import Decimal
 from typing import Any
@@ -62,12 +75,23 @@ def _env_list(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def simulator_token(secret_key: str | bytes) -> str:
+    """The simulator's webhook secret, derived from the host's ``SECRET_KEY`` (hex
+    HMAC-SHA256): never a public constant, yet the same in every web process and worker of
+    one instance, on any machine, with nothing to store or share but the key they already
+    share."""
+    key = secret_key.encode() if isinstance(secret_key, str) else secret_key
+    return hmac.new(key, b"crmhost sms simulator webhooks", hashlib.sha256).hexdigest()
+
+
 def defaults(
     env: os._Environ | dict[str, str] = os.environ,
     public_base_url: str = "http://127.0.0.1:5000",
+    secret_key: str | bytes = "",
 ) -> dict[str, Any]:
     """Return each setting's default, taking the environment variables named above;
-    ``public_base_url`` is the host's ``PUBLIC_BASE_URL``."""
+    ``public_base_url`` is the host's ``PUBLIC_BASE_URL``, ``secret_key`` its
+    ``SECRET_KEY``."""
     get = env.get
     return {
         "SMS_PROVIDER": get("SMS_PROVIDER", "simulator"),
@@ -89,13 +113,17 @@ def defaults(
         "SMS_MAX_ATTEMPTS": 4,
         "SMS_RETRY_BASE_SECONDS": 2,
         "SMS_SIMULATOR_CALLBACK_DELAY": 1.0,
-        "SMS_SIMULATOR_AUTH_TOKEN": get("SMS_SIMULATOR_AUTH_TOKEN", "simulator"),
+        "SMS_SIMULATOR_AUTH_TOKEN": get("SMS_SIMULATOR_AUTH_TOKEN") or simulator_token(secret_key),
         "SMS_REMINDER_HOURS_BEFORE": 24,
         "SMS_QUIET_START_HOUR": 21,
         "SMS_QUIET_END_HOUR": 8,
         "SMS_METRICS_TOKEN": get("SMS_METRICS_TOKEN"),
         "SMS_OPERATOR_EMAILS": _env_list(get("SMS_OPERATOR_EMAILS", "")),
         "SMS_HELP_PHONE": get("SMS_HELP_PHONE"),
+        "SMS_HELP_ANSWER_SECONDS": 3600,
+        "SMS_STOP_ANSWER_SECONDS": 86400,
+        "SMS_START_ANSWER_SECONDS": 3600,
+        "SMS_FORWARDS_PER_HOUR": 10,
     }
 
 
@@ -104,7 +132,10 @@ class SmsModule:
 
     def init_app(self, app: Flask) -> None:
         """Default every ``SMS_`` setting not set yet."""
-        for key, value in defaults(public_base_url=app.config["PUBLIC_BASE_URL"]).items():
+        found = defaults(
+            public_base_url=app.config["PUBLIC_BASE_URL"], secret_key=app.config["SECRET_KEY"]
+        )
+        for key, value in found.items():
             app.config.setdefault(key, value)
         app.extensions["sms"] = self
 

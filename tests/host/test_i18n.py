@@ -27,8 +27,17 @@ def french_catalog():
 
 
 def translations(catalog) -> dict:
-    """Map each translated, non-fuzzy msgid to its translation."""
-    return {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}
+    """Map each translated, non-fuzzy msgid (a plural by its singular) to its translation
+    (a plural's forms as a tuple, each filled)."""
+    found = {}
+    for m in catalog:
+        if not m.id or m.fuzzy:
+            continue
+        msgid = m.id if isinstance(m.id, str) else m.id[0]
+        string = m.string if isinstance(m.string, str) else tuple(m.string)
+        if string and (isinstance(string, str) or all(string)):
+            found[msgid] = string
+    return found
 
 
 def extracted_msgids() -> set:

@@ -223,7 +223,8 @@ def test_hook_appointment_panels(plugin_app, plugin_client, shops):
 def read_csv(response) -> list[list[str]]:
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.mimetype == "text/csv"
-    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    # Every export starts with a byte-order mark, for spreadsheets (issue 13).
+    return list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
 
 
 def test_hook_register_reports(plugin_app, plugin_client, shops):

@@ -117,7 +117,10 @@ def test_the_export_is_the_whole_report_as_csv(reports_client, shops):
     response = reports_client.get("/reports/test_customers.csv?language=")
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"] == 'attachment; filename="test_customers.csv"'
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert response.is_streamed  # a large report is never held whole in memory
+    data = response.get_data()
+    assert data.startswith(b"\xef\xbb\xbf")  # the UTF-8 byte-order mark
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     customer = str(shops["a"]["customer"])
     assert rows == [["id", "name", "language", "visits"], [customer, "Client A", "", "2"]]
 

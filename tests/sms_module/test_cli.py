@@ -86,3 +86,19 @@ def test_cli_warns_when_a_pool_is_left_empty(runner):
     assert runner.invoke(args=["sms", "numbers", "disable", PROMOTIONAL[0]]).exit_code == 0
     result = runner.invoke(args=["sms", "numbers", "disable", PROMOTIONAL[1]])
     assert result.exit_code == 0 and "no enabled number left" in result.output
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("100000", "must be below 100,000"),
+        ("1e400", "must be below 100,000"),
+        ("0.000001", "5 decimals at most"),
+    ],
+)
+def test_cli_price_refuses_what_the_price_column_cannot_hold(runner, amount, message):
+    # Issue 13 §10: Numeric(10, 5) holds below 100,000 with 5 decimals; PostgreSQL refuses more.
+    bad = runner.invoke(args=["sms", "price", amount])
+    assert bad.exit_code == 1 and message in bad.output and "Traceback" not in bad.output
+    assert "0.0100 CAD" in runner.invoke(args=["sms", "price"]).output  # unchanged
+    assert runner.invoke(args=["sms", "price", "99999.99999"]).exit_code == 0

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 
 from sqlalchemy import func, select
 
-from host.api import Customer, db, utcnow
+from host.api import Customer, csv_lines, db, utcnow
 from plugins.sms_module.models import ConsentEvent, ConsentKind, ConsentMethod
 
 
@@ -144,9 +142,6 @@ def ledger_rows(company_id: int | None):
 
 
 def ledger_csv(company_id: int | None) -> str:
-    """Return the shop's consent ledger as CSV: the audit pack."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(LEDGER_COLUMNS)
-    writer.writerows(ledger_rows(company_id))
-    return out.getvalue()
+    """Return the shop's consent ledger as CSV: the audit pack (UTF-8 with a byte-order mark,
+    cells safe in a spreadsheet: ``host.api.csv_response``; the page streams it instead)."""
+    return "".join(csv_lines(LEDGER_COLUMNS, ledger_rows(company_id)))

@@ -8,10 +8,17 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask import current_app
+from flask_babel import format_decimal
+from flask_babel import gettext as _
 
 from host.api import Company, Customer, db
 from plugins.sms_module.models import PlatformSettings, Queue, SmsMessage
 from plugins.sms_module.texts.segments import count_segments, price
+
+# The price column is Numeric(10, 5) (models.settings.PlatformSettings): five digits before
+# the point, five after. PostgreSQL refuses more; the rule says so first (issue 13 §10).
+MAX_PRICE = Decimal("100000")  # excluded
+PRICE_PLACES = 5
 
 
 @dataclass(frozen=True)
@@ -36,9 +43,22 @@ def _tidy(amount: Decimal) -> Decimal:
 
 
 def set_pricing(price_per_segment: Decimal, currency: str) -> Pricing:
-    """Save the operator's price per segment (commits)."""
+    """Save the operator's price per segment (commits). Raises ``ValueError`` with a message
+    for people when the price is negative, not below ``MAX_PRICE`` or has more than
+    ``PRICE_PLACES`` decimals (what its column holds), or the currency is not three letters."""
     if price_per_segment < 0:
         raise ValueError("The price per segment cannot be negative.")
+    if price_per_segment >= MAX_PRICE:
+        raise ValueError(
+            _(
+                "The price per segment must be below %(limit)s, e.g. 0.0100.",
+                limit=format_decimal(MAX_PRICE),
+            )
+        )
+    if price_per_segment.normalize().as_tuple().exponent < -PRICE_PLACES:
+        raise ValueError(
+            _("The price per segment has %(places)s decimals at most.", places=PRICE_PLACES)
+        )
     currency = currency.strip().upper()
     if len(currency) != 3 or not currency.isalpha():
         raise ValueError("The currency is a three-letter code such as CAD or USD.")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 
 from flask import has_app_context
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from jinja2 import TemplateSyntaxError
 from sqlalchemy import select
@@ -24,7 +25,18 @@ from host.api import Appointment, Company, Customer, Invoice, db
 from plugins.sms_module.models import SmsTemplate
 from plugins.sms_module.texts.defaults import DEFAULTS, disclaimer_text
 from plugins.sms_module.texts.pricing import segment_rule
-from plugins.sms_module.texts.sandbox import ENVIRONMENT, FILTERS, N_, check_tree, render_body
+from plugins.sms_module.texts.sandbox import (
+    DEPTH_LIMIT,
+    ENVIRONMENT,
+    FILTERS,
+    N_,
+    RENDER_LIMIT,
+    TemplateTooBig,
+    check_tree,
+    largest_length,
+    parse,
+    render_body,
+)
 from plugins.sms_module.texts.segments import MessageTooLong, count_segments
 from plugins.sms_module.texts.variables import (
     APPOINTMENT_BOOKED,
@@ -56,12 +68,14 @@ __all__ = [
     "INVOICE_PRINTED",
     "LANGUAGES",
     "N_",
+    "TemplateTooBig",
     "VARIABLES",
     "VEHICLE_READY",
     "WELCOME",
     "current_body",
     "disclaimer_text",
     "event_enabled",
+    "limit_error",
     "message_language",
     "render_body",
     "render_event",
@@ -116,16 +130,22 @@ def validate_body(body: str, event: str | None = None) -> list[str]:
     if error := _length_error(body):
         return [error]
     try:
-        tree = ENVIRONMENT.parse(body)
+        tree = parse(body)
     except TemplateSyntaxError as exc:
         return [_("Syntax error on line %(line)s: %(detail)s.", line=exc.lineno, detail=exc)]
+    except TemplateTooBig as exc:
+        return [limit_error(exc)]
     available = EVENT_VARIABLES.get(event, tuple(VARIABLES)) if event else tuple(VARIABLES)
     errors = check_tree(tree, VARIABLES, available)
     if errors:
         return errors
+    if largest_length(tree) > RENDER_LIMIT:  # with the longest names, not just the samples
+        return [limit_error(TemplateTooBig("long"))]
     for language in LANGUAGES:
         try:
             text = render_body(body, sample_variables(None, language))
+        except TemplateTooBig as exc:
+            return [limit_error(exc)]
         except Exception as exc:  # any failure is the template's: say it, never a 500
             return [_("The template cannot be filled in: %(detail)s.", detail=exc)]
         if not text:
@@ -158,6 +178,21 @@ def current_body(company_id: int, event: str, language: str) -> tuple[str, bool]
         (r.body for r in rows(company_id, event) if r.language == language and r.body), None
     )
     return (custom, True) if custom is not None else (DEFAULTS[event][language], False)
+
+
+def limit_error(exc: TemplateTooBig) -> str:
+    """Say, for people, which bound of the sandbox a template passes (issue 13 §6)."""
+    if exc.reason == "deep":
+        return _(
+            "The message nests too deeply (more than %(limit)s levels of brackets, filters or "
+            "conditions): simplify it.",
+            limit=DEPTH_LIMIT,
+        )
+    return _(
+        "The message could grow past %(limit)s characters while it is filled in (a filter "
+        "such as replace('', ...) multiplies the text): simplify it.",
+        limit=format_decimal(RENDER_LIMIT),
+    )
 
 
 def _length_error(text: str) -> str | None:

@@ -88,6 +88,9 @@ def validate(
             count=len(name),
             limit=MAX_NAME,
         )
+    elif len(name.splitlines()) > 1 or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        # A name may go into an e-mail subject: a line break there ends a header (issue 13 §10).
+        errors["name"] = _("Write this on one line: remove the line breaks.")
     send_at = utcnow()
     if not texts_only:
         if form["language"] not in dict(LANGUAGE_CHOICES):

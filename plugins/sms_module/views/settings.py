@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from email_validator import EmailNotValidError, validate_email
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -13,6 +13,7 @@ from sqlalchemy import select
 from host.api import (
     InvalidPhone,
     Role,
+    csv_response,
     current_shop,
     db,
     get_in_shop_or_404,
@@ -76,11 +77,8 @@ def consent_ledger():
     shop = current_shop()
     if shop is None and not current_user.is_operator:
         abort(404)
-    return Response(
-        consent.ledger_csv(shop.id if shop else None),
-        mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="sms-consent-ledger.csv"'},
-    )
+    rows = consent.ledger_rows(shop.id if shop else None)
+    return csv_response("sms-consent-ledger.csv", consent.LEDGER_COLUMNS, rows)  # streamed
 
 
 @bp.post("/reminders")

@@ -153,7 +153,10 @@ def _sample(shop: Company, event: str, language: str, body: str) -> tuple[str, l
     errors = templates.validate_body(body, event)
     if errors:
         return "", errors
-    return templates.render_body(body, templates.sample_variables(shop, language)), []
+    try:  # the shop's own name in the sample: bounded while it renders too
+        return templates.render_body(body, templates.sample_variables(shop, language)), []
+    except templates.TemplateTooBig as exc:
+        return "", [templates.limit_error(exc)]
 
 
 def _save(

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from sqlalchemy import event
 
+from host.csv_export import FORMULA_STARTS
 from host.extensions import db
 from plugins.sms_module.models import Queue, SmsMessage, SmsStatusChange
 from plugins.sms_module.models.statuses import Status
@@ -112,11 +113,20 @@ def table(response, which: int = 0) -> list[list[str]]:
 
 
 def csv_rows(client, url: str) -> list[list[str]]:
-    """Return the rows of the CSV at ``url``, its header first."""
+    """Return the rows of the CSV at ``url``, its header first, as a spreadsheet shows them:
+    after the byte-order mark, and without the quote that keeps a formula-like cell text
+    (``+1514…``; the quoting itself is tested in tests/reports/test_csv.py)."""
     response = client.get(url)
     assert response.status_code == 200, url
     assert response.mimetype == "text/csv"
-    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    text = response.get_data().decode("utf-8-sig")
+    return [
+        [
+            cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
+            for cell in row
+        ]
+        for row in csv.reader(io.StringIO(text))
+    ]
 
 
 def report(client, url: str) -> tuple[list[list[str]], list[list[str]]]:

@@ -82,6 +82,7 @@ BAD_INPUTS = [
     ({"name": ""}, 'Name the campaign, e.g. "Winter tires".'),
     ({"name": "   "}, 'Name the campaign, e.g. "Winter tires".'),
     ({"name": "x" * 101}, "The name has 101 characters; the limit is 100."),
+    ({"name": "Winter\r\nBcc: all@example.com"}, "Write this on one line"),  # e-mail subjects
     ({"body": ""}, "The message is empty: write the text to send."),
     ({"body": "  \n "}, "The message is empty: write the text to send."),
     ({"body": "a" * 1601}, "The message has 1601 characters; the limit is 1600."),

@@ -96,7 +96,7 @@ def test_ledger_exports_as_csv_for_the_shop_only(client, app, shops):
     login_en(client, shops["a"]["admin"])
     response = client.get("/sms/settings/consent.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    rows = list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))
     assert [r["customer_id"] for r in rows] == [str(shops["a"]["customer"])]
     assert rows[0]["event"] == "given" and rows[0]["method"] == "paper"
     # The same register through the reports plugin.
