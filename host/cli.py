@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from host import users
@@ -22,7 +24,52 @@ def make_app():
         raise click.ClickException(str(exc)) from exc
 
 
-@click.group(cls=FlaskGroup, create_app=make_app, add_version_option=False)
+def offline_commands() -> dict[str, click.Command]:
+    """Return the app's commands (the host's, ``db``, the enabled plugins') by name, found
+    without building the app: what ``crmhost --help`` lists when the app is refused."""
+    from flask_migrate.cli import db as db_group
+
+    from host.plugins import get_plugin_manager
+
+    group = click.Group()
+    group.add_command(db_group)
+    disabled = [p.strip() for p in os.environ.get("CRMHOST_DISABLED_PLUGINS", "").split(",")]
+    get_plugin_manager([p for p in disabled if p]).hook.register_commands(cli=group)
+    return dict(group.commands)
+
+
+class CrmhostGroup(FlaskGroup):
+    """Flask's group, whose help lists every command even when the app is refused (no
+    SECRET_KEY in production): no traceback, the commands, and the reason in one line.
+    Running a command that needs the app then prints that one-line error (exit 1)."""
+
+    def _refusal(self, ctx: click.Context) -> click.ClickException | None:
+        try:
+            ctx.ensure_object(ScriptInfo).load_app()
+        except click.ClickException as exc:
+            return exc
+        return None
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        if self._refusal(ctx) is None:
+            return super().list_commands(ctx)
+        self._load_plugin_commands()
+        return sorted(set(self.commands) | set(offline_commands()))
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        refusal = self._refusal(ctx)
+        if refusal is None:
+            return super().format_commands(ctx, formatter)
+        self._load_plugin_commands()
+        click.Group(commands={**offline_commands(), **self.commands}).format_commands(
+            ctx, formatter
+        )
+        with formatter.section("Note"):
+            formatter.write_text(f"The app cannot start: {refusal.format_message()}")
+        return None
+
+
+@click.group(cls=CrmhostGroup, create_app=make_app, add_version_option=False)
 def main() -> None:
     """Run and manage the shop CRM."""
 

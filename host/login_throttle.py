@@ -1,5 +1,6 @@
 """Login throttling: failed logins counted per account and per address in the app's Redis,
-with ``limits`` (the rate-limit library under Flask-Limiter) on a moving window.
+with ``limits`` (the rate-limit library under Flask-Limiter) on a moving window. Each attempt
+is counted before its password is checked (the atomic gate), and taken back when it succeeds.
 
 Config:
     LOGIN_LIMIT_PER_ACCOUNT: failed logins an e-mail address (known or not) may have in the
@@ -60,28 +61,44 @@ class LoginThrottle:
             (self.per_address, "address", address or "unknown"),
         ]
 
-    def wait_seconds(self, email: str, address: str | None) -> int:
-        """Return how many seconds ``email`` or ``address`` must wait before another login
-        attempt (0: they may try now, or Redis is away: logging in never hangs on it)."""
-        wait = 0.0
+    def attempt(self, email: str, address: str | None) -> int:
+        """Count a login attempt against ``email`` and ``address`` before its password is
+        checked, and return 0 when it may go on, else the seconds to wait (the answer 429).
+
+        Counting first, with ``limits``' atomic ``hit`` (a Lua script in Redis), is the gate:
+        of N simultaneous attempts at most the limit get past, never all of them (a "check,
+        then count the failure" let 30 parallel guesses through a limit of 10; issue 13).
+        A refused attempt takes back what it counted, so only attempts that reach the
+        password check count. Redis away: 0, with a log line (logging in never hangs on it).
+        """
+        counted = []
         try:
             for item, kind, key in self._windows(email, address):
-                if not self.limiter.test(item, kind, key):
+                if not self.limiter.hit(item, kind, key):
+                    self._take_back(counted)
                     reset = self.limiter.get_window_stats(item, kind, key).reset_time
-                    wait = max(wait, reset - time.time(), 1)
+                    return math.ceil(max(reset - time.time(), 1))
+                counted.append((item, kind, key))
         except RedisError:
             log.warning("login throttle: Redis did not answer; the attempt is let through")
-            return 0
-        return math.ceil(wait)
+        return 0
 
-    def failed(self, email: str, address: str | None) -> None:
-        """Count a failed login against ``email`` and ``address`` (not counted while Redis
-        is away, with a log line)."""
+    def succeeded(self, email: str, address: str | None) -> None:
+        """Take back the attempt ``attempt`` counted for a login that succeeded: only failed
+        logins stay in the windows (a shop's staff all logging in at 9 a.m. from one address
+        are not throttled; the account's earlier failures still count, so a right password
+        does not give an attacker a fresh set of guesses)."""
         try:
-            for item, kind, key in self._windows(email, address):
-                self.limiter.hit(item, kind, key)
+            self._take_back(self._windows(email, address))
         except RedisError:
-            log.warning("login throttle: Redis did not answer; a failed login was not counted")
+            log.warning("login throttle: Redis did not answer; a login was left counted")
+
+    def _take_back(self, windows) -> None:
+        """Remove one entry from each window: the moving window is a Redis list, newest
+        first; its newest entry goes (ours or a simultaneous one: the count is the same)."""
+        storage = self.limiter.storage
+        for item, kind, key in windows:
+            storage.get_connection().lpop(storage.prefixed_key(item.key_for(kind, key)))
 
 
 def login_throttle() -> LoginThrottle:

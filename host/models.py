@@ -20,7 +20,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from host.extensions import db
@@ -122,6 +122,15 @@ class User(UserMixin, db.Model):
     def end_sessions(self) -> None:
         """End every session of the user (their cookies name an older version)."""
         self.session_version = (self.session_version or 0) + 1
+
+    @validates("active")
+    def _active_changed(self, _key: str, active: bool) -> bool:
+        """Any change of ``active`` (deactivating, reactivating) ends the user's sessions,
+        wherever it is made (the users page, a command, the API): reactivating someone never
+        brings back the browsers they were logged in on before (issue 13)."""
+        if self.id is not None and bool(active) != bool(self.active):
+            self.end_sessions()
+        return active
 
     def get_id(self) -> str:
         """The session's user id, ``"<id>:<session version>"`` (``auth.load_user`` reads it)."""

@@ -31,13 +31,16 @@ def load_user(user_id: str):
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Log a user in with e-mail and password; too many failures (per e-mail and per
-    address, ``host/login_throttle.py``) answer 429 until the window lets them try again."""
+    address, ``host/login_throttle.py``) answer 429 until the window lets them try again.
+    The address is the client's as the trusted proxies report it (``CRMHOST_TRUSTED_PROXIES``,
+    ``host/security.py``)."""
     form = LoginForm()
     status = 422 if request.method == "POST" else 200
     headers = {}
     if form.validate_on_submit():
         email, address = form.email.data, request.remote_addr
-        wait = login_throttle().wait_seconds(email, address)
+        # Counted before the password is checked: parallel guesses cannot all get past.
+        wait = login_throttle().attempt(email, address)
         if wait:
             minutes = -(-wait // 60)
             flash(
@@ -50,10 +53,10 @@ def login():
             )
             status, headers = 429, {"Retry-After": str(wait)}
         elif user := authenticate(email, form.password.data):
+            login_throttle().succeeded(email, address)  # only failures stay counted
             login_user(user)
             return redirect(local_path(request.args.get("next"), url_for("home.index")))
         else:
-            login_throttle().failed(email, address)
             flash(_("Wrong e-mail or password."), "error")
     return render_template("auth/login.html", form=form), status, headers
 

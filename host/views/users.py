@@ -58,6 +58,7 @@ def _edit_form(user: User):
             form.role.errors = [_("You cannot take away your own administrator access.")]
         else:
             user.email, user.name = email, (form.name.data or "").strip()
+            # A change of access ends every session of the user (``User._active_changed``).
             user.role, user.active = Role(form.role.data), form.active.data
             if form.password.data:
                 user.set_password(form.password.data)  # ends every session of the user

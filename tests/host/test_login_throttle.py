@@ -135,3 +135,108 @@ def test_logging_in_never_hangs_on_redis_being_away(make_app, shops):
     assert answer.status_code == 302
     wrong = client.post("/login", data={"email": shops["a"]["staff"], "password": "nope"})
     assert wrong.status_code == 422  # refused as a wrong password, not a 500
+
+
+def test_parallel_wrong_passwords_cannot_beat_the_account_limit(app, monkeypatch):
+    """30 simultaneous guesses at one account: at most 10 reach the password check, the
+    others are answered 429 (issue 13: counted before the password is checked)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Condition, Event
+
+    from host.views import auth
+
+    checked, finished, release, cond = [], [], Event(), Condition()
+
+    def held_authenticate(email, password):
+        # Every attempt that got past the gate waits here, so no failure is counted late.
+        with cond:
+            checked.append(email)
+            cond.notify_all()
+        assert release.wait(60)
+        return None
+
+    monkeypatch.setattr(auth, "authenticate", held_authenticate)
+
+    def guess(n):
+        answer = app.test_client().post(
+            "/login",
+            data={"email": "victim@example.com", "password": f"guess {n}"},
+            environ_base={"REMOTE_ADDR": f"203.0.113.{n}"},
+        )
+        with cond:
+            finished.append(answer.status_code)
+            cond.notify_all()
+        return answer.status_code
+
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        futures = [pool.submit(guess, n) for n in range(30)]
+        with cond:  # all 30 are either refused or waiting at the password check
+            assert cond.wait_for(lambda: len(checked) + len(finished) == 30, timeout=60)
+        release.set()
+        statuses = sorted(f.result() for f in futures)
+    assert len(checked) == 10
+    assert statuses == [422] * 10 + [429] * 20
+
+
+def test_successful_logins_from_one_address_do_not_count(make_app, shops, clock):
+    app = make_app(LOGIN_LIMIT_PER_ADDRESS="2 per 15 minutes")
+    client = app.test_client()
+    for email in (shops["a"]["admin"], shops["a"]["staff"], shops["b"]["admin"]) * 2:
+        assert attempt(client, email, PASSWORD).status_code == 302
+        client.post("/logout")
+    # Failures still count: two, then even the right password waits.
+    attempt(client, "one@example.com")
+    attempt(client, "two@example.com")
+    assert attempt(client, shops["a"]["admin"], PASSWORD).status_code == 429
+
+
+def forwarded(client, email, client_address, password="wrong password"):
+    """A login through the load balancer (10.0.0.2) for ``client_address``."""
+    return client.post(
+        "/login",
+        data={"email": email, "password": password},
+        environ_base={"REMOTE_ADDR": "10.0.0.2"},
+        headers={"X-Forwarded-For": client_address, "X-Forwarded-Proto": "https"},
+    )
+
+
+def test_behind_a_trusted_proxy_each_client_address_is_throttled(make_app, shops, clock):
+    app = make_app(TRUSTED_PROXIES=1, LOGIN_LIMIT_PER_ADDRESS="2 per 15 minutes")
+    client = app.test_client()
+    for n in range(2):
+        assert forwarded(client, f"guess{n}@example.com", "203.0.113.7").status_code == 422
+    assert forwarded(client, shops["a"]["admin"], "203.0.113.7", PASSWORD).status_code == 429
+    # Another client behind the same load balancer is not punished for the attacker.
+    assert forwarded(client, shops["a"]["admin"], "198.51.100.20", PASSWORD).status_code == 302
+
+
+def test_without_trusted_proxies_the_forwarded_header_is_ignored(make_app, shops, clock):
+    """Anyone can send X-Forwarded-For: by default it changes nothing (else an attacker
+    would pick a new address for every guess)."""
+    app = make_app(LOGIN_LIMIT_PER_ADDRESS="2 per 15 minutes")
+    client = app.test_client()
+    assert forwarded(client, "guess0@example.com", "203.0.113.7").status_code == 422
+    assert forwarded(client, "guess1@example.com", "203.0.113.8").status_code == 422
+    assert forwarded(client, shops["a"]["admin"], "198.51.100.20", PASSWORD).status_code == 429
+
+
+def test_trusted_proxies_come_from_the_environment(make_app, monkeypatch):
+    monkeypatch.setenv("CRMHOST_TRUSTED_PROXIES", "1")
+    app = make_app()
+    assert app.config["TRUSTED_PROXIES"] == 1
+    seen = {}
+
+    @app.get("/_address")
+    def address():
+        from flask import request
+
+        seen["address"] = request.remote_addr
+        return ""
+
+    forwarded_to = app.test_client().get(
+        "/_address",
+        environ_base={"REMOTE_ADDR": "10.0.0.2"},
+        headers={"X-Forwarded-For": "203.0.113.7"},
+    )
+    assert forwarded_to.status_code == 200
+    assert seen["address"] == "203.0.113.7"

@@ -108,3 +108,62 @@ def test_crmhost_demo_starts_without_a_secret_key():
     done = run_crmhost("demo", "--help", env=child_env(SECRET_KEY=None, FLASK_DEBUG=None))
     assert done.returncode == 0, done.stdout
     assert "SECRET_KEY" not in done.stdout
+
+
+def test_production_refuses_a_short_secret_key(production):
+    with pytest.raises(UnsafeConfiguration) as refused:
+        production(SECRET_KEY="x7Gq2pL9vR4kT1m")  # 15 characters
+    message = str(refused.value)
+    assert "SECRET_KEY is too short (15 characters, 16 at least)" in message
+    assert "secrets.token_hex(32)" in message
+    assert production(SECRET_KEY="x7Gq2pL9vR4kT1mZ").secret_key == "x7Gq2pL9vR4kT1mZ"
+
+
+@pytest.mark.parametrize("value", [-1, "two", True, 1.5])
+def test_a_wrong_number_of_trusted_proxies_is_refused(make_app, value):
+    with pytest.raises(UnsafeConfiguration, match="TRUSTED_PROXIES"):
+        make_app(TRUSTED_PROXIES=value)
+
+
+@pytest.fixture
+def no_key(monkeypatch, database_uri, redis_url):
+    """The command line's environment in production, without a SECRET_KEY."""
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    monkeypatch.setenv("DATABASE_URL", database_uri)
+    monkeypatch.setenv("REDIS_URL", redis_url)
+
+
+def test_crmhost_help_lists_every_command_without_a_key(no_key):
+    from click.testing import CliRunner
+
+    from host.cli import main
+
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    for name in ("create-user", "db", "demo", "sms", "worker"):
+        assert f"  {name} " in result.output
+    assert "The app cannot start: SECRET_KEY is not set" in result.output
+
+
+def test_a_command_needing_the_app_without_a_key_is_a_one_line_error(no_key):
+    from click.testing import CliRunner
+
+    from host.cli import main
+
+    result = CliRunner().invoke(main, ["db", "upgrade"])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error: SECRET_KEY is not set")
+
+
+def test_crmhost_help_in_a_process_has_no_traceback(database_uri, redis_url):
+    env = child_env(
+        SECRET_KEY=None, FLASK_DEBUG=None, DATABASE_URL=database_uri, REDIS_URL=redis_url
+    )
+    done = run_crmhost("--help", env=env)
+    assert done.returncode == 0
+    assert "Traceback" not in done.stdout
+    assert "  sms " in done.stdout and "  worker " in done.stdout

@@ -130,3 +130,62 @@ def test_no_page_template_has_an_inline_handler_or_style_attribute():
         if re.search(r"\son[a-z]+\s*=|\sstyle\s*=|<script(?![^>]*(nonce=|src=))", text):
             found.append(str(path.relative_to(root)))
     assert found == []
+
+
+def test_reactivating_a_user_does_not_bring_back_their_old_sessions(app, shops):
+    admin, staff = app.test_client(), app.test_client()
+    login(admin, shops["a"]["admin"])
+    login(staff, shops["a"]["staff"])
+    kept = session_cookie(staff)
+    form = {"email": shops["a"]["staff"], "name": "Staff", "role": "staff"}
+    url = f"/users/{shops['a']['staff_id']}"
+    assert admin.post(url, data=form).status_code == 302  # "active" unchecked
+    assert not logged_in(staff)
+    assert admin.post(url, data={**form, "active": "y"}).status_code == 302
+    replayed = app.test_client()
+    replayed.set_cookie("session", kept)
+    assert not logged_in(replayed)  # the cookie from before stays dead
+    login(staff, shops["a"]["staff"])  # logging in again works
+    assert logged_in(staff)
+
+
+def test_any_change_of_active_ends_the_sessions(app, shops):
+    """Wherever ``active`` changes (a page, a command, the API), the sessions end."""
+    with app.app_context():
+        user = db.session.get(User, shops["a"]["staff_id"])
+        before = user.session_version
+        user.active = True  # no change: sessions kept
+        assert user.session_version == before
+        user.active = False
+        user.active = True
+        assert user.session_version == before + 2
+        fresh = User(email="new@example.com", role=user.role, active=True)
+        assert (fresh.session_version or 0) == 0
+
+
+def test_the_cookie_is_secure_when_only_the_sms_public_url_is_https(make_app, monkeypatch):
+    monkeypatch.setenv("SMS_PUBLIC_BASE_URL", "https://crm.example.com")
+    app = make_app()
+    assert app.config["PUBLIC_BASE_URL"].startswith("http://")
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["REMEMBER_COOKIE_SECURE"] is True
+
+
+def test_the_readme_production_setup_makes_the_cookie_secure(make_app, shops, monkeypatch):
+    """The README's production block, as written, gives a Secure session cookie."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = readme.split("## Running in production", 1)[1].split("```sh", 1)[1].split("```")[0]
+    for line in block.splitlines():
+        if line.startswith("export "):
+            for pair in line.split("#")[0].split()[1:]:
+                name, _sep, value = pair.partition("=")
+                if name.startswith("CRMHOST_"):
+                    monkeypatch.setenv(name, value)
+    app = make_app()
+    # The public URL itself is https (the SMS module's callbacks default to it).
+    assert app.config["PUBLIC_BASE_URL"] == "https://crm.example.com"
+    assert app.config["SMS_PUBLIC_BASE_URL"] == "https://crm.example.com"
+    response = login(app.test_client(), shops["a"]["admin"])
+    assert "Secure" in response.headers["Set-Cookie"]
