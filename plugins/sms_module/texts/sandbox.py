@@ -1,10 +1,11 @@
 """The Jinja sandbox shop templates render in, and the check of what a template may use.
 
 A template is plain text with ``{{ variable }}`` placeholders, the filters of ``FILTERS``
-(``{{ first_name|upper }}``) and ``{% if %}`` blocks. Nothing else is accepted: no attribute
-or item access, calls, loops, arithmetic or includes, so a saved template cannot reach
-Python objects or build a huge text; rendering still runs in a ``SandboxedEnvironment`` with
-``StrictUndefined`` (autoescape off: SMS is plain text) as a second line.
+(``{{ first_name|upper }}``) and ``{% if %}`` blocks with the tests of ``TESTS``. Nothing else
+is accepted (``template_check``): no attribute or item access, calls, loops, arithmetic,
+%-formatting or includes, so a saved template cannot reach Python objects or build a huge
+text; rendering still runs in a ``SandboxedEnvironment`` with ``StrictUndefined`` (autoescape
+off: SMS is plain text), which holds only those filters and tests, as a second line.
 
 Size and work are bounded while a template renders, not checked afterwards (issue 13 §6): a
 tree nests at most ``DEPTH_LIMIT`` levels (``parse``), every filter and ``~`` refuses to build
@@ -16,12 +17,10 @@ grow past it with the longest values (``VARIABLE_LENGTH``). Going past raises
 
 from __future__ import annotations
 
-import difflib
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from functools import lru_cache, wraps
 
-from flask_babel import gettext as _
 from jinja2 import StrictUndefined, nodes
 from jinja2.compiler import CodeGenerator
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
@@ -33,6 +32,15 @@ def N_(text: str) -> str:
 
 
 FILTERS: tuple[str, ...] = ("upper", "lower", "capitalize", "title", "trim", "default", "replace")
+# How many values each filter takes after the text, given in order (names are refused).
+FILTER_ARGS = {"trim": 1, "default": 2, "replace": 3}
+# The tests (``{% if x is defined %}``) messages may use: none formats or multiplies a text
+# (``odd``, ``even`` and ``divisibleby`` compute ``value % n``: on a text, Python's
+# %-formatting, a gigabyte from "%999999999d"; issue 13 §6).
+TESTS: tuple[str, ...] = (
+    "defined", "undefined", "none", "number", "string", "boolean", "true", "false", "lower",
+    "upper", "in", "eq", "ne", "lt", "le", "gt", "ge", "==", "!=", "<", "<=", ">", ">=",
+)  # fmt: skip
 
 # The longest text a value, a filter's result or the whole message may reach while rendering
 # (characters): far above the 1,600 characters of a 10-segment SMS (PRODUCT.md §8), far below
@@ -59,8 +67,8 @@ class TemplateTooBig(SecurityError):
         super().__init__(f"the template {what}")
 
 
-# The refused constructs, by the words a shop administrator reads.
-_REFUSED = {
+# The refused constructs, by the words a shop administrator reads (``template_check``).
+REFUSED = {
     (nodes.Getattr, nodes.Getitem): N_("attribute and item access"),
     (nodes.Call,): N_("function and method calls"),
     (nodes.For,): N_("loops"),
@@ -68,8 +76,10 @@ _REFUSED = {
     (nodes.Macro, nodes.CallBlock): N_("macros"),
     (nodes.Assign, nodes.AssignBlock, nodes.With): N_("setting variables"),
     (nodes.BinExpr, nodes.UnaryExpr): N_("arithmetic"),
+    (nodes.Keyword,): N_("named values in filters (write replace('a', 'b'))"),
+    (nodes.Tuple, nodes.List, nodes.Dict, nodes.Pair, nodes.Slice): N_("lists"),
 }
-_ALLOWED = (
+ALLOWED = (
     nodes.Template, nodes.Output, nodes.TemplateData, nodes.Name, nodes.Const, nodes.If,
     nodes.CondExpr, nodes.And, nodes.Or, nodes.Not, nodes.Compare, nodes.Operand,
     nodes.Concat, nodes.Filter, nodes.Test,
@@ -142,6 +152,7 @@ ENVIRONMENT.globals.clear()  # no range(), cycler(), namespace(), lipsum()
 # Only the filters messages may use, each bounded (no center(10**9), join, format...).
 ENVIRONMENT.filters = {name: _capped(name) for name in FILTERS if name != "replace"}
 ENVIRONMENT.filters["replace"] = _replace
+ENVIRONMENT.tests = {name: ENVIRONMENT.tests[name] for name in TESTS}
 
 
 def parse(body: str) -> nodes.Template:
@@ -165,10 +176,14 @@ def parse(body: str) -> nodes.Template:
 def _compiled(body: str):
     tree = parse(body)
     for node in tree.find_all(nodes.Node):
-        refused = not isinstance(node, _ALLOWED)
+        refused = not isinstance(node, ALLOWED)
         if refused or (isinstance(node, nodes.Filter) and node.name not in FILTERS):
             what = type(node).__name__ if refused else f"the {node.name} filter"
             raise SecurityError(f"{what} is not available in messages")
+        if isinstance(node, nodes.Test) and node.name not in TESTS:
+            raise SecurityError(f"the {node.name} test is not available in messages")
+        if isinstance(node, (nodes.Filter, nodes.Test)) and (node.dyn_args or node.dyn_kwargs):
+            raise SecurityError("spread values are not available in messages")
     code = ENVIRONMENT.compile(tree)
     return ENVIRONMENT.template_class.from_code(
         ENVIRONMENT, code, ENVIRONMENT.make_globals(None), None
@@ -239,49 +254,3 @@ def _filter_length(node: nodes.Filter) -> float:
     if len(args) > 2 and isinstance(args[2], nodes.Const) and isinstance(args[2].value, int):
         found = min(found, max(args[2].value, 0)) if args[2].value >= 0 else found
     return given + found * max(new - shortest, 0)
-
-
-def check_tree(
-    tree: nodes.Template, known: Mapping[str, str], available: tuple[str, ...]
-) -> list[str]:
-    """Return, for people, each construct of ``tree`` a message may not use, each unknown
-    filter, and each variable not ``known`` or not ``available`` in this message."""
-    errors: list[str] = []
-    for node in tree.find_all(nodes.Node):
-        if not isinstance(node, _ALLOWED):
-            what = next((w for kinds, w in _REFUSED.items() if isinstance(node, kinds)), None)
-            errors.append(
-                _(
-                    "Messages may not use %(what)s: use variables such as {{ first_name }}, "
-                    "filters and {%% if %%} blocks.",
-                    what=_(what) if what else type(node).__name__,
-                )
-            )
-        elif isinstance(node, nodes.Filter) and node.name not in FILTERS:
-            errors.append(
-                _(
-                    "Unknown filter %(name)s: the filters are %(names)s.",
-                    name=node.name,
-                    names=", ".join(FILTERS),
-                )
-            )
-        elif isinstance(node, nodes.Name) and node.name not in known:
-            close = difflib.get_close_matches(node.name, known, n=1)
-            errors.append(
-                _(
-                    "Unknown variable %(name)s: did you mean %(match)s?",
-                    name=node.name,
-                    match=close[0],
-                )
-                if close
-                else _(
-                    "Unknown variable %(name)s: the variables are %(names)s.",
-                    name=node.name,
-                    names=", ".join(known),
-                )
-            )
-        elif isinstance(node, nodes.Name) and node.name not in available:
-            errors.append(
-                _("The variable %(name)s is not available in this message.", name=node.name)
-            )
-    return list(dict.fromkeys(errors))

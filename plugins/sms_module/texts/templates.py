@@ -32,12 +32,12 @@ from plugins.sms_module.texts.sandbox import (
     N_,
     RENDER_LIMIT,
     TemplateTooBig,
-    check_tree,
     largest_length,
     parse,
     render_body,
 )
 from plugins.sms_module.texts.segments import MessageTooLong, count_segments
+from plugins.sms_module.texts.template_check import check_tree
 from plugins.sms_module.texts.variables import (
     APPOINTMENT_BOOKED,
     APPOINTMENT_CANCELLED,
@@ -75,6 +75,7 @@ __all__ = [
     "current_body",
     "disclaimer_text",
     "event_enabled",
+    "fill_error",
     "limit_error",
     "message_language",
     "render_body",
@@ -144,10 +145,8 @@ def validate_body(body: str, event: str | None = None) -> list[str]:
     for language in LANGUAGES:
         try:
             text = render_body(body, sample_variables(None, language))
-        except TemplateTooBig as exc:
-            return [limit_error(exc)]
         except Exception as exc:  # any failure is the template's: say it, never a 500
-            return [_("The template cannot be filled in: %(detail)s.", detail=exc)]
+            return [fill_error(exc)]
         if not text:
             return [_("The message is empty once its variables are filled in.")]
         if error := _length_error(text):
@@ -178,6 +177,16 @@ def current_body(company_id: int, event: str, language: str) -> tuple[str, bool]
         (r.body for r in rows(company_id, event) if r.language == language and r.body), None
     )
     return (custom, True) if custom is not None else (DEFAULTS[event][language], False)
+
+
+def fill_error(exc: Exception) -> str:
+    """Say, for people, why filling a template in failed: the bound it passes
+    (``limit_error``), else a translated sentence, never Python's own message ("integer
+    modulo by zero", "invalid literal for int()"...), which the log keeps instead."""
+    if isinstance(exc, TemplateTooBig):
+        return limit_error(exc)
+    log.info("A template cannot be filled in: %r", exc)
+    return _("The template cannot be filled in: check its filters and values.")
 
 
 def limit_error(exc: TemplateTooBig) -> str:

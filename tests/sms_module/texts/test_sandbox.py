@@ -121,3 +121,86 @@ def test_the_renderer_refuses_what_validation_refuses():
             sandbox.render_body(body, {"first_name": "x"})
     with pytest.raises(sandbox.TemplateTooBig):
         sandbox.render_body(NESTED_PARENS, {})
+
+
+# The reviewer's case: `odd` computes value % 2, on a text Python's %-formatting; each block
+# allocated about 1 GB at every render (issue 13 §6).
+PERCENT_TEST = '{% if ("%999999999d" if first_name else "") is odd %}{% endif %}' * 4
+
+
+def test_a_formatting_test_is_refused_at_save_quickly_in_bounded_memory(app):
+    errors: list[str] = []
+    with app.test_request_context():
+        peak, seconds = peak_memory(lambda: errors.extend(mt.validate_body(PERCENT_TEST)))
+        assert errors == [
+            "Unknown test odd: the tests are "
+            + ", ".join(name for name in sandbox.TESTS if name.isalpha())
+            + "."
+        ]
+    assert seconds < 1, seconds
+    assert peak < 20 * 1024 * 1024, peak
+    for name in ("odd", "even", "divisibleby", "sameas", "callable", "mapping", "filter"):
+        assert name not in sandbox.ENVIRONMENT.tests
+    assert (
+        sandbox.render_body(
+            "{% if first_name is defined and 2 is gt 1 %}ok{% endif %}", {"first_name": "x"}
+        )
+        == "ok"
+    )
+
+
+def test_an_old_row_with_a_formatting_test_falls_back_without_the_cost(app, shops):
+    with app.app_context():
+        company, customer, _appointment, _invoice = objects(shops, "a")
+        customer.first_name = "Alexandre"
+        db.session.add(
+            SmsTemplate(company_id=company.id, event=mt.WELCOME, language="fr", body=PERCENT_TEST)
+        )
+        db.session.commit()
+        texts: list[str] = []
+        peak, seconds = peak_memory(
+            lambda: texts.append(mt.render_event(company, mt.WELCOME, "fr", customer=customer))
+        )
+        assert texts[0].startswith("Garage A : Bienvenue Alexandre!")
+        assert peak < 20 * 1024 * 1024, peak
+        assert seconds < 1, seconds
+        with pytest.raises(SecurityError, match="odd test"):
+            mt.render_body(PERCENT_TEST, {"first_name": "Alexandre"})
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{{ first_name|format(1) }}",
+        "{{ '%s'|format(first_name) }}",
+        "{{ '%999999999d' % 1 }}",
+        "{{ '{:>999999999}'.format(first_name) }}",
+        "{{ first_name is divisibleby 3 }}",
+        "{{ first_name|replace(*first_name) }}",
+    ],
+)
+def test_every_way_to_python_formatting_is_refused_at_save_and_render(app, body):
+    with app.test_request_context():
+        assert mt.validate_body(body)
+    with pytest.raises(SecurityError):
+        sandbox.render_body(body, {"first_name": "x"})
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("{{ first_name|replace('a', 'b', 'x') }}", "cannot be filled in: check its filters"),
+        ("{% if 1e999 %}x{% endif %}", "cannot be filled in: check its filters"),
+        ("{{ first_name|replace(old='a', new='b') }}", "named values in filters"),
+        ("{{ first_name|default(default_value='x') }}", "named values in filters"),
+        ("{{ first_name|upper(1) }}", "The upper filter takes at most 0 value(s)."),
+        ("{{ first_name|replace('a', 'b', 1, 2) }}", "takes at most 3 value(s)."),
+        ("{{ (1, 2) }}", "Messages may not use lists"),
+    ],
+)
+def test_errors_are_human_sentences_not_python_messages(app, body, message):
+    with app.test_request_context():
+        errors = mt.validate_body(body)
+    assert errors and message in errors[0], errors
+    for raw in ("invalid literal", "not defined", "Keyword", "Tuple", "positional"):
+        assert raw not in errors[0]

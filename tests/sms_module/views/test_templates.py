@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from host.extensions import db
 from plugins.sms_module.texts import templates as mt
 from tests.sms_module.texts.support import WINTER, objects, saved_rows
 from tests.support_sms import login_en
@@ -166,3 +167,46 @@ def test_pages_in_french_for_a_french_speaking_admin(client, shops):
     page = client.get("/sms/settings/templates/")
     assert page.status_code == 200 and '<html lang="fr">' in page.text
     assert "Modèles de messages" in page.text
+
+
+FILLS_ONLY_FOR_BEAUBIEN = [
+    # Fine with the sample shop name, fails with the shop's own: never a 500 on the page.
+    '{% if "Beaubien" in shop_name %}{{ 1 is divisibleby 0 }}{% endif %}Bonjour {{ first_name }}',
+    '{% if "Beaubien" in shop_name %}{{ first_name|replace("a", "b", shop_name) }}{% endif %}'
+    "Bonjour {{ first_name }}",
+]
+
+
+def test_a_template_failing_with_the_shops_own_values_is_a_clear_error_not_a_500(
+    client, app, shops
+):
+    login_en(client, shops["a"]["admin"])
+    url = f"/sms/settings/templates/{mt.WELCOME}/fr"
+    with app.app_context():
+        company, customer, _appointment, _invoice = objects(shops, "a")
+        company.name = "Garage Beaubien"
+        db.session.commit()
+    refused = client.post(url, data={"body": FILLS_ONLY_FOR_BEAUBIEN[0]})
+    assert refused.status_code == 422 and "Unknown test divisibleby" in refused.text
+    saved = client.post(url, data={"body": FILLS_ONLY_FOR_BEAUBIEN[1]})
+    assert saved.status_code == 302  # the samples fill it in; the shop's name does not
+    for body, error in zip(
+        FILLS_ONLY_FOR_BEAUBIEN, ("Unknown test divisibleby", "cannot be filled in"), strict=True
+    ):
+        with app.app_context():  # as saved before the rules changed (divisibleby is refused)
+            saved_rows(shops["a"]["shop"])[(mt.WELCOME, "fr")].body = body
+            db.session.commit()
+        page = client.get(url)
+        assert page.status_code == 200 and 'id="template-errors"' in page.text
+        assert error in page.text
+        assert "modulo" not in page.text and "invalid literal" not in page.text
+        preview = client.post(f"{url}/preview", json={"body": body})
+        assert preview.status_code == 422 and preview.json["error"]["code"] == "invalid_template"
+        assert "modulo" not in preview.json["error"]["message"]
+        with app.app_context():  # the worker sends the default text, as before
+            company, customer, _appointment, _invoice = objects(shops, "a")
+            text = mt.render_event(company, mt.WELCOME, "fr", customer=customer)
+            assert text.startswith("Garage Beaubien : Bienvenue")
+    preview = client.post(f"{url}/preview", json={"body": FILLS_ONLY_FOR_BEAUBIEN[1]})
+    message = "The template cannot be filled in: check its filters and values."
+    assert preview.json["error"]["message"] == message
