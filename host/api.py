@@ -8,7 +8,8 @@ as in ``docs/plugin_hooks.md`` ("The host's published surface"):
 - the value types plugins hand to hooks: ``MenuLink``, ``ShopOption``, ``CustomerTab``,
   ``CustomerField``, ``PeriodicTask``, ``Report``, ``Chart``, ``ReportDetail``;
 - the data: ``db``, the models and their types, ``utcnow`` and ``option_enabled``;
-- pages: ``csrf``, the access helpers, ``customer_tabs``, ``ShopForm``, ``csv_response``,
+- pages: ``csrf``, the access helpers, ``customer_tabs``, ``ShopForm`` and its rule for
+  text read without one (``text_problem``), ``csv_response``,
   ``csv_lines`` and ``spreadsheet_cell`` (CSV exports safe in a spreadsheet);
 - shop time and display: ``shop_zone`` (also ``Company.zone``), ``localtime``,
   ``format_phone``;
@@ -37,7 +38,7 @@ from host.extension_points import (
     ShopOption,
 )
 from host.extensions import csrf, db
-from host.forms import ShopForm
+from host.forms import ShopForm, text_problem
 from host.hookspecs import hookimpl
 from host.mail import MailNotConfigured, mail_configured, send_mail
 from host.models import (
@@ -98,6 +99,7 @@ __all__ = [
     "shop_filter",
     "shop_required",
     "ShopForm",
+    "text_problem",
     "csv_lines",
     "csv_response",
     "spreadsheet_cell",

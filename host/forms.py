@@ -54,7 +54,7 @@ ROLE_LABELS = {
 }
 
 # Dates outside this range are typos, and would overflow when moved between time zones.
-FIRST_YEAR, LAST_YEAR = 1900, 2999
+FIRST_YEAR, LAST_YEAR = 1900, 2100  # issue 13 §4
 # Tabs and line breaks are text; other control characters (NUL above all) are refused.
 ALLOWED_CONTROLS = {"\t", "\n", "\r"}
 # What breaks a line (str.splitlines): never in a one-line field, whose value may become an
@@ -63,6 +63,21 @@ ALLOWED_CONTROLS = {"\t", "\n", "\r"}
 # bytes which were not UTF-8 were read as: the text was damaged on its way (issue 13 §4).
 BROKEN_CHARACTERS = re.compile("[\ud800-\udfff\ufffd]")
 LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def text_problem(value: str, one_line: bool = True):
+    """Return what is wrong with text ``value`` for a person (a lazy translated message), or
+    None: control characters (tabs and line breaks apart), a line break when ``one_line``
+    (the value may become an e-mail header or subject: issue 13 §10), a broken character.
+    The rule of ``ShopForm``, for the inputs that do not come through one (CLI, plain
+    ``request.form`` reads)."""
+    if any(unicodedata.category(c) == "Cc" and c not in ALLOWED_CONTROLS for c in value):
+        return _l("Remove the invisible control characters.")
+    if one_line and not LINE_BREAKS.isdisjoint(value):
+        return _l("Write this on one line: remove the line breaks.")
+    if BROKEN_CHARACTERS.search(value):
+        return _l("Type this text again: it holds a broken character (�).")
+    return None
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -78,23 +93,11 @@ class ShopForm(FlaskForm):
         """Validate the fields, then refuse text with control characters or line breaks."""
         ok = super().validate(extra_validators)
         for field in self:
-            if isinstance(field.data, str) and any(
-                unicodedata.category(c) == "Cc" and c not in ALLOWED_CONTROLS for c in field.data
-            ):
-                field.errors = [*field.errors, _l("Remove the invisible control characters.")]
-                ok = False
-            elif (
-                isinstance(field.data, str)
-                and not isinstance(field.widget, TextArea)
-                and not LINE_BREAKS.isdisjoint(field.data)
-            ):
-                one_line = _l("Write this on one line: remove the line breaks.")
-                field.errors = [*field.errors, one_line]
-                ok = False
-            elif isinstance(field.data, str) and BROKEN_CHARACTERS.search(field.data):
-                broken = _l("Type this text again: it holds a broken character (�).")
-                field.errors = [*field.errors, broken]
-                ok = False
+            if isinstance(field.data, str):
+                problem = text_problem(field.data, not isinstance(field.widget, TextArea))
+                if problem is not None:
+                    field.errors = [*field.errors, problem]
+                    ok = False
         return ok
 
 

@@ -9,7 +9,10 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from host.extensions import db
+from host.forms import text_problem
 from host.models import Company, Role, User
+
+EMAIL_LENGTH, NAME_LENGTH = 254, 200  # User.email, User.name
 
 
 class UserError(ValueError):
@@ -19,10 +22,17 @@ class UserError(ValueError):
 def create_user(
     email: str, password: str, role: str, company_id: int | None = None, name: str = ""
 ) -> User:
-    """Create and commit a user; operators belong to no shop, others to one."""
-    email = email.strip().lower()
-    if "@" not in email:
+    """Create and commit a user; operators belong to no shop, others to one. Raises
+    ``UserError`` (a message for the CLI) for an e-mail with no ``@``, spaces or control
+    characters, a name with line breaks or control characters (both reach e-mail headers:
+    issue 13 §10) or longer than its column, a short password, a role without its shop."""
+    email, name = email.strip().lower(), name.strip()
+    if "@" not in email or len(email) > EMAIL_LENGTH or _not_one_line(email, spaces=True):
         raise UserError(f"{email!r} is not an e-mail address.")
+    if _not_one_line(name):
+        raise UserError("The name must be one line of text: no line breaks or control characters.")
+    if len(name) > NAME_LENGTH:
+        raise UserError(f"The name has {len(name)} characters; the limit is {NAME_LENGTH}.")
     if len(password) < 8:
         raise UserError("The password needs 8 characters or more.")
     role_value = Role(role)
@@ -39,6 +49,12 @@ def create_user(
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def _not_one_line(text: str, spaces: bool = False) -> bool:
+    """Tell whether ``text`` holds a control character or a line break (``ShopForm``'s rule:
+    ``forms.text_problem``), or, with ``spaces``, any white space."""
+    return text_problem(text) is not None or (spaces and any(c.isspace() for c in text))
 
 
 @cache

@@ -72,6 +72,18 @@ def test_create_shop_admin_with_password_prompt(runner, app, shop_id):
             "existing shop",
         ),
         (["not-an-email", "--password", "long enough"], "is not an e-mail address"),
+        # Issue 13 §10: names and addresses reach e-mail headers; a line break ends one.
+        (
+            ["new@example.com", "--password", "long enough", "--name", "evil\r\nBcc: x@y.z"],
+            "one line of text",
+        ),  # fmt: skip
+        (
+            ["new@example.com", "--password", "long enough", "--name", "nul\x00"],
+            "one line of text",
+        ),  # fmt: skip
+        (["new@example.com", "--password", "long enough", "--name", "x" * 201], "limit is 200"),
+        (["new@example.com\nBcc: x@y.z", "--password", "long enough"], "not an e-mail"),
+        (["new @example.com", "--password", "long enough"], "not an e-mail"),
     ],
 )
 def test_create_user_refusals_are_clear(runner, app, shop_id, args, message):

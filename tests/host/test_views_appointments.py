@@ -62,8 +62,11 @@ def test_appointment_is_moved_its_status_changed_and_cancelled(admin, app, shops
         ({"starts_at": ""}, "This field is required."),
         ({"starts_at": "tomorrow"}, "Not a valid datetime value."),
         ({"starts_at": "2031-02-30T10:00"}, "Not a valid datetime value."),
-        ({"starts_at": "9999-12-31T23:59"}, "Enter a year between 1900 and 2999."),
-        ({"starts_at": "0001-01-01T00:00"}, "Enter a year between 1900 and 2999."),
+        ({"starts_at": "9999-12-31T23:59"}, "Enter a year between 1900 and 2100."),
+        ({"starts_at": "0001-01-01T00:00"}, "Enter a year between 1900 and 2100."),
+        # Issue 13 §4: dates outside 1900–2100 are typos (2999-12-31 was saved).
+        ({"starts_at": "2999-12-31T10:00"}, "Enter a year between 1900 and 2100."),
+        ({"starts_at": "2101-01-01T00:00"}, "Enter a year between 1900 and 2100."),
         ({"status": "exploded"}, "Not a valid choice."),
         ({"vehicle": "x" * 201}, "Field cannot be longer than 200 characters."),
     ],

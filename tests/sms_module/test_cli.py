@@ -93,7 +93,13 @@ def test_cli_warns_when_a_pool_is_left_empty(runner):
     [
         ("100000", "must be below 100,000"),
         ("1e400", "must be below 100,000"),
-        ("0.000001", "5 decimals at most"),
+        ("0.123456", "5 decimals at most"),
+        ("0.000001", "above zero is 0.00001 at least"),
+        ("1e-99999999", "above zero is 0.00001 at least"),  # was saved as 0
+        ("1e999999999", "must be below 100,000"),
+        ("NaN", "not a price"),
+        ("Infinity", "not a price"),
+        ("sNaN", "not a price"),
     ],
 )
 def test_cli_price_refuses_what_the_price_column_cannot_hold(runner, amount, message):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import request
 from flask_babel import gettext as _
@@ -109,11 +109,15 @@ def database_id(value: object, field: str) -> int:
 
 
 def date_time(value: object, field: str) -> datetime:
-    """Read an ISO 8601 date and time between ``FIRST_YEAR`` and ``LAST_YEAR``; else raise
-    ``BadInput`` 400 ``invalid_<field>``."""
+    """Read an ISO 8601 date and time (without an offset: UTC) as an aware UTC ``datetime``
+    whose UTC year is between ``FIRST_YEAR`` and ``LAST_YEAR`` (checked after conversion:
+    "2100-12-31T23:59:59-12:00" is 2101 in UTC); else raise ``BadInput`` 400
+    ``invalid_<field>``."""
     try:
         when = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
+        if when is not None:
+            when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    except (ValueError, OverflowError):  # not ISO 8601; year 1 or 9999 moved past the edge
         when = None
     if when is None or not FIRST_YEAR <= when.year <= LAST_YEAR:
         raise BadInput(
@@ -159,7 +163,14 @@ def idempotency_key() -> str | None:
 
 def fingerprint(fields: dict) -> str:
     """Return the SHA-256 (64 hex digits) of a send request's ``FINGERPRINTED`` fields, the
-    same for the same request whatever the order or spacing of its JSON."""
+    same for the same request whatever the order or spacing of its JSON. A ``datetime``
+    (``send_at`` as ``date_time`` read it) counts as its UTC instant: "…Z" and "…+00:00", or
+    10:00-04:00 and 14:00Z, are the same request (draft-ietf-httpapi-idempotency-key-header:
+    the same key with the same request is a replay)."""
     chosen = {name: fields.get(name) for name in FINGERPRINTED}
+    for name, value in chosen.items():
+        if isinstance(value, datetime):
+            instant = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+            chosen[name] = instant.astimezone(UTC).isoformat()
     text = json.dumps(chosen, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()

@@ -80,7 +80,7 @@ def create_message():
         customer = db.session.get(Customer, customer_id)
         if customer is None or customer.company_id != company.id:
             return error(404, "customer_not_found", _("No customer of this shop has this id."))
-    fingerprint = inputs.fingerprint({**fields, "send_at": payload.get("send_at")})
+    fingerprint = inputs.fingerprint(fields)  # send_at as its UTC instant
     dedupe_key = f"api:{company.id}:{key}" if key else None
     if dedupe_key:
         existing = service.by_key(dedupe_key)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from host.api import Company, Customer, db, utcnow
 from plugins.sms_module.compliance import opt_out
+from plugins.sms_module.conversations import limits
 from plugins.sms_module.models import (
     Direction,
     Kind,
@@ -90,6 +91,7 @@ def opt_out_on_request(
     opt_out.opt_out(phone, Source.STAFF, company.id, raw)
     confirmation = None
     if reply is not None and reply.sender_number:
+        limits.may_answer("stop", phone, changed=True)  # a STOP repeating it is not confirmed
         confirmation = answer(company, customer, phone, reply.sender_number, "stop")
         confirmation.created_by_id = user_id  # who read the request and acted on it
         db.session.add(confirmation)

@@ -91,7 +91,8 @@ def receive(sid: str, phone: str, number: str, body: str) -> Received:
     )
     lifecycle.start(message, Status.RECEIVING, Source.PROVIDER_CALLBACK)
     lifecycle.move(message, Status.RECEIVED, Source.PROVIDER_CALLBACK, f"to {number}")
-    word = keywords.classify(body, opt_out.is_opted_out(phone))
+    was_out = opt_out.is_opted_out(phone)
+    word = keywords.classify(body, was_out)
     answer = None
     if word == "stop":
         opt_out.opt_out(phone, Source.SMS_KEYWORD, company_id, body)
@@ -99,7 +100,8 @@ def receive(sid: str, phone: str, number: str, body: str) -> Received:
         opt_out.opt_in(phone, Source.SMS_KEYWORD, company_id, body)
     if word is not None:
         message.forwarded_at = utcnow()  # a keyword is handled here: nothing to forward
-    if word is not None and limits.may_answer(word, phone):
+    changed = (word == "stop" and not was_out) or (word == "start" and was_out)
+    if word is not None and limits.may_answer(word, phone, changed):
         company = db.session.get(Company, company_id) if company_id else None
         answer = answers.answer(company, customer, phone, number, word)
     db.session.add(message)

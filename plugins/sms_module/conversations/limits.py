@@ -9,7 +9,10 @@ out is limited:
 * keyword answers: one answer to HELP per phone every ``SMS_HELP_ANSWER_SECONDS`` (an
   hour), one STOP confirmation every ``SMS_STOP_ANSWER_SECONDS`` (a day), one answer to
   START every ``SMS_START_ANSWER_SECONDS`` (an hour). The opt-out or opt-in itself always
-  happens (PRODUCT.md §5); CTIA asks for one confirmation, not one per repeat.
+  happens (PRODUCT.md §5). Every change of the phone's opt-out state is confirmed (CTIA:
+  each opt-out is confirmed once), whatever the windows say, and opens new STOP and START
+  windows; only repeats of the same state within the window (a STOP while already opted
+  out) go unanswered.
 * forwards (``forwarding``): the first ``SMS_FORWARDS_PER_HOUR`` replies of a phone to a
   shop in an hour are forwarded one by one; the rest of that hour go in one digest at its
   end (``digest``).
@@ -40,16 +43,26 @@ WINDOW_SETTINGS = {
 FORWARD_WINDOW = 3600  # seconds: the hour of ``SMS_FORWARDS_PER_HOUR``
 
 
-def may_answer(word: str, phone: str) -> bool:
+def may_answer(word: str, phone: str, changed: bool = False) -> bool:
     """Tell whether keyword ``word`` (``"help"``, ``"stop"``, ``"start"``) from ``phone``
     gets its answer now, counting it: the first in its window does, repeats do not. A window
-    of 0 (or a word without one) answers every time."""
+    of 0 (or a word without one) answers every time. ``changed``: the word changed the
+    phone's opt-out state (opted in then STOP, opted out then START): answered always (CTIA
+    confirms each opt-out), the STOP and START windows start again from this answer."""
     setting = WINDOW_SETTINGS.get(word)
     seconds = int(current_app.config.get(setting) or 0) if setting else 0
-    if seconds <= 0:
+    if seconds <= 0 and not changed:
         return True
+    key = f"sms:limit:answer:{word}:{phone}"
     try:
-        first = get_redis().set(f"sms:limit:answer:{word}:{phone}", 1, nx=True, ex=seconds)
+        if changed:
+            pipe = get_redis().pipeline()  # MULTI: the old windows end, this one opens
+            pipe.delete(*(f"sms:limit:answer:{w}:{phone}" for w in ("stop", "start")))
+            if seconds > 0:
+                pipe.set(key, 1, ex=seconds)
+            pipe.execute()
+            return True
+        first = get_redis().set(key, 1, nx=True, ex=seconds)
     except RedisError:
         log.warning("keyword limit not checked (Redis away): %s answered", word, exc_info=True)
         return True

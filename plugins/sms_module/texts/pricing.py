@@ -44,10 +44,14 @@ def _tidy(amount: Decimal) -> Decimal:
 
 def set_pricing(price_per_segment: Decimal, currency: str) -> Pricing:
     """Save the operator's price per segment (commits). Raises ``ValueError`` with a message
-    for people when the price is negative, not below ``MAX_PRICE`` or has more than
-    ``PRICE_PLACES`` decimals (what its column holds), or the currency is not three letters."""
+    for people (translated) when the price is not a finite number, is negative, not below
+    ``MAX_PRICE``, above zero but below the smallest stored amount (0.00001: it would be
+    saved as 0) or has more than ``PRICE_PLACES`` decimals (what its column holds), or the
+    currency is not three letters (ISO 4217)."""
+    if not price_per_segment.is_finite():  # NaN, Infinity: no price (and NaN < 0 raises)
+        raise ValueError(_("The price per segment is a number such as 0.0100."))
     if price_per_segment < 0:
-        raise ValueError("The price per segment cannot be negative.")
+        raise ValueError(_("The price per segment cannot be negative."))
     if price_per_segment >= MAX_PRICE:
         raise ValueError(
             _(
@@ -55,13 +59,22 @@ def set_pricing(price_per_segment: Decimal, currency: str) -> Pricing:
                 limit=format_decimal(MAX_PRICE),
             )
         )
-    if price_per_segment.normalize().as_tuple().exponent < -PRICE_PLACES:
+    smallest = Decimal(1).scaleb(-PRICE_PLACES)  # 0.00001
+    if 0 < price_per_segment < smallest:
+        raise ValueError(
+            _(
+                "A price per segment above zero is %(smallest)s at least.",
+                smallest=f"{smallest:f}",
+            )
+        )
+    # Compared exactly, not normalised: normalize() rounds 1e-99999999 to 0.
+    if price_per_segment.quantize(smallest) != price_per_segment:
         raise ValueError(
             _("The price per segment has %(places)s decimals at most.", places=PRICE_PLACES)
         )
     currency = currency.strip().upper()
     if len(currency) != 3 or not currency.isalpha():
-        raise ValueError("The currency is a three-letter code such as CAD or USD.")
+        raise ValueError(_("The currency is a three-letter code such as CAD or USD."))
     row = db.session.get(PlatformSettings, 1) or PlatformSettings(id=1)
     row.price_per_segment, row.currency = price_per_segment, currency
     db.session.add(row)

@@ -21,6 +21,7 @@ from host.api import (
     normalize_phone,
     roles_required,
     shop_required,
+    text_problem,
 )
 from plugins.sms_module.api import tokens
 from plugins.sms_module.compliance import consent, rules
@@ -54,6 +55,10 @@ def create_token():
             _("Name the token (100 characters at most), e.g. the program that will use it."),
             "error",
         )
+        return _render(), 422
+    problem = text_problem(name)  # a name may reach an e-mail header (issue 13 §10)
+    if problem is not None:
+        flash(str(problem), "error")
         return _render(), 422
     _row, text = tokens.create_token(shop.id, name, current_user.id)
     flash(_("Copy the token now: it will not be shown again."))

@@ -56,6 +56,19 @@ def test_same_key_with_a_different_body_is_422_reused(api, app, changed):
         assert db.session.get(SmsMessage, first["id"]).body == "Hi"
 
 
+@pytest.mark.parametrize(
+    "same_instant",
+    ["2030-01-01T10:00:00+00:00", "2030-01-01T05:00:00-05:00", "2030-01-01T10:00:00"],
+)
+def test_send_at_written_another_way_is_the_same_request(api, app, same_instant):
+    # Issue 13 review: the raw strings differed, a replay was a false idempotency_key_reused.
+    payload = {"to": "+15145550101", "body": "Hi", "send_at": "2030-01-01T10:00:00Z"}
+    first = check(send(api, payload, "k-t"), 201, "Created")
+    again = send(api, {**payload, "send_at": same_instant}, "k-t")
+    assert check(again, 200, "Created")["id"] == first["id"]
+    assert messages(app) == 1
+
+
 def test_the_fingerprint_is_kept_with_the_message(api, app):
     first = check(send(api, {"to": "+15145550101", "body": "Hi"}, "k-3"), 201, "Created")
     with app.app_context():

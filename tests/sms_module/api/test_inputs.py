@@ -134,6 +134,9 @@ def test_message_id_outside_the_id_column_is_404_in_the_error_shape(api, url):
         "1899-12-31T23:00:00",
         "2101-01-01T00:00:00+00:00",
         "9999-12-31",
+        # Checked once in UTC (issue 13 review): 2101-01-01T11:59:59Z, 1899-12-31T23:00Z.
+        "2100-12-31T23:59:59-12:00",
+        "1900-01-01T00:00:00+01:00",
     ],
 )
 def test_send_at_outside_1900_to_2100_is_400(api, app, send_at):
@@ -147,6 +150,16 @@ def test_send_at_in_range_is_accepted(api):
         "POST", URL, json={"body": "Hi", "to": "+15145550101", "send_at": "2100-12-31T10:00:00Z"}
     )
     assert check(response, 201, "Created")["send_at"].startswith("2100-12-31")
+
+
+def test_send_at_is_in_range_once_in_utc(api):
+    # 2101 in Dhaka is still 2100 in UTC: the year checked is the one stored.
+    response = api(
+        "POST",
+        URL,
+        json={"body": "Hi", "to": "+15145550101", "send_at": "2101-01-01T05:00:00+06:00"},
+    )
+    assert check(response, 201, "Created")["send_at"].startswith("2100-12-31T23:00:00")
 
 
 def test_too_long_phone_is_400(api, app):

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import pytest
 from rq.job import Job
+from sqlalchemy import select
 
+from host.api import Company, db
 from host.redis_connection import get_redis
 from plugins.sms_module.compliance import opt_out
+from plugins.sms_module.conversations import answers as answers_module
 from plugins.sms_module.conversations import digest, forwarding, limits
+from plugins.sms_module.models import SmsStatusChange
 from tests.sms_module.conversations.support import (
     answers,
     forward_settings,
@@ -38,7 +42,22 @@ def test_one_help_answer_per_phone_per_hour(client, app, shops):
         assert 3500 < ttl <= 3600  # the hour, then HELP is answered again
 
 
-def test_stop_always_opts_out_but_is_confirmed_once_a_day(client, app, shops):
+def _answered() -> list[str]:
+    """The keyword each answer answers, in order, from its first history line."""
+    return [
+        db.session.scalar(
+            select(SmsStatusChange.detail)
+            .where(SmsStatusChange.message_id == a.id)
+            .order_by(SmsStatusChange.id)
+            .limit(1)
+        )
+        .removeprefix("answer to ")
+        .lower()
+        for a in answers()
+    ]
+
+
+def test_stop_always_opts_out_and_each_change_is_confirmed_once(client, app, shops):
     with app.app_context():
         ours = sent_to(shops)
     for n, word in enumerate(["STOP", "STOP", "START", "STOP", "START", "START"]):
@@ -48,8 +67,45 @@ def test_stop_always_opts_out_but_is_confirmed_once_a_day(client, app, shops):
         assert [e.action for e in opt_out.events(ours.phone)] == [
             "opt_out", "opt_out", "opt_in", "opt_out", "opt_in", "opt_in"
         ]  # fmt: skip
-        assert len(answers()) == 2  # one STOP confirmation, one START answer
+        # Each change of state confirmed; the repeated STOP and START (no change) are not.
+        assert _answered() == ["stop", "start", "stop", "start"]
+        # The last change (START) opened the START window and closed STOP's.
+        assert 3500 < get_redis().ttl(f"sms:limit:answer:start:{ours.phone}") <= 3600
+        assert get_redis().ttl(f"sms:limit:answer:stop:{ours.phone}") == -2
+    post_inbound(client, app, sid="SMs9", phone=ours.phone, to=ours.sender_number, body="STOP")
+    with app.app_context():
+        assert _answered()[-1] == "stop" and len(answers()) == 5
         assert 86300 < get_redis().ttl(f"sms:limit:answer:stop:{ours.phone}") <= 86400
+
+
+def test_the_reviewers_sequence_confirms_every_change_of_state(client, app, shops):
+    """HELP, HELP, AIDE, STOP, START, STOP, START, arret, DEBUT from one phone (issue 13
+    review): HELP once an hour (AIDE is a HELP), every STOP and START that changes the
+    opt-out state confirmed (arret and DEBUT change it too); then arret, arret, DEBUT,
+    DEBUT: the first of each changes the state (confirmed), the second repeats it (not)."""
+    with app.app_context():
+        ours = sent_to(shops)
+    words = ["HELP", "HELP", "AIDE", "STOP", "START", "STOP", "START", "arret", "DEBUT"]
+    words += ["arret", "arret", "DEBUT", "DEBUT"]
+    for n, word in enumerate(words):
+        post_inbound(client, app, sid=f"SMr{n}", phone=ours.phone, to=ours.sender_number, body=word)
+    with app.app_context():
+        assert _answered() == [
+            "help", "stop", "start", "stop", "start", "stop", "start", "stop", "start"
+        ]  # fmt: skip
+        assert not opt_out.is_opted_out(ours.phone)
+
+
+def test_a_stop_after_the_shop_opted_the_phone_out_is_not_confirmed_again(client, app, shops):
+    with app.app_context():
+        ours = sent_to(shops)
+    post_inbound(client, app, sid="SMq0", phone=ours.phone, to=ours.sender_number, body="bonjour")
+    with app.app_context():
+        company = db.session.get(Company, shops["a"]["shop"])
+        assert answers_module.opt_out_on_request(company, None, ours.phone, None) is not None
+    post_inbound(client, app, sid="SMq1", phone=ours.phone, to=ours.sender_number, body="STOP")
+    with app.app_context():
+        assert _answered() == ["stop"]  # the shop's, only
 
 
 def test_a_window_of_zero_answers_every_time(client, app, shops):

@@ -7,6 +7,7 @@ import csv
 import io
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from host.extensions import db
@@ -33,6 +34,23 @@ def test_tokens_are_shown_once_stored_hashed_and_revocable(client, app, shops):
         "/api/v1/sms/segments", json={"body": "x"}, headers={"Authorization": f"Bearer {token}"}
     )
     assert api.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("evil\r\nBcc: x@y.z", "Write this on one line: remove the line breaks."),
+        ("evil\u2028line", "Write this on one line: remove the line breaks."),
+        ("bell\x07", "Remove the invisible control characters."),
+    ],
+)
+def test_a_token_name_with_line_breaks_or_controls_is_refused(client, app, shops, name, message):
+    # Issue 13 §10: a name may reach an e-mail header; nothing is stored.
+    login_en(client, shops["a"]["admin"])
+    response = client.post("/sms/settings/tokens", data={"name": name})
+    assert response.status_code == 422 and message in page_text(response)
+    with app.app_context():
+        assert db.session.scalar(select(ApiToken)) is None
 
 
 def test_staff_cannot_open_settings_and_other_shops_tokens_are_404(client, app, shops):
