@@ -13,11 +13,9 @@ from __future__ import annotations
 import logging
 import smtplib
 
-from host.api import Company, MailNotConfigured, db, get_redis, send_mail, utcnow
-from plugins.sms_module.compliance import quiet_hours
+from host.api import Company, MailNotConfigured, db, get_redis, send_mail
 from plugins.sms_module.conversations import forwarding, limits
-from plugins.sms_module.models import Kind, SmsMessage, Source
-from plugins.sms_module.sending import service
+from plugins.sms_module.models import SmsMessage
 
 log = logging.getLogger(__name__)
 
@@ -73,27 +71,11 @@ def _by_email(replies: list[SmsMessage], emails: list[str]) -> str:
 def _by_sms(replies: list[SmsMessage], cell: str) -> str:
     first = replies[0]
     company = db.session.get(Company, first.company_id)
-    now = utcnow()
-    due = quiet_hours.next_morning(now, company)
     body = (
         f"{len(replies)} more SMS from {forwarding.sender_label(first)} within an hour. "
         f"Do not answer this SMS; read them on {forwarding.reply_page_url(first.phone)}"
     )
-    try:
-        service.request_send(
-            company,
-            to=cell,
-            body=body,
-            kind=Kind.REPLY_FORWARD,
-            source=Source.MODULE,
-            dedupe_key=f"forward-digest:{first.id}",
-            system=True,
-            send_at=due,
-        )
-    except service.SendRefused as refused:
-        log.warning("digest of %d replies not sent by SMS: %s", len(replies), refused.message)
-        return f"not sent by SMS: {refused.code}"
-    return "sent by SMS"
+    return forwarding.send_to_cell(company, cell, body, f"forward-digest:{first.id}")
 
 
 def _excerpt(text: str, length: int) -> str:

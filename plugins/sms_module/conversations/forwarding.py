@@ -149,9 +149,6 @@ def _forward_by_email(message: SmsMessage, emails: list[str]) -> str:
 
 def _forward_by_sms(message: SmsMessage, cell: str) -> str:
     """Schedule the forward to the shop's ``cell``: now, or at the end of the shop's night."""
-    company = db.session.get(Company, message.company_id)
-    now = utcnow()
-    due = quiet_hours.next_morning(now, company)
     text = message.body
     if len(text) > FORWARD_EXCERPT:
         text = text[: FORWARD_EXCERPT - 1] + "…"
@@ -159,6 +156,15 @@ def _forward_by_sms(message: SmsMessage, cell: str) -> str:
         f"SMS from {sender_label(message)}: {text}\n"
         f"Do not answer this SMS; reply on {reply_page_url(message.phone)}"
     )
+    company = db.session.get(Company, message.company_id)
+    return send_to_cell(company, cell, body, f"forward:{message.id}")
+
+
+def send_to_cell(company: Company, cell: str, body: str, key: str) -> str:
+    """Schedule ``body`` to the shop's own ``cell`` (no customer consent: the shop's staff),
+    now or at the end of the shop's night; return what happened, for the job's result."""
+    now = utcnow()
+    due = quiet_hours.next_morning(now, company)
     try:
         service.request_send(
             company,
@@ -166,12 +172,12 @@ def _forward_by_sms(message: SmsMessage, cell: str) -> str:
             body=body,
             kind=Kind.REPLY_FORWARD,
             source=Source.MODULE,
-            dedupe_key=f"forward:{message.id}",
+            dedupe_key=key,
             system=True,
             send_at=due,
         )
     except service.SendRefused as refused:
-        log.warning("reply %s not forwarded by SMS: %s", message.id, refused.message)
+        log.warning("%s not sent by SMS to the shop's cell: %s", key, refused.message)
         return f"not sent by SMS: {refused.code}"
     return "sent by SMS" if due <= now else f"SMS due at {due.isoformat()} (quiet hours)"
 
