@@ -38,7 +38,7 @@ from host.extension_points import (
     ShopOption,
 )
 from host.extensions import csrf, db
-from host.forms import ShopForm, text_problem
+from host.forms import FIRST_YEAR, LAST_YEAR, ShopForm, text_problem
 from host.hookspecs import hookimpl
 from host.mail import MailNotConfigured, mail_configured, send_mail
 from host.models import (
@@ -100,6 +100,8 @@ __all__ = [
     "shop_required",
     "ShopForm",
     "text_problem",
+    "FIRST_YEAR",
+    "LAST_YEAR",
     "csv_lines",
     "csv_response",
     "spreadsheet_cell",

@@ -17,12 +17,13 @@ from datetime import UTC, datetime
 from flask import request
 from flask_babel import gettext as _
 
+from host.api import FIRST_YEAR, LAST_YEAR
+
 # Containers inside containers: a send request has one level; a few more are tolerated.
 MAX_DEPTH = 5
 # Ids are 32-bit integer columns on PostgreSQL (SQLite takes 64 bits, Python any size).
 ID_MAX = 2**31 - 1
 # Dates a program may give: beyond, moving them between time zones can overflow.
-FIRST_YEAR, LAST_YEAR = 1900, 2100
 # ``sms_message.dedupe_key`` is 120 characters: "api:<shop id>:" then the key.
 KEY_MAX = 80
 # The fields of a send request that make it "the same request" on a replayed key.

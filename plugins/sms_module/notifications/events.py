@@ -21,7 +21,7 @@ from plugins.sms_module.notifications.reminders import (
     reminder_key,
     schedule_reminder,
 )
-from plugins.sms_module.sending import service
+from plugins.sms_module.sending import service, withdrawal
 from plugins.sms_module.texts import templates
 
 # A consent recorded this long before a customer's save was given with that save.
@@ -96,19 +96,12 @@ def last_word(appointment_id: int) -> str | None:
 def withdraw_untrue(appointment_id: int) -> int:
     """Cancel the appointment's messages that have not left and are no longer true
     (``guards.stale``: completed, in progress, moved, cancelled, picked up); return how many."""
-    rows = db.session.scalars(
-        select(SmsMessage)
-        .where(SmsMessage.appointment_id == appointment_id, SmsMessage.status.in_(CANCELABLE))
-        .with_for_update()
-    ).all()
     now = utcnow()
-    count = 0
-    for message in rows:
-        reason = guards.stale(message, now)
-        if reason is not None:
-            count += lifecycle.withdraw(message, Source.MODULE, reason)
-    db.session.commit()
-    return count
+    return withdrawal.withdraw_where(
+        SmsMessage.appointment_id == appointment_id,
+        source=Source.MODULE,
+        reason=lambda message: guards.stale(message, now),
+    )
 
 
 def invoice_printed(invoice: Invoice) -> None:
@@ -167,7 +160,5 @@ def repoint_waiting(customer: Customer) -> None:
         if customer.mobile_phone:
             message.phone = customer.mobile_phone
         else:
-            lifecycle.move(
-                message, Status.CANCELED, Source.MODULE, "the customer has no mobile phone any more"
-            )
+            lifecycle.withdraw(message, Source.MODULE, "the customer has no mobile phone any more")
     db.session.commit()

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from host.api import Appointment, db, shop_zone, utcnow
 from plugins.sms_module.compliance import quiet_hours
-from plugins.sms_module.models import Kind, ShopSmsSettings, SmsMessage, Source, Status, lifecycle
-from plugins.sms_module.models.statuses import CANCELABLE
+from plugins.sms_module.models import Kind, ShopSmsSettings, SmsMessage, Source, Status
 from plugins.sms_module.notifications.event_texts import send_event
+from plugins.sms_module.sending import withdrawal
 from plugins.sms_module.texts import templates
 
 
@@ -84,13 +84,7 @@ def reminder_key(appointment: Appointment) -> str:
 def cancel_reminders(appointment_id: int, reason: str, keep: str | None = None) -> int:
     """Cancel the appointment's reminders that have not left yet (but those whose key starts
     with ``keep``: the reminders of the current start time)."""
-    query = select(SmsMessage).where(
-        SmsMessage.dedupe_key.like(f"appointment:{appointment_id}:reminder:%"),
-        SmsMessage.status.in_(CANCELABLE),
-    )
+    conditions = [SmsMessage.dedupe_key.like(f"appointment:{appointment_id}:reminder:%")]
     if keep:
-        query = query.where(~SmsMessage.dedupe_key.startswith(keep, autoescape=True))
-    rows = db.session.scalars(query.with_for_update()).all()
-    count = sum(lifecycle.withdraw(m, Source.MODULE, reason) for m in rows)
-    db.session.commit()
-    return count
+        conditions.append(~SmsMessage.dedupe_key.startswith(keep, autoescape=True))
+    return withdrawal.withdraw_where(*conditions, source=Source.MODULE, reason=reason)

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 
-from host.api import shop_zone
+from host.api import FIRST_YEAR, LAST_YEAR, shop_zone
 from plugins.sms_module.models import Direction, OptOutAction, Queue
 from plugins.sms_module.models.statuses import REFUSED, Status
 
@@ -30,7 +30,6 @@ CHOICES: dict[str, tuple[str, ...]] = {
 }
 DATE_HINTS = {"from": "YYYY-MM-DD", "to": "YYYY-MM-DD"}
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-YEARS = (1900, 2999)  # dates the filters take (beyond, time zone arithmetic overflows)
 
 
 @dataclass
@@ -56,7 +55,7 @@ def _day(name: str, value: str, notes: list[str]) -> date | None:
         except ValueError:
             pass
         else:
-            if YEARS[0] <= day.year <= YEARS[1]:
+            if FIRST_YEAR <= day.year <= LAST_YEAR:
                 return day
             notes.append(
                 _(

@@ -33,8 +33,7 @@ from plugins.sms_module.models import (
     Status,
     lifecycle,
 )
-from plugins.sms_module.models.statuses import CANCELABLE
-from plugins.sms_module.sending import outbox
+from plugins.sms_module.sending import outbox, withdrawal
 from plugins.sms_module.texts.pricing import new_message, segment_rule
 from plugins.sms_module.texts.segments import MessageTooLong, count_segments
 
@@ -285,11 +284,6 @@ def _keep_refusal(request: SendRequest, refusal: Refusal) -> int | None:
 
 def cancel_scheduled(customer_id: int, source: str, reason: str) -> int:
     """Cancel the customer's messages that have not reached a worker; return how many."""
-    rows = db.session.scalars(
-        select(SmsMessage)
-        .where(SmsMessage.customer_id == customer_id, SmsMessage.status.in_(CANCELABLE))
-        .with_for_update()
-    ).all()
-    count = sum(lifecycle.withdraw(m, source, reason) for m in rows)
-    db.session.commit()
-    return count
+    return withdrawal.withdraw_where(
+        SmsMessage.customer_id == customer_id, source=source, reason=reason
+    )

@@ -3,6 +3,8 @@ one of them (PRODUCT.md §6: Canceled ends a scheduled message that was withdraw
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import select
 
 from host.api import db
@@ -24,19 +26,29 @@ def waiting(*, customer_id: int | None = None, appointment_id: int | None = None
     return list(db.session.scalars(query.order_by(SmsMessage.send_at, SmsMessage.id)).all())
 
 
-def cancel_one(message_id: int, source: str, reason: str) -> bool:
-    """Cancel message ``message_id`` if it has not reached a worker; return whether it was.
-
-    The row is locked first, so a worker that took it a moment ago (Sending) wins and the
-    cancel changes nothing. Commits."""
-    message = db.session.scalar(
-        select(SmsMessage).where(SmsMessage.id == message_id).with_for_update()
-    )
-    canceled = message is not None and lifecycle.withdraw(message, source, reason)
+def withdraw_where(
+    *conditions, source: str, reason: str | Callable[[SmsMessage], str | None]
+) -> int:
+    """Cancel the messages matching ``conditions`` that have not reached a worker; return
+    how many. ``reason`` is the history line, or a function giving it per message (``None``:
+    that one stays). Rows are locked, and each move is a compare-and-set
+    (``lifecycle.withdraw``), so a worker that took one a moment ago wins. Commits."""
+    rows = db.session.scalars(
+        select(SmsMessage).where(*conditions, SmsMessage.status.in_(CANCELABLE)).with_for_update()
+    ).all()
+    count = 0
+    for message in rows:
+        why = reason(message) if callable(reason) else reason
+        if why is not None and lifecycle.withdraw(message, source, why):
+            count += 1
+            outbox.forget_job(message.id)
     db.session.commit()
-    if canceled:
-        outbox.forget_job(message_id)
-    return canceled
+    return count
+
+
+def cancel_one(message_id: int, source: str, reason: str) -> bool:
+    """Cancel message ``message_id`` if it has not reached a worker; return whether it was."""
+    return withdraw_where(SmsMessage.id == message_id, source=source, reason=reason) == 1
 
 
 def reasons(messages: list) -> dict[int, str]:

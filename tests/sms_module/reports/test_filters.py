@@ -23,6 +23,8 @@ from tests.support_sms import login_en
         ("to=yesterday", "The “to” date “yesterday” is not a date written YYYY-MM-DD"),
         ("queue=urgent", "The “queue” filter “urgent” is not one of: transactional, promotional"),
         ("to=9999-12-31", "The “to” date “9999-12-31” is out of range: it is ignored."),
+        # The years of every typed date, as in forms and the API (issue 13 §4: 1900-2100).
+        ("from=2101-01-01", "The “from” date “2101-01-01” is out of range: it is ignored."),
     ],
 )
 def test_status_report_ignores_an_invalid_filter_and_says_so(client, statuses, query, note):
