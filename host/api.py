@@ -58,7 +58,8 @@ from host.models import (
 )
 from host.phones import InvalidPhone, format_phone, normalize_phone
 from host.redis_connection import get_queue, get_redis, redis_url_of
-from host.templating import localtime
+from host.regions import province_name, region_name, zone_label
+from host.templating import localtime, money, reader_locale
 from host.templating import status_label as appointment_status_label
 from host.views.customers import customer_tabs
 
@@ -108,7 +109,12 @@ __all__ = [
     # shop time and display
     "format_phone",
     "localtime",
+    "money",
+    "province_name",
+    "reader_locale",
+    "region_name",
     "shop_zone",
+    "zone_label",
     # phones
     "InvalidPhone",
     "normalize_phone",

@@ -34,9 +34,11 @@ from host.models import AppointmentStatus, Role
 from host.phones import InvalidPhone, normalize_phone
 from host.regions import COUNTRIES, province_choices
 
-LANGUAGES = [("en", "English"), ("fr", "Français")]
+# The interface languages, named in the reader's language ("Anglais" in French: issue 12 point 1).
+LANGUAGES = [("en", _l("English")), ("fr", _l("French"))]
 
-COUNTRY_LABELS = {"CA": _l("Canada"), "US": _l("United States")}
+# The countries by name in the reader's language (issue 12 point 1).
+COUNTRY_LABELS = COUNTRIES
 
 APPOINTMENT_STATUS_LABELS = {
     AppointmentStatus.BOOKED: _l("Booked"),

@@ -120,6 +120,17 @@ def appointment_panels(appointment):
 
 
 @hookspec
+def home_panels(user, shop):
+    """Return an iterable of ``markupsafe.Markup`` shown on the start page (``/``) of
+    ``user``: what needs doing (issue 12, point 7).
+
+    ``shop`` is the shop being worked on: the user's own, the one the operator picked, or
+    ``None`` for the operator who picked none (platform-wide panels only). Panels are shown
+    in plugin order, below the host's own part of the page.
+    """
+
+
+@hookspec
 def register_reports():
     """Return an iterable of ``host.api.Report`` definitions.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import unicodedata
 from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -148,6 +150,15 @@ class User(UserMixin, db.Model):
         return self.active
 
 
+def search_fold(text: str | None) -> str:
+    """Return ``text`` as customer search compares it: accents removed (NFKD, combining marks
+    dropped), case folded, runs of white space made one space: "Côté" -> "cote"
+    (issue 12 point 5). The same on SQLite and PostgreSQL, since Python does it."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.casefold().split())
+
+
 class Customer(db.Model):
     """A shop's customer."""
 
@@ -161,6 +172,10 @@ class Customer(db.Model):
     email: Mapped[str | None] = mapped_column(String(254))
     language: Mapped[str | None] = mapped_column(String(2))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # "first last email phone" through ``search_fold``, what the customer search looks in;
+    # kept by every flush (``_keep_search_text``), filled for older rows by migration
+    # d12a0c0d0e01 (issue 12 point 5).
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     company: Mapped[Company] = relationship()
 
@@ -168,8 +183,24 @@ class Customer(db.Model):
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
 
+    def folded_search_text(self) -> str:
+        """Return what ``search_text`` should hold for the customer's current values."""
+        parts = (self.first_name, self.last_name, self.email, self.mobile_phone)
+        return search_fold(" ".join(p for p in parts if p))
+
     def host_event(self, changes: dict, created: bool):
+        # The search column follows the other columns: no change of the customer itself.
+        changes = {k: v for k, v in changes.items() if k != "search_text"}
         return "customer_saved", {"customer": self, "changes": changes, "created": created}
+
+
+@event.listens_for(Customer, "before_insert")
+@event.listens_for(Customer, "before_update")
+def _keep_search_text(_mapper, _connection, customer: Customer) -> None:
+    """Refresh ``search_text`` from the customer's names, e-mail and phone at each flush."""
+    folded = customer.folded_search_text()
+    if customer.search_text != folded:
+        customer.search_text = folded
 
 
 class Appointment(db.Model):

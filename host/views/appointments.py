@@ -4,13 +4,14 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from host.access import get_in_shop_or_404, shop_filter, shop_required
 from host.extensions import db
 from host.forms import AppointmentForm, choices
-from host.models import Appointment, AppointmentStatus, Company, Customer, shop_zone
+from host.models import Appointment, AppointmentStatus, Company, Customer, Role, shop_zone
+from host.regions import zone_label
 
 bp = Blueprint("appointments", __name__, url_prefix="/appointments")
 
@@ -75,6 +76,35 @@ def _bookable(form: AppointmentForm, appointment: Appointment, zone) -> bool:
     return True
 
 
+def _needs_zone(form: AppointmentForm, appointment: Appointment, zone_missing: bool) -> bool:
+    """Refuse booking or moving an appointment while the shop's time zone is unknown (its
+    country or province empty): the time typed could not be read in shop time, and would be
+    stored as UTC (issue 12 point 3). An existing appointment may still change its status or
+    vehicle at the time it has. Tell whether the save is refused; the page says where to fill
+    the province in (``zone_missing``)."""
+    if not zone_missing:
+        return False
+    if appointment.id is not None:
+        # The form shows the stored time in UTC, to the minute: left as it is, it is no move.
+        stored = appointment.starts_at.astimezone(UTC).replace(second=0, microsecond=0)
+        if form.starts_at.data.replace(tzinfo=UTC) == stored:
+            return False
+    message = _(
+        "The shop's time zone is unknown: fill in its country and province in Company "
+        "management before booking or moving an appointment."
+    )
+    form.starts_at.errors = [*form.starts_at.errors, message]
+    return True
+
+
+def _company_url(shop: Company) -> str | None:
+    """Return the address of ``shop``'s Company management if the user may edit it, else
+    None (staff ask their administrator)."""
+    if current_user.is_operator or current_user.role == Role.ADMIN:
+        return url_for("companies.edit", company_id=shop.id)
+    return None
+
+
 def _edit_form(appointment: Appointment, shop: Company):
     """Show the appointment form in the shop's time zone; save it when valid."""
     zone = shop_zone(shop)
@@ -91,7 +121,12 @@ def _edit_form(appointment: Appointment, shop: Company):
             form.status.data = appointment.status.value
         else:
             form.customer_id.data = request.args.get("customer_id", type=int)
-    if form.validate_on_submit() and _bookable(form, appointment, zone):
+    zone_missing = shop.time_zone is None
+    if (
+        form.validate_on_submit()
+        and not _needs_zone(form, appointment, zone_missing)
+        and _bookable(form, appointment, zone)
+    ):
         appointment.customer_id = form.customer_id.data
         appointment.starts_at = form.starts_at.data.replace(tzinfo=zone).astimezone(UTC)
         appointment.vehicle = (form.vehicle.data or "").strip()
@@ -105,7 +140,9 @@ def _edit_form(appointment: Appointment, shop: Company):
         "appointments/edit.html",
         form=form,
         appointment=appointment if appointment.id else None,
-        zone=zone.key,
+        zone=zone_label(shop.time_zone) if not zone_missing else None,
+        zone_missing=zone_missing,
+        company_url=_company_url(shop),
         no_customer=not customers,
         now=datetime.now(zone),
         panels=_panels(appointment) if appointment.id else [],

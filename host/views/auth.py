@@ -2,6 +2,7 @@
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -13,6 +14,11 @@ from host.models import User
 from host.users import authenticate
 
 bp = Blueprint("auth", __name__)
+
+# Flask-Login's message on a page that needs a login, in the reader's language: translated
+# when flashed, in the request (issue 12 point 1).
+login_manager.login_message = _l("Please log in to access this page.")
+login_manager.localize_callback = str
 
 
 @login_manager.user_loader

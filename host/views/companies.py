@@ -17,14 +17,22 @@ from host.access import roles_required
 from host.extensions import db
 from host.forms import CompanyForm
 from host.models import Company, CompanyOption, Role, utcnow
-from host.regions import PROVINCES
+from host.regions import PROVINCES, province_choices, time_zone, zone_label
 
 bp = Blueprint("companies", __name__)
 
 
 def _province_map() -> dict:
-    """Map each country to its provinces or states, each with its name and time zone."""
-    return {c: [[code, name, tz] for code, (name, tz) in p.items()] for c, p in PROVINCES.items()}
+    """Map each country to its provinces or states, ``[code, name, time zone, zone's name]``
+    each, named in the reader's language and in the order of the form's list (issue 12
+    point 1)."""
+    found = {}
+    for country in PROVINCES:
+        found[country] = []
+        for code, name in province_choices(country):
+            zone = time_zone(country, code)
+            found[country].append([code, str(name), zone, zone_label(zone)])
+    return found
 
 
 @bp.get("/company")
@@ -50,7 +58,7 @@ def new():
         flash(_("Shop created."))
         return redirect(url_for("companies.edit", company_id=company.id))
     return render_template(
-        "companies/edit.html", form=form, company=None, provinces=_province_map()
+        "companies/edit.html", form=form, company=None, provinces=_province_map(), zone_name=""
     ), (422 if request.method == "POST" else 200)
 
 
@@ -78,7 +86,11 @@ def edit(company_id: int):
             return redirect(url_for("companies.edit", company_id=company.id))
         flash(_("Nothing was saved: see the message beside the field."), "error")
     return render_template(
-        "companies/edit.html", form=form, company=company, provinces=_province_map()
+        "companies/edit.html",
+        form=form,
+        company=company,
+        provinces=_province_map(),
+        zone_name=zone_label(company.time_zone),
     ), (422 if request.method == "POST" else 200)
 
 

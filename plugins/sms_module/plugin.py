@@ -20,6 +20,7 @@ from plugins.sms_module.reports import all_reports
 from plugins.sms_module.views import (
     campaigns,
     customer_sms,
+    home_panel,
     numbers,
     operations,
     replies,
@@ -50,6 +51,7 @@ def register_blueprints():
         replies.bp,
         campaigns.bp,
         scheduled.bp,
+        home_panel.bp,
     ]
 
 
@@ -85,6 +87,11 @@ def menu_links(user):
     if user.role == "admin":  # shop administrators only
         links.append(MenuLink(_l("SMS campaigns"), "sms_campaigns.index", 73))
     return links
+
+
+@hookimpl
+def home_panels(user, shop):
+    return home_panel.home_panels(user, shop)
 
 
 @hookimpl

@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask, current_app
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import Column, MetaData, String, inspect
+from sqlalchemy import Column, MetaData, String, inspect, text
 
 from host.extensions import db
 
@@ -86,3 +86,37 @@ def test_upgrade_downgrade_upgrade_on_a_fresh_sqlite_database(make_app, tmp_path
         assert set(db.metadata.tables) <= table_names()
         assert schema_differences() == []
     check_round_trip(app)
+
+
+def test_customer_search_migration_fills_existing_customers(make_app, tmp_path):
+    # Issue 12 point 5: customers saved before migration d12a0c0d0e01 are found by "cote".
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'search.sqlite'}")
+    with app.app_context():
+        upgrade(revision="c13b0d1e2f02")
+        with db.engine.begin() as conn:
+            now = {"now": "2026-11-30 12:00:00"}
+            conn.execute(
+                text(
+                    "INSERT INTO company (id, name, language, created_at) "
+                    "VALUES (1, 'Garage', 'fr', :now)"
+                ),
+                now,
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO customer (id, company_id, first_name, last_name, email, "
+                    "mobile_phone, created_at) VALUES (1, 1, 'Émilie', 'Côté', "
+                    "'E.Cote@Example.com', '+15145550101', :now), (2, 1, 'Luc', '', NULL, NULL, "
+                    ":now)"
+                ),
+                now,
+            )
+        upgrade(revision="d12a0c0d0e01")
+        with db.engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, search_text FROM customer ORDER BY id")).all()
+        assert [tuple(r) for r in rows] == [
+            (1, "emilie cote e.cote@example.com +15145550101"),
+            (2, "luc"),
+        ]
+        upgrade()
+        assert schema_differences() == []

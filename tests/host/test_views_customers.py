@@ -3,6 +3,8 @@ bad input refused, plugin fields on the Customer Information tab."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from host.extensions import db
@@ -74,3 +76,65 @@ def test_customer_information_tab_shows_plugin_fields(plugin_admin, shops, pages
     response = client.post("/customers/new", data={**CUSTOMER, "fleet-code": "F-7"})
     assert response.status_code == 302
     assert pages_plugin.applied == [(int(response.location.rsplit("/", 1)[1]), "F-7")]
+
+
+def add_customers(app, shop_id: int, *names: tuple[str, str]) -> None:
+    """Add customers ``(first name, last name)`` to shop ``shop_id`` through the ORM."""
+    with app.app_context():
+        for first, last in names:
+            db.session.add(Customer(company_id=shop_id, first_name=first, last_name=last))
+        db.session.commit()
+
+
+def found_names(client, q: str) -> set[str]:
+    """Return the names the customer search lists for ``q``."""
+    html = client.get("/customers/", query_string={"q": q}).text
+    return set(re.findall(r'href="/customers/\d+">([^<]+)</a>', html))
+
+
+@pytest.mark.parametrize("typed", ["cote", "COTE", "Côté", "côte", "  cOtÉ "])
+def test_customer_search_ignores_accents_and_case(admin, app, shops, typed):
+    # Issue 12 point 5: "cote" finds "Côté", on SQLite and PostgreSQL alike.
+    add_customers(app, shops["a"]["shop"], ("Émilie", "Côté"), ("Luc", "Coteau"), ("Paul", "Roy"))
+    assert found_names(admin, typed) == {"Émilie Côté", "Luc Coteau"}
+
+
+def test_customer_search_finds_first_and_last_name_together_without_accents(admin, app, shops):
+    add_customers(app, shops["a"]["shop"], ("Émilie", "Côté"), ("Émile", "Roy"))
+    assert found_names(admin, "emilie cote") == {"Émilie Côté"}
+    assert found_names(admin, "EMIL") == {"Émilie Côté", "Émile Roy"}
+
+
+@pytest.mark.parametrize(
+    ("typed", "names", "expected"),
+    [
+        # A typed % or _ is a character, not a LIKE wildcard (issue 12 point 5).
+        ("50%", [("Promo", "500"), ("Promo", "50% off")], {"Promo 50% off"}),
+        ("a_b", [("Client", "axb"), ("Client", "a_b")], {"Client a_b"}),
+        ("%", [("Client", "Plain")], set()),
+        ("_", [("Client", "Plain")], set()),
+        ("\\", [("Client", "Plain"), ("Client", "Back\\slash")], {"Client Back\\slash"}),
+    ],
+)
+def test_customer_search_takes_wildcards_literally(admin, app, shops, typed, names, expected):
+    add_customers(app, shops["a"]["shop"], *names)
+    assert found_names(admin, typed) == expected
+
+
+def test_customer_search_keeps_up_with_edits_and_stays_in_the_shop(admin, app, shops):
+    url = f"/customers/{shops['a']['customer']}"
+    assert admin.post(url, data={**CUSTOMER, "last_name": "Bélanger"}).status_code == 302
+    assert found_names(admin, "belanger") == {"Marie Bélanger"}
+    assert found_names(admin, "client") == set()  # the old name is no longer found
+    add_customers(app, shops["b"]["shop"], ("Marie", "Bélanger"))
+    assert found_names(admin, "belanger") == {"Marie Bélanger"}  # shop A's only
+    with app.app_context():
+        stored = db.session.get(Customer, shops["a"]["customer"]).search_text
+        assert stored == "marie belanger marie@example.com +15145550199"
+
+
+def test_customer_search_by_phone_and_email(admin, app, shops):
+    assert found_names(admin, "(514) 555-0101") == {"Client A"}
+    assert found_names(admin, "5550101") == {"Client A"}
+    admin.post("/customers/new", data={**CUSTOMER, "email": "Marie.Cote@Example.com"})
+    assert found_names(admin, "marie.cote@example") == {"Marie Tremblay"}

@@ -16,6 +16,7 @@ from plugins.sms_module.models import Kind, Queue, SmsMessage, Source
 from plugins.sms_module.models.statuses import is_refusal
 from plugins.sms_module.sending import service
 from plugins.sms_module.texts.preview import preview
+from plugins.sms_module.texts.reasons import english_failure
 
 bp = Blueprint("sms_api", __name__, url_prefix="/api/v1")
 # Programs authenticate with a token, not a browser session: CSRF does not apply.
@@ -125,7 +126,8 @@ def get_message(message_id: int):
             "body": message.body,
             "queue": message.queue.value,
             "failure_code": message.failure_code,
-            "failure_reason": message.failure_reason,
+            # The reason in English words, made from the stored code (issue 12, point 1).
+            "failure_reason": english_failure(message),
             "refused": is_refusal(message.status, message.failure_code),
             "sender_number": message.sender_number,
             "attempts": message.attempts,

@@ -27,7 +27,7 @@ from host.api import db, utcnow
 from plugins.sms_module.campaigns import messages, queueing, review
 from plugins.sms_module.campaigns.progress import Outcome
 from plugins.sms_module.compliance import quiet_hours, rules
-from plugins.sms_module.models import SmsCampaign, Source
+from plugins.sms_module.models import SmsCampaign, Source, Withdrawal
 from plugins.sms_module.models.campaigns import CANCELABLE, EDITABLE, CampaignStatus
 
 
@@ -140,4 +140,4 @@ def cancel(campaign: SmsCampaign, outcome: Outcome, user_id: int | None) -> int:
         canceled_by_id=user_id,
     ):
         raise NotAllowed(_("This campaign is canceled already."))
-    return messages.cancel_waiting(campaign.id, Source.STAFF, "the shop canceled the campaign")
+    return messages.cancel_waiting(campaign.id, Source.STAFF, Withdrawal.CAMPAIGN_CANCELED)

@@ -33,7 +33,15 @@ from plugins.sms_module.campaigns import messages, review
 from plugins.sms_module.campaigns.audience import audience
 from plugins.sms_module.campaigns.queueing import lease_key, replaced
 from plugins.sms_module.compliance import quiet_hours, rules
-from plugins.sms_module.models import FailureCode, Kind, Queue, SmsCampaign, SmsMessage, Source
+from plugins.sms_module.models import (
+    FailureCode,
+    Kind,
+    Queue,
+    SmsCampaign,
+    SmsMessage,
+    Source,
+    Withdrawal,
+)
 from plugins.sms_module.models.campaigns import CampaignStatus
 from plugins.sms_module.models.statuses import Status, refusal_sql
 from plugins.sms_module.sending import service
@@ -48,7 +56,7 @@ QUEUE = Queue.PROMOTIONAL.value
 PAGE = 200
 # The Redis lease a fan-out holds while it runs, renewed after each page.
 LEASE_SECONDS = 300
-CANCELED_REASON = "the shop canceled the campaign"
+CANCELED_REASON = Withdrawal.CAMPAIGN_CANCELED  # stored as its code (issue 12 point 1)
 
 
 def dedupe_key(campaign_id: int, customer_id: int) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from host.api import Company, db
 from plugins.sms_module.models import Kind, SmsMessage, Source, lifecycle
+from plugins.sms_module.models.codes import Step
 from plugins.sms_module.models.statuses import CANCELABLE
 from plugins.sms_module.sending import outbox
 from plugins.sms_module.texts.pricing import segment_rule
@@ -73,7 +74,7 @@ def rewrite_waiting(campaign_id: int, company: Company, text_for) -> int:
             count = count_segments(text, **rule)
             message.body, message.segments, message.encoding = text, count.segments, count.encoding
             message.price = price(count.segments, message.price_per_segment)
-            lifecycle.note(message, message.status, Source.STAFF, "text edited before it left")
+            lifecycle.note(message, message.status, Source.STAFF, Step.TEXT_EDITED)
             rewritten += 1
         db.session.commit()
     return rewritten

@@ -12,11 +12,11 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 
-from host.api import Company
+from host.api import Company, money
 from plugins.sms_module.campaigns.audience import reach
 from plugins.sms_module.models import SmsCampaign
 from plugins.sms_module.texts import commercial, templates
-from plugins.sms_module.texts.pricing import pricing, segment_rule
+from plugins.sms_module.texts.pricing import price_text, pricing, segment_rule
 from plugins.sms_module.texts.segments import MessageTooLong, count_segments
 
 CENTS = Decimal("0.01")
@@ -91,18 +91,25 @@ class Estimate:
         return max((line.segments for line in self.lines), default=0)
 
     @property
+    def price_text(self) -> str:
+        """The price per segment as the reader writes it, every stored decimal kept."""
+        return price_text(self.price_per_segment, self.currency)
+
+    @property
     def total(self) -> Decimal:
         """The whole cost, to the cent."""
         return sum((line.cost for line in self.lines), Decimal(0)).quantize(CENTS)
 
     def as_json(self) -> dict:
-        """The estimate for the form's live count (amounts as strings, to the cent)."""
+        """The estimate for the form's live count (amounts as strings, to the cent; each
+        ``cost_text`` the amount as the reader writes it: "$0.05", "0,05 $")."""
         return {
             "customers": self.customers,
             "reachable": self.phones,
             "first_time": self.first_time,
             "segments": self.segments,
             "cost": str(self.total),
+            "cost_text": money(self.total, self.currency),
             "currency": self.currency,
             "price_per_segment": str(self.price_per_segment),
             "lines": [
@@ -116,6 +123,7 @@ class Estimate:
                     "first_time": line.first_time,
                     "disclaimer_segments": line.disclaimer_segments,
                     "cost": str(line.cost.quantize(CENTS)),
+                    "cost_text": money(line.cost.quantize(CENTS), self.currency),
                     "error": line.error,
                 }
                 for line in self.lines

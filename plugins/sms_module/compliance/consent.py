@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
@@ -88,6 +88,15 @@ def withdraw_consent(customer: Customer, user_id: int | None, reference: str | N
     )
     db.session.add(event)
     return event
+
+
+def obtained_day(event: ConsentEvent) -> date | datetime | None:
+    """Return when ``event``'s consent was obtained, as people read it: for consent given,
+    the day typed on the form (stored at noon UTC: its UTC date); for a withdrawal, the
+    moment it was recorded (shown in the shop's time)."""
+    if event.obtained_at is None:
+        return None
+    return event.obtained_at.date() if event.kind == ConsentKind.GIVEN else event.obtained_at
 
 
 def history(customer_id: int) -> list[ConsentEvent]:

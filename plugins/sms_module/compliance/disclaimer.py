@@ -18,6 +18,7 @@ from plugins.sms_module.models import (
     Status,
     lifecycle,
 )
+from plugins.sms_module.models.codes import Step
 from plugins.sms_module.texts import templates
 from plugins.sms_module.texts.pricing import new_message
 
@@ -75,7 +76,7 @@ def schedule_first(company: Company, customer: Customer | None, phone: str) -> S
     """Add the phone's disclaimer to the session, Scheduled and due now, so it goes before
     the message that needed it (the caller commits and hands it to the outbox)."""
     first = message_for(company, customer, phone)
-    lifecycle.start(first, Status.ACCEPTED, Source.MODULE, "first SMS to this phone")
+    lifecycle.start(first, Status.ACCEPTED, Source.MODULE, Step.DISCLAIMER)
     lifecycle.move(first, Status.SCHEDULED, Source.MODULE)
     db.session.add(first)
     return first

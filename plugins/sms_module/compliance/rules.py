@@ -25,6 +25,7 @@ from host.api import Company, option_enabled
 from plugins.sms_module.compliance.consent import has_consent
 from plugins.sms_module.compliance.opt_out import is_opted_out
 from plugins.sms_module.models import FailureCode, Kind, SmsMessage
+from plugins.sms_module.texts.reasons import BEFORE_SENDING
 
 # "Use the new SMS module" on the shop's Options tab (PRODUCT.md §3).
 OPTION_NUMBER = 124
@@ -182,23 +183,17 @@ def may_go_now(message: SmsMessage) -> Refusal | None:
     out, consent withdrawn.
 
     The answer to STOP, START or HELP goes in any case: it is what the phone asked for.
-    The reasons are the history's (stored in English, like the rest of the history)."""
+    The message is stored by its code only (``codes.Reason.BEFORE_SENDING``), and read in
+    the reader's language (``texts.reasons.BEFORE_SENDING``)."""
     if message.kind == Kind.KEYWORD_ANSWER:
         return None
+    code = None
     if message.company_id is not None and not module_on(message.company_id):
-        return Refusal(
-            FailureCode.MODULE_OFF, "The new SMS module was switched off before the message left."
-        )
-    if message.company is not None and not v2v_filled(message.company):
-        return Refusal(
-            FailureCode.V2V_MISSING,
-            "The shop's V2V organization number was emptied before the message left: fill it "
-            "in Company management.",
-        )
-    if is_opted_out(message.phone):
-        return Refusal(FailureCode.OPTED_OUT, "The phone opted out (STOP) before the message left.")
-    if message.customer_id is not None and not has_consent(message.customer_id):
-        return Refusal(
-            FailureCode.NO_CONSENT, "The customer withdrew consent before the message left."
-        )
-    return None
+        code = FailureCode.MODULE_OFF
+    elif message.company is not None and not v2v_filled(message.company):
+        code = FailureCode.V2V_MISSING
+    elif is_opted_out(message.phone):
+        code = FailureCode.OPTED_OUT
+    elif message.customer_id is not None and not has_consent(message.customer_id):
+        code = FailureCode.NO_CONSENT
+    return Refusal(code, str(BEFORE_SENDING[code])) if code is not None else None

@@ -25,6 +25,7 @@ from plugins.sms_module.models import (
     Status,
     lifecycle,
 )
+from plugins.sms_module.models.codes import Step, coded
 from plugins.sms_module.sending import outbox
 from plugins.sms_module.texts import templates
 from plugins.sms_module.texts.defaults import answer_text
@@ -47,7 +48,8 @@ def answer(
         Queue.TRANSACTIONAL,
     )
     message.sender_number = number  # answered from the number the phone wrote to
-    lifecycle.start(message, Status.ACCEPTED, Source.MODULE, f"answer to {word.upper()}")
+    answer = coded(Step.KEYWORD_ANSWER, word.upper())
+    lifecycle.start(message, Status.ACCEPTED, Source.MODULE, answer)
     lifecycle.move(message, Status.SCHEDULED, Source.MODULE)
     return message
 

@@ -33,6 +33,7 @@ from plugins.sms_module.models import (
     Status,
     lifecycle,
 )
+from plugins.sms_module.models.codes import Step, coded
 from plugins.sms_module.sending import outbox
 from plugins.sms_module.texts.segments import count_segments
 
@@ -90,7 +91,8 @@ def receive(sid: str, phone: str, number: str, body: str) -> Received:
         segments=_segments(body),
     )
     lifecycle.start(message, Status.RECEIVING, Source.PROVIDER_CALLBACK)
-    lifecycle.move(message, Status.RECEIVED, Source.PROVIDER_CALLBACK, f"to {number}")
+    received_on = coded(Step.RECEIVED_ON, number)
+    lifecycle.move(message, Status.RECEIVED, Source.PROVIDER_CALLBACK, received_on)
     was_out = opt_out.is_opted_out(phone)
     word = keywords.classify(body, was_out)
     answer = None

@@ -8,6 +8,7 @@ Twilio's error codes are read in one place, ``carriers.errors``.
 from __future__ import annotations
 
 import enum
+import re
 
 
 class Direction(enum.StrEnum):
@@ -103,3 +104,60 @@ class Withdrawal(enum.StrEnum):
     NOT_READY = "vehicle_not_ready"  # no longer waiting to be picked up
     NOT_CANCELLED = "appointment_not_cancelled"
     BY_STAFF = "canceled_by_staff"  # "canceled_by_staff: <who>"
+
+
+class Step(enum.StrEnum):
+    """What a status history line says happened, stored as its ``detail`` (``"code"`` or
+    ``"code: argument"``, ``coded``) and shown to people in their language at display time
+    (``texts.reasons.history_text``; issue 12, point 1). A failure's detail is its failure
+    code, a withdrawal's a ``Withdrawal``."""
+
+    DUE = "due"  # Scheduled: "due: <ISO moment, UTC>"
+    DISCLAIMER = "disclaimer"  # the first SMS from a shop to a phone (§5)
+    KEYWORD_ANSWER = "keyword_answer"  # "keyword_answer: STOP"
+    RECEIVED_ON = "received_on"  # an inbound SMS: "received_on: <our number>"
+    SENDER = "sender"  # Sending: "sender: <our number>"
+    ATTEMPT = "attempt"  # another delivery attempt: "attempt: <n>"
+    RETRY = "retry"  # a transient carrier error: "retry: <seconds> <carrier code or ->"
+    QUIET_HOURS = "quiet_hours"  # a campaign held through the night (§7)
+    CARRIER_ACCEPTED = "carrier_accepted"  # Sent: "carrier_accepted: <carrier SID>"
+    CARRIER_STATUS = "carrier_status"  # a status report: "carrier_status: <carrier's word>"
+    REFUSED = "refused"  # refused at acceptance: "refused: <failure code>"
+    REFUSED_BEFORE_SENDING = "refused_before_sending"  # "refused_before_sending: <code>"
+    TEXT_EDITED = "text_edited"  # a campaign's text edited before it left
+    CONSENT_WITHDRAWN = "consent_withdrawn"  # Canceled: the customer withdrew consent (§4)
+    PHONE_REMOVED = "phone_removed"  # Canceled: the customer has no mobile phone any more
+    APPOINTMENT_CANCELLED = "appointment_cancelled"  # Canceled: a reminder's visit cancelled
+
+
+class Reason(enum.StrEnum):
+    """The codes of a ``failure_reason`` beyond the failure codes (which stand for
+    themselves): ``"<failure code>"``, or one of these with its argument (``coded``)."""
+
+    # The argument of a rule's refusal just before the carrier call (``rules.may_go_now``):
+    # "opted_out: before_sending".
+    BEFORE_SENDING = "before_sending"
+    # A carrier's code too long for ``failure_code`` (kept as carrier_error): "carrier_code: X".
+    CARRIER_CODE = "carrier_code"
+
+
+def coded(code: str, argument: object | None = None) -> str:
+    """Return the stored form of a reason or history detail: ``"code"`` or
+    ``"code: argument"`` (read back with ``uncoded``)."""
+    code = str(code)
+    return code if argument is None or argument == "" else f"{code}: {argument}"
+
+
+def uncoded(text: str | None) -> tuple[str, str | None]:
+    """Split a stored reason or detail into its code and argument (``None`` when it has none):
+    ``"retry: 30 30008"`` → ``("retry", "30 30008")``."""
+    code, sep, argument = (text or "").partition(": ")
+    return code, (argument if sep else None)
+
+
+def carrier_code(code: int | str | None) -> int | None:
+    """Return a carrier's error code as a number, or None when it is absent or not one."""
+    text = str(code).strip() if code is not None else ""
+    # ASCII digits only ("²".isdigit() is true, and int() refuses it), short of Python's
+    # 4300-digit limit on int(): Twilio's codes have five digits.
+    return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else None

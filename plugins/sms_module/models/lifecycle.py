@@ -3,6 +3,11 @@
 Every status change goes through ``move`` (or ``start`` for a new message), which keeps the
 step in the history; ``fail`` is the one way to a failure, writing status, failure code and
 reason together, or nothing when the move is refused.
+
+A reason and a history line's detail are codes (``codes.coded``: ``"code"`` or
+``"code: argument"``, of ``FailureCode``, ``Reason``, ``Step`` or ``Withdrawal``), never a
+sentence: people read them in their language at display time (``texts.reasons``; issue 12,
+point 1).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import object_session
 
 from host.api import utcnow
+from plugins.sms_module.models.codes import Step, coded
 from plugins.sms_module.models.messages import SmsMessage, SmsStatusChange
 from plugins.sms_module.models.statuses import Status, can_move
 
@@ -68,7 +74,8 @@ def hold(message: SmsMessage) -> bool:
 
 def withdraw(message: SmsMessage, source: str, detail: str) -> bool:
     """Cancel ``message`` if it has not reached a worker and no other process moved it since
-    it was read (``hold``); return whether it was. The caller commits."""
+    it was read (``hold``); return whether it was. ``detail``: why, a ``Withdrawal`` or
+    ``Step`` code (``"canceled_by_staff: <who>"``). The caller commits."""
     if message.status == Status.CANCELED or not can_move(message.status, Status.CANCELED):
         return False
     return hold(message) and move(message, Status.CANCELED, source, detail)
@@ -77,7 +84,7 @@ def withdraw(message: SmsMessage, source: str, detail: str) -> bool:
 def fail(
     message: SmsMessage,
     code: str,
-    reason: str,
+    reason: str | None,
     source: str,
     detail: str | None = None,
     status: Status = Status.FAILED,
@@ -85,23 +92,28 @@ def fail(
 ) -> bool:
     """Move ``message`` to Failed (or Undelivered) with its failure ``code`` and ``reason``.
 
-    All three change together, or none: a move the table refuses (a late report on a message
-    already Delivered) leaves no failure behind and returns ``False``. ``detail`` is the
-    history line (the code when omitted). The caller commits.
+    ``reason`` is a code too (``codes.Reason``: ``"opted_out: before_sending"``,
+    ``"carrier_error: undelivered"``), the failure code when ``None``. All three change
+    together, or none: a move the table refuses (a late report on a message already
+    Delivered) leaves no failure behind and returns ``False``. ``detail`` is the history
+    line (the code when omitted). The caller commits.
     """
     if status not in FAILURES:
         raise ValueError(f"fail() moves to Failed or Undelivered, not {status}")
     if not _move(message, status, source, detail if detail is not None else code, at):
         return False
-    message.failure_code, message.failure_reason = code, reason
+    message.failure_code = code
+    message.failure_reason = reason if reason is not None else str(code)
     return True
 
 
-def refused(message: SmsMessage, code: str, reason: str, source: str) -> None:
-    """Give a new message refused at acceptance its Failed status, code and reason: the
-    audit row of a request a rule refused (PRODUCT.md §4)."""
-    message.failure_code, message.failure_reason = code, reason
-    start(message, Status.FAILED, source, f"refused: {code}")
+def refused(message: SmsMessage, code: str, reason: str | None, source: str) -> None:
+    """Give a new message refused at acceptance its Failed status, code and reason (a code
+    too, like ``fail``'s: the failure code when ``None``): the audit row of a request a rule
+    refused (PRODUCT.md §4)."""
+    message.failure_code = code
+    message.failure_reason = reason if reason is not None else str(code)
+    start(message, Status.FAILED, source, coded(Step.REFUSED, code))
 
 
 def start(message: SmsMessage, status: Status, source: str, detail: str | None = None) -> None:

@@ -14,6 +14,7 @@ from host.api import Appointment, AppointmentStatus, Customer, Invoice, db, utcn
 from plugins.sms_module.compliance import guards, rules
 from plugins.sms_module.compliance.consent import latest_consent
 from plugins.sms_module.models import ConsentKind, Kind, SmsMessage, Source, Status, lifecycle
+from plugins.sms_module.models.codes import Step, Withdrawal
 from plugins.sms_module.models.statuses import CANCELABLE
 from plugins.sms_module.notifications.event_texts import send_event
 from plugins.sms_module.notifications.reminders import (
@@ -55,7 +56,7 @@ def appointment_changed(
 
     if status == AppointmentStatus.CANCELLED:
         if "status" in changes and not created:
-            cancel_reminders(appointment.id, "appointment cancelled")
+            cancel_reminders(appointment.id, Step.APPOINTMENT_CANCELLED)
             if ahead:
                 send(templates.APPOINTMENT_CANCELLED, "cancelled")
         return
@@ -64,7 +65,7 @@ def appointment_changed(
         schedule_reminder(appointment, event_id)
     elif "starts_at" in changes and not created:
         # The reminder for the new time stays if an earlier job already scheduled it.
-        cancel_reminders(appointment.id, "appointment moved", keep=reminder_key(appointment))
+        cancel_reminders(appointment.id, Withdrawal.MOVED, keep=reminder_key(appointment))
         if upcoming:
             send(templates.APPOINTMENT_MOVED, f"moved:{appointment.starts_at.isoformat()}")
             schedule_reminder(appointment, event_id)
@@ -133,7 +134,7 @@ def customer_saved(
     if event is None:
         return
     if event.kind == ConsentKind.WITHDRAWN:
-        service.cancel_scheduled(customer.id, Source.MODULE, "consent withdrawn")
+        service.cancel_scheduled(customer.id, Source.MODULE, Step.CONSENT_WITHDRAWN)
         return
     if not rules.module_on(company.id):
         return
@@ -160,5 +161,5 @@ def repoint_waiting(customer: Customer) -> None:
         if customer.mobile_phone:
             message.phone = customer.mobile_phone
         else:
-            lifecycle.withdraw(message, Source.MODULE, "the customer has no mobile phone any more")
+            lifecycle.withdraw(message, Source.MODULE, Step.PHONE_REMOVED)
     db.session.commit()

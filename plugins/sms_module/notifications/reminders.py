@@ -83,7 +83,8 @@ def reminder_key(appointment: Appointment) -> str:
 
 def cancel_reminders(appointment_id: int, reason: str, keep: str | None = None) -> int:
     """Cancel the appointment's reminders that have not left yet (but those whose key starts
-    with ``keep``: the reminders of the current start time)."""
+    with ``keep``: the reminders of the current start time); ``reason``: a code
+    (``codes.Step``, ``codes.Withdrawal``) for their history."""
     conditions = [SmsMessage.dedupe_key.like(f"appointment:{appointment_id}:reminder:%")]
     if keep:
         conditions.append(~SmsMessage.dedupe_key.startswith(keep, autoescape=True))

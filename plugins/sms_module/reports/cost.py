@@ -10,30 +10,34 @@ from sqlalchemy import Numeric, String, func, select, type_coerce
 
 from host.api import Company, Report, db
 from plugins.sms_module.models import Direction, SmsMessage
+from plugins.sms_module.reports import cells
+from plugins.sms_module.reports.cells import Column, Period
 from plugins.sms_module.reports.filters import (
-    CHOICES,
-    DATE_HINTS,
     check_filters,
+    choices,
+    filters,
     read_filters,
     zone_name,
 )
 from plugins.sms_module.reports.sql import in_window, money, period_sql, scoped
 
 COST_COLUMNS = (
-    "period",
-    "shop",
-    "queue",
-    "messages",
-    "attempts",
-    "segments_charged",
-    "cost",
-    "currency",
+    Column("period", _l("Period")),
+    Column("shop", _l("Shop")),
+    Column("queue", _l("Queue")),
+    Column("messages", _l("Messages")),
+    Column("attempts", _l("Attempts")),
+    Column("segments_charged", _l("Segments charged")),
+    Column("cost", _l("Cost")),
+    Column("currency", _l("Currency")),
 )
 
 
-def cost_rows(company, filters: Mapping[str, str]) -> list[tuple]:
-    """Sum the charged segments and the cost of outbound messages by period, shop, queue."""
-    criteria = read_filters(filters, zone_name(company))
+def cost_rows(company, filtered: Mapping[str, str]) -> list[tuple]:
+    """Sum the charged segments and the cost of outbound messages by period, shop, queue:
+    rows of COST_COLUMNS (``Period``, shop name, ``Coded`` queue, ints, ``Amount``, ISO
+    4217 code), one aggregate query."""
+    criteria = read_filters(filtered, zone_name(company))
     m = SmsMessage
     inner = select(
         period_sql(m.created_at, criteria.zone, criteria.period).label("period"),
@@ -62,7 +66,16 @@ def cost_rows(company, filters: Mapping[str, str]) -> list[tuple]:
     ).all()
     return sorted(
         (
-            (period, shop or "", queue, count, int(attempts), int(segments), money(cost), cur)
+            (
+                Period(period),
+                shop or "",
+                cells.queue(queue),
+                count,
+                int(attempts),
+                int(segments),
+                money(cost, cur),
+                cur,
+            )
             for period, shop, queue, count, attempts, segments, cost, cur in rows
         ),
         key=lambda r: (r[0], r[1], r[2], r[7]),
@@ -81,8 +94,7 @@ def cost_report() -> Report:
             "Every delivery attempt is charged: segments charged = segments × attempts, "
             "cost = price × attempts."
         ),
-        filters=("period", "from", "to"),
+        filters=filters("period", "from", "to"),
         check_filters=check_filters,
-        filter_choices={"period": CHOICES["period"]},
-        filter_hints=DATE_HINTS,
+        filter_choices=choices("period"),
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, case, func, select, type_coerce
 from sqlalchemy.orm import aliased
@@ -17,10 +18,12 @@ from sqlalchemy.orm import aliased
 from host.api import Report, db
 from plugins.sms_module.models import Direction, Queue, SmsMessage, SmsStatusChange
 from plugins.sms_module.models.statuses import Status
+from plugins.sms_module.reports import cells
+from plugins.sms_module.reports.cells import Coded, Column, Figure, Period
 from plugins.sms_module.reports.filters import (
-    CHOICES,
-    DATE_HINTS,
     check_filters,
+    choices,
+    filters,
     read_filters,
     zone_name,
 )
@@ -30,16 +33,21 @@ OUTCOMES = (Status.DELIVERED, Status.UNDELIVERED, Status.FAILED)
 NOT_DELIVERED = (Status.UNDELIVERED, Status.FAILED)
 NO_CODE = "none"  # the failure code shown for failures the carrier gave no code for
 DELIVERY_COLUMNS = (
-    "period",
-    "reached_outcome",
-    "delivered",
-    "undelivered",
-    "failed",
-    "delivery_rate_pct",
-    "median_seconds_to_delivery",
-    "p90_seconds_to_delivery",
+    Column("period", _l("Period")),
+    Column("reached_outcome", _l("Reached an outcome")),
+    Column("delivered", _l("Delivered")),
+    Column("undelivered", _l("Undelivered")),
+    Column("failed", _l("Failed")),
+    Column("delivery_rate_pct", _l("Delivery rate")),
+    Column("median_seconds_to_delivery", _l("Median time to delivery")),
+    Column("p90_seconds_to_delivery", _l("90th percentile time to delivery")),
 )
-ERROR_COLUMNS = ("failure_code", "messages", "last_seen", "example_reason")
+ERROR_COLUMNS = (
+    Column("failure_code", _l("Failure code")),
+    Column("messages", _l("Messages")),
+    Column("last_seen", _l("Last seen")),
+    Column("example_reason", _l("Example reason")),
+)
 
 
 def percentile(ordered: Sequence[float], q: float) -> float:
@@ -50,14 +58,15 @@ def percentile(ordered: Sequence[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def _seconds(value: float) -> str:
-    return f"{value:.1f}"
+def _seconds(value: float) -> Figure:
+    return Figure(f"{value:.1f}", "seconds")
 
 
-def delivery_rows(company, filters: Mapping[str, str]) -> list[tuple]:
+def delivery_rows(company, filtered: Mapping[str, str]) -> list[tuple]:
     """Count the carrier's outcomes and time deliveries by period created (two queries);
-    refusals are left out: the rate is over the messages the carrier was handed."""
-    criteria = read_filters(filters, zone_name(company))
+    refusals are left out: the rate is over the messages the carrier was handed. Rows of
+    DELIVERY_COLUMNS: ``Period``, ints, the rate and times as ``Figure`` ("" when none)."""
+    criteria = read_filters(filtered, zone_name(company))
     m = SmsMessage
 
     def narrowed(query):
@@ -117,12 +126,12 @@ def delivery_rows(company, filters: Mapping[str, str]) -> list[tuple]:
         ordered = sorted(durations.get(label, []))
         rows.append(
             (
-                label,
+                Period(label),
                 total,
                 int(ok),
                 int(undelivered),
                 int(failed),
-                f"{100 * int(ok) / total:.1f}",
+                Figure(f"{100 * int(ok) / total:.1f}", "percent"),
                 _seconds(percentile(ordered, 0.5)) if ordered else "",
                 _seconds(percentile(ordered, 0.9)) if ordered else "",
             )
@@ -145,18 +154,18 @@ def delivery_report() -> Report:
             "the attempt handed to the carrier (Sending, else Sent) to the Delivered report; "
             "the median and 90th percentile are interpolated."
         ),
-        filters=("period", "from", "to", "queue"),
+        filters=filters("period", "from", "to", "queue"),
         check_filters=check_filters,
-        filter_choices={n: CHOICES[n] for n in ("period", "queue")},
-        filter_hints=DATE_HINTS,
+        filter_choices=choices("period", "queue"),
     )
 
 
-def error_rows(company, filters: Mapping[str, str]) -> list[tuple]:
+def error_rows(company, filtered: Mapping[str, str]) -> list[tuple]:
     """Count the undelivered and failed outbound messages by the carrier's failure code,
     most first; refusals are left out (their codes are the module's rules, not the
-    carrier's)."""
-    criteria = read_filters(filters, zone_name(company))
+    carrier's). Rows of ERROR_COLUMNS: the code and the reason as ``Coded`` (their label
+    in the reader's language, ``texts.reasons.failure_text``), an int, a time."""
+    criteria = read_filters(filtered, zone_name(company))
     m = SmsMessage
     step = aliased(SmsStatusChange)
     query = (
@@ -175,7 +184,12 @@ def error_rows(company, filters: Mapping[str, str]) -> list[tuple]:
         query = query.where(m.queue == Queue(queue))
     rows = db.session.execute(query).all()
     return [
-        (code or NO_CODE, count, local_time(last, criteria.zone), reason or "")
+        (
+            _code_cell(code),
+            count,
+            local_time(last, criteria.zone),
+            cells.failure_reason(code, reason),
+        )
         for code, count, last, reason in sorted(
             rows, key=lambda r: (-r[1], r[0] is None, r[0] or "")
         )
@@ -194,8 +208,12 @@ def error_codes_report() -> Report:
             "when it was last seen and one of its reasons. Messages a rule refused before "
             "the carrier had them are not listed: the status report counts them."
         ),
-        filters=("from", "to", "queue"),
+        filters=filters("from", "to", "queue"),
         check_filters=check_filters,
-        filter_choices={"queue": CHOICES["queue"]},
-        filter_hints=DATE_HINTS,
+        filter_choices=choices("queue"),
     )
+
+
+def _code_cell(code: str | None) -> Coded | str:
+    """The failure code (``NO_CODE`` when the carrier gave none), with its meaning."""
+    return cells.failure_code(code) if code else Coded(NO_CODE, _("No code"))

@@ -14,10 +14,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as pgettext_lazy
 
 from host.api import FIRST_YEAR, LAST_YEAR, shop_zone
 from plugins.sms_module.models import Direction, OptOutAction, Queue
 from plugins.sms_module.models.statuses import REFUSED, Status
+from plugins.sms_module.reports import cells
+from plugins.sms_module.reports.cells import Filter
 
 # The values each choice filter accepts; any other value is ignored, with a note. A status
 # may be "refused" (``statuses.is_refusal``), as the message log shows it.
@@ -29,6 +33,54 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "action": tuple(a.value for a in OptOutAction),
 }
 DATE_HINTS = {"from": "YYYY-MM-DD", "to": "YYYY-MM-DD"}
+# Each filter's name (the query parameter) with its label; "from" and "to" are date inputs.
+FILTERS: dict[str, Filter] = {
+    "status": Filter("status", _l("Status")),
+    "queue": Filter("queue", _l("Queue")),
+    "direction": Filter("direction", _l("Direction")),
+    "period": Filter("period", _l("Period")),
+    "action": Filter("action", _l("Action")),
+    "phone": Filter("phone", _l("Phone")),
+    "from": Filter("from", pgettext_lazy("date filter", "From"), "date"),
+    "to": Filter("to", pgettext_lazy("date filter", "To"), "date"),
+}
+# How each choice filter's values are shown (a code and its label).
+_CELLS = {
+    "status": cells.status,
+    "queue": cells.queue,
+    "direction": cells.direction,
+    "period": cells.period,
+    "action": cells.action,
+}
+
+
+def filters(*names: str) -> tuple[Filter, ...]:
+    """Return the named filters, labelled, in that order (a ``Report``'s ``filters``)."""
+    return tuple(FILTERS[name] for name in names)
+
+
+def choices(*names: str) -> dict[str, tuple]:
+    """Return the values each named choice filter offers, each a code with its label (a
+    ``Report``'s ``filter_choices``; issue 12 point 1)."""
+    return {name: tuple(_CELLS[name](value) for value in CHOICES[name]) for name in names}
+
+
+# A filter's name as the notes say it ("The “from” date…"), in the reader's language.
+_NOTE_NAMES = {
+    "status": pgettext_lazy("filter name", "status"),
+    "queue": pgettext_lazy("filter name", "queue"),
+    "direction": pgettext_lazy("filter name", "direction"),
+    "period": pgettext_lazy("filter name", "period"),
+    "action": pgettext_lazy("filter name", "action"),
+    "from": pgettext_lazy("filter name", "from"),
+    "to": pgettext_lazy("filter name", "to"),
+}
+
+
+def _label(name: str) -> str:
+    return str(_NOTE_NAMES.get(name, name))
+
+
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -60,7 +112,7 @@ def _day(name: str, value: str, notes: list[str]) -> date | None:
             notes.append(
                 _(
                     "The “%(name)s” date “%(value)s” is out of range: it is ignored.",
-                    name=name,
+                    name=_label(name),
                     value=value,
                 )
             )
@@ -68,7 +120,7 @@ def _day(name: str, value: str, notes: list[str]) -> date | None:
     notes.append(
         _(
             "The “%(name)s” date “%(value)s” is not a date written YYYY-MM-DD: it is ignored.",
-            name=name,
+            name=_label(name),
             value=value,
         )
     )
@@ -102,9 +154,9 @@ def read_filters(filters: Mapping[str, str], zone: str = "UTC") -> Criteria:
             notes.append(
                 _(
                     "The “%(name)s” filter “%(value)s” is not one of: %(accepted)s. It is ignored.",
-                    name=name,
+                    name=_label(name),
                     value=filters.get(name, "").strip(),
-                    accepted=", ".join(accepted),
+                    accepted=", ".join(str(c.label).lower() for c in choices(name)[name]),
                 )
             )
     criteria.period = criteria.choice.pop("period", "month")

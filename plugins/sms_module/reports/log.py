@@ -13,10 +13,12 @@ from sqlalchemy import select
 from host.api import Company, Customer, Report, ReportDetail, db, utcnow
 from plugins.sms_module.models import Queue, SmsMessage, SmsStatusChange
 from plugins.sms_module.models.statuses import REFUSED, Status, is_refusal
+from plugins.sms_module.reports import cells
+from plugins.sms_module.reports.cells import Column, excerpt
 from plugins.sms_module.reports.filters import (
-    CHOICES,
-    DATE_HINTS,
     check_filters,
+    choices,
+    filters,
     read_filters,
     zone_name,
 )
@@ -29,31 +31,38 @@ from plugins.sms_module.reports.sql import (
     status_text,
     stream,
 )
-from plugins.sms_module.texts.preview import LABELS, refused_label, status_label, withdrawal_label
+from plugins.sms_module.texts.preview import LABELS, refused_label, status_label
+from plugins.sms_module.texts.reasons import failure_text, history_text
 
-LOG_COLUMNS = (
-    "id",
-    "created_at",
-    "customer",
-    "phone",
-    "direction",
-    "kind",
-    "queue",
-    "status",
-    "segments",
-    "attempts",
-    "cost",
-    "currency",
-    "failure_code",
-    "failure_reason",
-    "sender_number",
-    "shop",
+# The page's columns: the CSV's (LOG_COLUMNS), and the message's text, shortened, on the
+# page only (issue 12 point 6; the whole text is on the message's detail page).
+LOG_PAGE_COLUMNS = (
+    Column("id", _l("Message")),
+    Column("created_at", _l("Created")),
+    Column("customer", _l("Customer")),
+    Column("phone", _l("Phone")),
+    Column("text", _l("Text"), page_only=True),
+    Column("direction", _l("Direction")),
+    Column("kind", _l("Kind")),
+    Column("queue", _l("Queue")),
+    Column("status", _l("Status")),
+    Column("segments", _l("Segments")),
+    Column("attempts", _l("Attempts")),
+    Column("cost", _l("Cost")),
+    Column("currency", _l("Currency")),
+    Column("failure_code", _l("Failure code")),
+    Column("failure_reason", _l("Failure reason")),
+    Column("sender_number", _l("Sender number")),
+    Column("shop", _l("Shop")),
 )
+LOG_COLUMNS = tuple(c for c in LOG_PAGE_COLUMNS if not c.page_only)  # the CSV's
 
 
-def log_rows(company, filters: Mapping[str, str]) -> Iterator[tuple]:
-    """Yield every message of the shop, newest first, as LOG_COLUMNS."""
-    criteria = read_filters(filters, zone_name(company))
+def log_rows(company, filtered: Mapping[str, str]) -> Iterator[tuple]:
+    """Yield every message of the shop, newest first, as LOG_PAGE_COLUMNS: the id, the
+    time created (in the viewer's zone), names, the text shortened (``cells.excerpt``),
+    codes as ``Coded``, counts, the cost as an ``Amount``."""
+    criteria = read_filters(filtered, zone_name(company))
     m = SmsMessage
     query = (
         select(
@@ -62,6 +71,7 @@ def log_rows(company, filters: Mapping[str, str]) -> Iterator[tuple]:
             Customer.first_name,
             Customer.last_name,
             m.phone,
+            m.body,
             m.direction,
             m.kind,
             m.queue,
@@ -91,23 +101,24 @@ def log_rows(company, filters: Mapping[str, str]) -> Iterator[tuple]:
         query = query.where(m.phone.contains(criteria.phone, autoescape=True))
     now = utcnow()
     for row in stream(query):
-        (id_, created, first, last, phone, direction, kind, queue, status, updated) = row[:10]
-        segments, attempts, price, currency, code, reason, sender, shop = row[10:]
+        (id_, created, first, last, phone, body, direction, kind, queue, status) = row[:10]
+        updated, segments, attempts, price, currency, code, reason, sender, shop = row[10:]
         yield (
             id_,
             local_time(created, criteria.zone),
             f"{first or ''} {last or ''}".strip(),
             phone,
-            direction,
-            kind,
-            str(queue),
-            status_text(status, updated, now, code),
+            excerpt(body),
+            cells.direction(direction),
+            cells.kind(kind),
+            cells.queue(queue),
+            cells.status(status_text(status, updated, now, code)),
             segments,
             attempts,
-            money((price or 0) * (attempts or 0)),
+            money((price or 0) * (attempts or 0), currency),
             currency,
-            code or "",
-            reason or "",
+            cells.failure_code(code),
+            cells.failure_reason(code, reason),
             sender or "",
             shop or "",
         )
@@ -149,27 +160,32 @@ def message_detail(company, message_id: int) -> ReportDetail | None:
         .order_by(SmsStatusChange.at, SmsStatusChange.id)
     ).all()
     fields = [
-        (_("Message"), message.id),
+        (_("Message"), str(message.id)),
         (_("Shop"), shop.name if shop else ""),
         (_("Created"), local_time(message.created_at, zone)),
         (_("Customer"), customer.full_name if customer else ""),
         (_("Phone"), message.phone),
-        (_("Direction"), message.direction),
-        (_("Kind"), message.kind),
-        (_("Queue"), str(message.queue)),
+        (_("Text"), message.body),
+        (_("Direction"), cells.direction(message.direction)),
+        (_("Kind"), cells.kind(message.kind)),
+        (_("Queue"), cells.queue(message.queue)),
         (_("Status"), status_label(message)),
         (_("Send at"), local_time(message.send_at, zone)),
         (_("Sender number"), message.sender_number or ""),
         (_("Provider reference"), message.provider_sid or ""),
         (_("Segments"), message.segments),
         (_("Encoding"), message.encoding),
-        (_("Price per attempt"), money(message.price)),
+        (_("Price per attempt"), money(message.price, message.currency)),
         (_("Attempts"), message.attempts),
-        (_("Cost"), money(message.cost)),
+        (_("Cost"), money(message.cost, message.currency)),
         (_("Currency"), message.currency),
-        (_("Failure code"), message.failure_code or ""),
-        (_("Failure reason"), message.failure_reason or ""),
-        (_("Text"), message.body),
+        (_("Failure code"), cells.failure_code(message.failure_code)),
+        (
+            _("Failure reason"),
+            failure_text(message.failure_code, message.failure_reason)
+            if message.failure_code or message.failure_reason
+            else "",
+        ),
     ]
     return ReportDetail(
         title=_("SMS message %(id)s", id=message.id),
@@ -180,8 +196,8 @@ def message_detail(company, message_id: int) -> ReportDetail | None:
             (
                 local_time(at, zone),
                 _step_label(status, refusal),
-                source,
-                withdrawal_label(detail) or detail or "",
+                cells.source(source),
+                history_text(source, detail),
             )
             for at, status, source, detail in history
         ],
@@ -193,17 +209,16 @@ def message_log() -> Report:
     return Report(
         name="sms_message_log",
         title=_l("SMS message log"),
-        columns=LOG_COLUMNS,
+        columns=LOG_PAGE_COLUMNS,
         rows=log_rows,
         description=_l(
             "Every message sent or received, newest first; open one for its status history. "
             "Cost is the price of one attempt times the attempts: every attempt is charged."
         ),
-        filters=("status", "queue", "direction", "phone", "from", "to"),
+        filters=filters("status", "queue", "direction", "phone", "from", "to"),
         detail=message_detail,
         check_filters=check_filters,
-        filter_choices={n: CHOICES[n] for n in ("status", "queue", "direction")},
-        filter_hints=DATE_HINTS,
+        filter_choices=choices("status", "queue", "direction"),
     )
 
 

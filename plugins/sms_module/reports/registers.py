@@ -12,25 +12,50 @@ from sqlalchemy import or_, select
 from host.api import Company, Customer, Report
 from plugins.sms_module.compliance.consent import LEDGER_COLUMNS, ledger_rows
 from plugins.sms_module.models import OptOutAction, OptOutEvent
+from plugins.sms_module.reports import cells
+from plugins.sms_module.reports.cells import Column
 from plugins.sms_module.reports.filters import (
-    CHOICES,
-    DATE_HINTS,
     check_filters,
+    choices,
+    filters,
     read_filters,
     zone_name,
 )
 from plugins.sms_module.reports.sql import in_window, local_time, stream
 
-OPT_OUT_COLUMNS = ("at", "phone", "action", "source", "raw_message", "shop")
+OPT_OUT_COLUMNS = (
+    Column("at", _l("Time")),
+    Column("phone", _l("Phone")),
+    Column("action", _l("Action")),
+    Column("source", _l("Source")),
+    Column("raw_message", _l("Message received")),
+    Column("shop", _l("Shop")),
+)
+# The consent ledger's columns (``compliance.consent.LEDGER_COLUMNS``), headed for people.
+_LEDGER_LABELS = {
+    "id": _l("Entry"),
+    "customer_id": _l("Customer number"),
+    "customer": _l("Customer"),
+    "phone": _l("Phone"),
+    "event": _l("Event"),
+    "method": _l("Method"),
+    "obtained_at": _l("Obtained"),
+    "reference": _l("Reference"),
+    "recorded_by": _l("Recorded by"),
+    "recorded_at": _l("Recorded"),
+    "text": _l("Text"),
+}
+CONSENT_COLUMNS = tuple(Column(c, _LEDGER_LABELS.get(c, c)) for c in LEDGER_COLUMNS)
 
 
-def opt_out_rows(company, filters: Mapping[str, str]) -> Iterator[tuple]:
-    """Yield the opt-out and opt-in events, newest first.
+def opt_out_rows(company, filtered: Mapping[str, str]) -> Iterator[tuple]:
+    """Yield the opt-out and opt-in events, newest first, as OPT_OUT_COLUMNS (the time in
+    the viewer's zone, the action and source as ``Coded``).
 
     A shop sees the events recorded in its name and those of its customers' phones (the
     list is platform-wide), without the name of another shop; the operator sees them all.
     """
-    criteria = read_filters(filters, zone_name(company))
+    criteria = read_filters(filtered, zone_name(company))
     e = OptOutEvent
     query = (
         select(e.at, e.phone, e.action, e.source, e.raw_message, e.company_id, Company.name)
@@ -54,7 +79,14 @@ def opt_out_rows(company, filters: Mapping[str, str]) -> Iterator[tuple]:
             where = shop or ""
         else:
             where = _("another shop")
-        yield (local_time(at, criteria.zone), phone, str(action), source, raw or "", where)
+        yield (
+            local_time(at, criteria.zone),
+            phone,
+            cells.action(action),
+            cells.source(source),
+            raw or "",
+            where,
+        )
 
 
 def opt_out_register() -> Report:
@@ -69,19 +101,30 @@ def opt_out_register() -> Report:
             "its customers' phones, with the message received: the opt-out list is shared by "
             "every shop."
         ),
-        filters=("phone", "action", "from", "to"),
+        filters=filters("phone", "action", "from", "to"),
         check_filters=check_filters,
-        filter_choices={"action": CHOICES["action"]},
-        filter_hints=DATE_HINTS,
+        filter_choices=choices("action"),
     )
+
+
+def consent_rows(company, filtered: Mapping[str, str]) -> Iterator[tuple]:
+    """Yield the consent ledger (``compliance.consent.ledger_rows``: its CSV unchanged)
+    with its event and method as ``Coded`` and its times read in the viewer's zone."""
+    for row in ledger_rows(company.id if company else None):
+        row = list(row)
+        row[4] = cells.consent_kind(row[4])
+        row[5] = cells.consent_method(row[5])
+        row[6] = cells.iso_time(row[6], company)
+        row[9] = cells.iso_time(row[9], company)
+        yield tuple(row)
 
 
 def consent_register() -> Report:
     """Describe the consent ledger report."""
     return Report(
         name="sms_consent_register",
-        title="SMS consent register",
-        columns=LEDGER_COLUMNS,
-        rows=lambda company, filters: ledger_rows(company.id if company else None),
-        description="Every consent given or withdrawn, and every disclaimer sent.",
+        title=_l("SMS consent register"),
+        columns=CONSENT_COLUMNS,
+        rows=consent_rows,
+        description=_l("Every consent given or withdrawn, and every disclaimer sent."),
     )

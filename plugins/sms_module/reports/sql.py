@@ -4,7 +4,9 @@ Narrowing to the viewer's shop (``scoped``) and to the dates filtered (``in_wind
 day or month of a stored time in the viewer's zone (``period_sql``), a message's status as
 reported (``status_sql``, ``status_text``: "refused" for a refusal, apart from the carrier's
 outcomes), whether it is a refusal (``refused``), long reads fetched a few rows at a time
-(``stream``), and times and money as the reports write them (``local_time``, ``money``).
+(``stream``), and times and money as the reports' rows carry them (``local_time``: a time in
+the viewer's zone; ``money``: an ``Amount``; the page and the CSV each write them their way,
+issue 12 point 2).
 """
 
 from __future__ import annotations
@@ -26,10 +28,10 @@ from plugins.sms_module.models.statuses import (
     no_report_cutoff,
     refusal_sql,
 )
+from plugins.sms_module.reports.cells import NO_REPORT, Amount
 from plugins.sms_module.reports.filters import Criteria
 
-# How a Sent message without a delivery report for NO_REPORT_AFTER_HOURS is reported (§6).
-NO_REPORT = "sent (no delivery report)"
+__all__ = ["NO_REPORT"]  # how a Sent message long without a delivery report is coded (§6)
 STREAM_ROWS = 500  # rows fetched at a time by the long reports
 CENTS = Decimal("0.00001")  # the precision of stored prices
 PERIOD_FORMATS = {"day": ("%Y-%m-%d", "YYYY-MM-DD"), "month": ("%Y-%m", "YYYY-MM")}
@@ -103,16 +105,20 @@ def status_text(
     return REFUSED if is_refusal(status, failure_code) else str(status)
 
 
-def local_time(moment: datetime | None, zone: str) -> str:
-    """Write a time in the viewer's zone, with its offset (2026-01-05T09:30:00-05:00)."""
+def local_time(moment: datetime | None, zone: str) -> datetime | None:
+    """Return a stored time in the viewer's zone (the CSV writes it with its offset,
+    2026-01-05T09:30:00-05:00; the page the reader's way); ``None`` stays ``None``."""
     if moment is None:
-        return ""
-    return moment.astimezone(ZoneInfo(zone)).isoformat(timespec="seconds")
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # stored times are UTC
+    return moment.astimezone(ZoneInfo(zone))
 
 
-def money(value) -> str:
-    """Write an amount to the precision of stored prices ("0.00830"); ``None`` as ""."""
-    return "" if value is None else str(Decimal(value).quantize(CENTS))
+def money(value, currency: str | None = None) -> Amount | None:
+    """Return an amount to the precision of stored prices (written "0.00830" in the CSV) in
+    ``currency`` (ISO 4217, CAD when unknown); ``None`` stays ``None``."""
+    return None if value is None else Amount(Decimal(value).quantize(CENTS), currency)
 
 
 def stream(query) -> Iterator:

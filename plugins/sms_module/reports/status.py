@@ -13,16 +13,23 @@ from sqlalchemy import String, func, select, type_coerce
 from host.api import Chart, Report, db
 from plugins.sms_module.models import Direction, Queue, SmsMessage
 from plugins.sms_module.models.statuses import REFUSED, Status
+from plugins.sms_module.reports import cells
+from plugins.sms_module.reports.cells import Column, Period
 from plugins.sms_module.reports.filters import (
-    CHOICES,
-    DATE_HINTS,
     check_filters,
+    choices,
+    filters,
     read_filters,
     zone_name,
 )
 from plugins.sms_module.reports.sql import NO_REPORT, in_window, period_sql, scoped, status_sql
 
-STATUS_COLUMNS = ("day", "queue", "status", "messages")
+STATUS_COLUMNS = (
+    Column("day", _l("Day")),
+    Column("queue", _l("Queue")),
+    Column("status", _l("Status")),
+    Column("messages", _l("Messages")),
+)
 # The order statuses are listed in (a message's life), and their colours on charts.
 _LIFE = [s.value for s in Status]
 STATUS_ORDER = [*_LIFE[:5], NO_REPORT, *_LIFE[5:8], REFUSED, *_LIFE[8:]]
@@ -47,9 +54,10 @@ def _status_key(status: str) -> int:
     return STATUS_ORDER.index(status) if status in STATUS_ORDER else len(STATUS_ORDER)
 
 
-def status_rows(company, filters: Mapping[str, str]) -> list[tuple]:
-    """Count the outbound messages by day (of creation), queue and status."""
-    criteria = read_filters(filters, zone_name(company))
+def status_rows(company, filtered: Mapping[str, str]) -> list[tuple]:
+    """Count the outbound messages by day (of creation), queue and status: rows of
+    (``Period`` day, ``Coded`` queue, ``Coded`` status, int), one aggregate query."""
+    criteria = read_filters(filtered, zone_name(company))
     inner = select(
         period_sql(SmsMessage.created_at, criteria.zone, "day").label("day"),
         type_coerce(SmsMessage.queue, String).label("queue"),
@@ -65,7 +73,10 @@ def status_rows(company, filters: Mapping[str, str]) -> list[tuple]:
         )
     ).all()
     return sorted(
-        ((day, queue, status, count) for day, queue, status, count in rows),
+        (
+            (Period(day), cells.queue(queue), cells.status(status), count)
+            for day, queue, status, count in rows
+        ),
         key=lambda r: (r[0], r[1], _status_key(r[2])),
     )
 
@@ -83,7 +94,7 @@ def status_report() -> Report:
             "before the carrier had it (no consent, opted out, module off…); failed: the "
             "carrier's failure."
         ),
-        filters=("from", "to", "queue"),
+        filters=filters("from", "to", "queue"),
         chart=Chart(
             x="day",
             series="status",
@@ -92,6 +103,5 @@ def status_report() -> Report:
             colors={s: STATUS_COLORS[s] for s in STATUS_ORDER},
         ),
         check_filters=check_filters,
-        filter_choices={"queue": CHOICES["queue"]},
-        filter_hints=DATE_HINTS,
+        filter_choices=choices("queue"),
     )

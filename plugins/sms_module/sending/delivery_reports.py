@@ -18,7 +18,7 @@ import logging
 from sqlalchemy import select
 
 from host.api import db
-from plugins.sms_module.carriers.errors import describe, opts_out
+from plugins.sms_module.carriers.errors import opts_out
 from plugins.sms_module.carriers.webhooks import clean, fits
 from plugins.sms_module.compliance import opt_out
 from plugins.sms_module.models import (
@@ -29,6 +29,7 @@ from plugins.sms_module.models import (
     Status,
     lifecycle,
 )
+from plugins.sms_module.models.codes import Reason, Step, coded
 from plugins.sms_module.sending import outbox
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,8 @@ def record_report(
     if reported in lifecycle.FAILURES:
         _fail(message, reported, carrier_status, error_code, error_message)
     else:
-        lifecycle.move(message, reported, Source.PROVIDER_CALLBACK, carrier_status)
+        reported_as = coded(Step.CARRIER_STATUS, carrier_status)
+        lifecycle.move(message, reported, Source.PROVIDER_CALLBACK, reported_as)
     db.session.commit()
     if reported != Status.SENDING:
         outbox.forget_job(message.id)
@@ -72,15 +74,19 @@ def record_report(
 
 
 def _fail(message, reported, carrier_status, error_code, error_message) -> None:
-    """Fail ``message`` with the carrier's code and reason; opt its phone out on a 21610
-    that is not older than the phone's last opt-in."""
-    code = error_code or FailureCode.CARRIER_ERROR
-    if not fits(code, CODE_LENGTH):
-        log.warning("message %s: carrier error code %.80r kept in the reason", message.id, code)
-        code = FailureCode.CARRIER_ERROR
-    reason = error_message or describe(error_code, carrier_status)
+    """Fail ``message`` with the carrier's code (its reason: the same code, read in the
+    reader's language by ``texts.reasons``; the carrier's English words only in the log);
+    opt its phone out on a 21610 that is not older than the phone's last opt-in."""
+    code, reason = carrier_failure(error_code, carrier_status)
+    if error_message:
+        log.info("message %s: carrier error %s: %.200r", message.id, error_code, error_message)
+    if code == FailureCode.CARRIER_ERROR and error_code:
+        log.warning(
+            "message %s: carrier error code %.80r kept in the reason", message.id, error_code
+        )
     source = Source.PROVIDER_CALLBACK
-    moved = lifecycle.fail(message, code, reason, source, carrier_status, reported)
+    detail = coded(Step.CARRIER_STATUS, carrier_status)
+    moved = lifecycle.fail(message, code, reason, source, detail, reported)
     if not (moved and opts_out(error_code)):
         return
     handed_over = _handed_over_at(message)
@@ -88,6 +94,19 @@ def _fail(message, reported, carrier_status, error_code, error_message) -> None:
         log.info("message %s: 21610 older than the phone's opt-in: not opted out", message.id)
         return
     opt_out.opt_out(message.phone, Source.PROVIDER_ERROR, message.company_id, error_code)
+
+
+def carrier_failure(error_code: str | int | None, carrier_status: str | None) -> tuple[str, str]:
+    """Return the failure code and reason (both codes: ``codes.Reason``) of a failure the
+    carrier reported: its error code for both; ``carrier_error`` with the carrier's status
+    word when it gave none; ``carrier_error`` with ``"carrier_code: <code>"`` for a code
+    longer than the column (issue 13: cut to 60 characters)."""
+    if not error_code:
+        return FailureCode.CARRIER_ERROR, coded(FailureCode.CARRIER_ERROR, carrier_status)
+    code = str(error_code)
+    if not fits(code, CODE_LENGTH):
+        return FailureCode.CARRIER_ERROR, coded(Reason.CARRIER_CODE, code[:60])
+    return code, code
 
 
 def _handed_over_at(message: SmsMessage):

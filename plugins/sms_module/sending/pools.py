@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+import phonenumbers
 from flask_babel import gettext as _
+from phonenumbers import PhoneNumberType
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -102,8 +104,53 @@ def get_number(number: str) -> SenderNumber:
     return row
 
 
+SENDER_REGIONS = frozenset({"CA", "US"})
+SENDER_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+FICTIONAL_LINES = range(100, 200)  # 555-0100 to 555-0199 (NANPA: for films and books)
+
+
+def sender_number_problem(text: str) -> str | None:
+    """Say why ``text`` cannot be a sender number, or ``None`` when it is a Canadian or US
+    long code able to send SMS (issue 12, point 8).
+
+    A number must be a valid North American long code of Canada or the United States
+    (``SENDER_REGIONS``), of type mobile or fixed-line-or-mobile (what phonenumbers calls a
+    geographic NANP number; a long code is one). Refused: a number elsewhere, even on +1
+    (Jamaica, Puerto Rico: other carriers' rules), a toll-free number (its own verification
+    and rates: not a pool's long code), premium-rate, shared-cost, personal (5XX: "+1 500
+    555 0006" is Twilio's magic test number), VoIP or pager numbers, and 555-0100 to
+    555-0199, reserved for fiction (NANPA).
+    """
+    try:
+        number = phonenumbers.parse(text or "", "CA")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        return _("%(number)s is not a phone number such as +1 438 601 3562.", number=text)
+    if phonenumbers.region_code_for_number(number) not in SENDER_REGIONS:
+        return _(
+            "%(number)s is not a Canadian or US number: the pools send from North American "
+            "long codes, such as +1 438 601 3562.",
+            number=text,
+        )
+    national = f"{number.national_number:010d}"
+    if national[3:6] == "555" and int(national[6:]) in FICTIONAL_LINES:
+        return _("%(number)s is reserved for fiction (555-0100 to 555-0199).", number=text)
+    if phonenumbers.number_type(number) not in SENDER_TYPES:
+        return _(
+            "%(number)s cannot be a pool's number: give a long code (a mobile or local "
+            "number), not a toll-free, premium-rate or personal number.",
+            number=text,
+        )
+    return None
+
+
 def add_number(number: str, queue: Queue | str, rate: Decimal | float | str = 1) -> SenderNumber:
-    """Add ``number`` to ``queue``'s pool, enabled, at ``rate`` segments per second."""
+    """Add ``number`` to ``queue``'s pool, enabled, at ``rate`` segments per second.
+    Raises ``PoolError`` (its message for people) for a number that cannot send SMS
+    (``sender_number_problem``), a known number, an unknown queue or a rate out of bounds."""
+    if (problem := sender_number_problem(number)) is not None:
+        raise PoolError(problem)
     e164, target, value = parse_number(number), parse_queue(queue), parse_rate(rate)
     existing = db.session.scalar(select(SenderNumber).where(SenderNumber.number == e164))
     if existing is not None:

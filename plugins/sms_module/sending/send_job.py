@@ -24,6 +24,7 @@ from plugins.sms_module.carriers import carrier_for
 from plugins.sms_module.carriers.base import Carrier, CarrierError
 from plugins.sms_module.compliance import disclaimer, guards, quiet_hours, rules
 from plugins.sms_module.models import Kind, SenderNumber, SmsMessage, Source, Status, lifecycle
+from plugins.sms_module.models.codes import Reason, Step, coded
 from plugins.sms_module.models.statuses import TERMINAL
 from plugins.sms_module.sending import backlog, outbox, pools, reconciliation
 from plugins.sms_module.sending.backlog import Booking, NumberBusy
@@ -163,7 +164,7 @@ def _held_for_the_night(message: SmsMessage) -> SendResult | None:
     if morning is None:
         return None
     message.send_at = morning
-    lifecycle.note(message, message.status, Source.MODULE, "quiet hours: goes in the morning")
+    lifecycle.note(message, message.status, Source.MODULE, Step.QUIET_HOURS)
     db.session.commit()
     outbox.enqueue(message, force=True)
     return SendResult(Outcome.WAITING_FOR_MORNING)
@@ -174,8 +175,9 @@ def _refused_now(message: SmsMessage) -> SendResult | None:
     refusal = rules.may_go_now(message)
     if refusal is None:
         return None
-    detail = f"refused before sending: {refusal.code}"
-    lifecycle.fail(message, refusal.code, refusal.message, Source.MODULE, detail)
+    detail = coded(Step.REFUSED_BEFORE_SENDING, refusal.code)
+    reason = coded(refusal.code, Reason.BEFORE_SENDING)
+    lifecycle.fail(message, refusal.code, reason, Source.MODULE, detail)
     db.session.commit()
     outbox.forget_job(message.id)
     return SendResult(Outcome.REFUSED, refusal.code)
@@ -251,9 +253,10 @@ def _mark_sending(message: SmsMessage, sender: SenderNumber) -> tuple[str, str, 
     if message.status != Status.SENDING:
         if message.status == Status.SCHEDULED:
             lifecycle.move(message, Status.QUEUED, Source.MODULE)
-        lifecycle.move(message, Status.SENDING, Source.MODULE, f"from {sender.number}")
+        lifecycle.move(message, Status.SENDING, Source.MODULE, coded(Step.SENDER, sender.number))
     else:
-        lifecycle.note(message, Status.SENDING, Source.MODULE, f"attempt {message.attempts}")
+        attempt = coded(Step.ATTEMPT, message.attempts)
+        lifecycle.note(message, Status.SENDING, Source.MODULE, attempt)
     sender.last_sent_at = utcnow()
     sent = (message.phone, sender.number, message.body)
     db.session.commit()  # Sending is on record before the carrier is called

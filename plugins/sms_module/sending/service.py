@@ -33,6 +33,7 @@ from plugins.sms_module.models import (
     Status,
     lifecycle,
 )
+from plugins.sms_module.models.codes import Step, coded
 from plugins.sms_module.sending import outbox, withdrawal
 from plugins.sms_module.texts.pricing import new_message, segment_rule
 from plugins.sms_module.texts.segments import MessageTooLong, count_segments
@@ -234,7 +235,8 @@ def _accept(request: SendRequest) -> SmsMessage:
     if disclaimer.needed(company.id, phone, request.kind, customer is not None):
         first = disclaimer.schedule_first(company, customer, phone)
         first.campaign_id = request.campaign_id  # a campaign's cost, canceled with it
-    lifecycle.move(message, Status.SCHEDULED, Source.MODULE, f"due {message.send_at.isoformat()}")
+    due = coded(Step.DUE, message.send_at.isoformat())
+    lifecycle.move(message, Status.SCHEDULED, Source.MODULE, due)
     db.session.add(message)
     try:
         db.session.commit()
@@ -276,14 +278,17 @@ def _keep_refusal(request: SendRequest, refusal: Refusal) -> int | None:
         created_by_id=request.user_id,
         campaign_id=request.campaign_id,
     )
-    lifecycle.refused(message, refusal.code, refusal.message, request.source)
+    if request.truth is not None:
+        request.truth.stamp(message)  # the appointment it is about: shown, resent while true
+    lifecycle.refused(message, refusal.code, None, request.source)  # its code, never words
     db.session.add(message)
     db.session.commit()
     return message.id
 
 
 def cancel_scheduled(customer_id: int, source: str, reason: str) -> int:
-    """Cancel the customer's messages that have not reached a worker; return how many."""
+    """Cancel the customer's messages that have not reached a worker, ``reason`` (a code:
+    ``codes.Step``, ``codes.Withdrawal``) in their history; return how many."""
     return withdrawal.withdraw_where(
         SmsMessage.customer_id == customer_id, source=source, reason=reason
     )

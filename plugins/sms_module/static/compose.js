@@ -1,6 +1,8 @@
 // The live count of a text being written: segments, encoding, price, the characters that
 // force Unicode and, where the page offers it, plain replacements for look-alikes and the
-// rendered text (message templates). Used by the compose box and the template editor.
+// rendered text (message templates). Used by the compose box and the template editor. With
+// ``invalid`` (an element id) an invalid text hides the rendered text and says why there
+// ("invalidLabel" then the server's sentence), never the last valid text (issue 12 point 9).
 function smsPreview(options) {
   const element = (id) => (id ? document.getElementById(id) : null);
   const body = element(options.body);
@@ -10,6 +12,7 @@ function smsPreview(options) {
   const replace = element(options.replace);
   const replaceButton = element(options.replaceButton);
   const shown = element(options.shown);
+  const invalid = element(options.invalid);
   let replacements = {};
   let timer = null;
   let sequence = 0;
@@ -24,10 +27,22 @@ function smsPreview(options) {
     const data = await response.json();
     if (mine !== sequence) return;  // a newer keystroke answered already
     if (data.error) {
+      if (shown) shown.textContent = "";  // the last valid text would be a lie now
+      if (invalid) {
+        invalid.textContent = `${options.invalidLabel} ${data.error.message}`;
+        invalid.hidden = false;
+        if (shown) shown.hidden = true;
+        counter.textContent = "";
+        delete counter.dataset.segments;
+        unicode.hidden = true;
+        return;
+      }
       counter.textContent = data.error.message;
       counter.classList.add("error");
       return;
     }
+    if (invalid) invalid.hidden = true;
+    if (shown) shown.hidden = false;
     counter.classList.remove("error");
     counter.textContent = `${data.segments} ${options.segmentsLabel} · ${data.encoding} · ${data.units} · ${data.price} ${data.currency}`;
     counter.dataset.segments = data.segments;

@@ -6,12 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
+from babel.core import get_global
+from babel.numbers import format_currency, get_currency_name, get_territory_currencies
 from flask import current_app
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 
-from host.api import Company, Customer, db
+from host.api import Company, Customer, db, reader_locale
 from plugins.sms_module.models import PlatformSettings, Queue, SmsMessage
 from plugins.sms_module.texts.segments import count_segments, price
 
@@ -42,16 +45,43 @@ def _tidy(amount: Decimal) -> Decimal:
     return amount.quantize(Decimal("0.0001")) if amount.as_tuple().exponent > -4 else amount
 
 
+@lru_cache(maxsize=1)
+def currencies_in_use() -> frozenset[str]:
+    """Return the ISO 4217 codes of the currencies some country uses as legal tender today,
+    from Babel's CLDR data: "CAD", "USD", "EUR"…, not a withdrawn one ("DEM") nor a code
+    that is no money ("XXX", "XTS", "XAU"). Read once per process."""
+    return frozenset(
+        code
+        for territory in get_global("territory_currencies")
+        for code in get_territory_currencies(territory)
+    )
+
+
+def price_text(amount: Decimal, currency: str) -> str:
+    """Write a price per segment the reader's way with every stored decimal: "0,0083 $" in
+    French, "$0.0083" in English (the ``money`` filter keeps cents only)."""
+    return format_currency(
+        _tidy(amount), currency, locale=reader_locale(), decimal_quantization=False
+    )
+
+
+def currency_name(code: str) -> str:
+    """Return the currency's name in the reader's language ("dollar canadien")."""
+    return get_currency_name(code, locale=reader_locale())
+
+
 def set_pricing(price_per_segment: Decimal, currency: str) -> Pricing:
     """Save the operator's price per segment (commits). Raises ``ValueError`` with a message
-    for people (translated) when the price is not a finite number, is negative, not below
-    ``MAX_PRICE``, above zero but below the smallest stored amount (0.00001: it would be
-    saved as 0) or has more than ``PRICE_PLACES`` decimals (what its column holds), or the
-    currency is not three letters (ISO 4217)."""
+    for people (translated) when the price is not a finite number, is zero or negative, not
+    below ``MAX_PRICE``, below the smallest stored amount (0.00001: it would be saved as 0)
+    or has more than ``PRICE_PLACES`` decimals (what its column holds), or the currency is
+    not the ISO 4217 code of a currency in use (``currencies_in_use``; issue 12, point 8)."""
     if not price_per_segment.is_finite():  # NaN, Infinity: no price (and NaN < 0 raises)
         raise ValueError(_("The price per segment is a number such as 0.0100."))
     if price_per_segment < 0:
         raise ValueError(_("The price per segment cannot be negative."))
+    if price_per_segment == 0:
+        raise ValueError(_("The price per segment is above zero, e.g. 0.0100."))
     if price_per_segment >= MAX_PRICE:
         raise ValueError(
             _(
@@ -75,6 +105,13 @@ def set_pricing(price_per_segment: Decimal, currency: str) -> Pricing:
     currency = currency.strip().upper()
     if len(currency) != 3 or not currency.isalpha():
         raise ValueError(_("The currency is a three-letter code such as CAD or USD."))
+    if currency not in currencies_in_use():
+        raise ValueError(
+            _(
+                "%(code)s is not a currency in use (ISO 4217): give a code such as CAD or USD.",
+                code=currency,
+            )
+        )
     row = db.session.get(PlatformSettings, 1) or PlatformSettings(id=1)
     row.price_per_segment, row.currency = price_per_segment, currency
     db.session.add(row)

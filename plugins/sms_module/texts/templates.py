@@ -14,11 +14,13 @@ otherwise.
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import has_app_context
 from flask_babel import format_decimal
 from flask_babel import gettext as _
-from jinja2 import TemplateSyntaxError
+from jinja2 import TemplateSyntaxError, UndefinedError
+from jinja2.sandbox import SecurityError
 from sqlalchemy import select
 
 from host.api import Appointment, Company, Customer, Invoice, db
@@ -37,7 +39,7 @@ from plugins.sms_module.texts.sandbox import (
     render_body,
 )
 from plugins.sms_module.texts.segments import MessageTooLong, count_segments
-from plugins.sms_module.texts.template_check import check_tree
+from plugins.sms_module.texts.template_check import check_tree, syntax_error, unknown_variable
 from plugins.sms_module.texts.variables import (
     APPOINTMENT_BOOKED,
     APPOINTMENT_CANCELLED,
@@ -132,8 +134,8 @@ def validate_body(body: str, event: str | None = None) -> list[str]:
         return [error]
     try:
         tree = parse(body)
-    except TemplateSyntaxError as exc:
-        return [_("Syntax error on line %(line)s: %(detail)s.", line=exc.lineno, detail=exc)]
+    except TemplateSyntaxError as exc:  # in plain words, never Jinja's (issue 12 point 9)
+        return [syntax_error(body, exc)]
     except TemplateTooBig as exc:
         return [limit_error(exc)]
     available = EVENT_VARIABLES.get(event, tuple(VARIABLES)) if event else tuple(VARIABLES)
@@ -146,7 +148,7 @@ def validate_body(body: str, event: str | None = None) -> list[str]:
         try:
             text = render_body(body, sample_variables(None, language))
         except Exception as exc:  # any failure is the template's: say it, never a 500
-            return [fill_error(exc)]
+            return [fill_error(exc, body)]
         if not text:
             return [_("The message is empty once its variables are filled in.")]
         if error := _length_error(text):
@@ -179,13 +181,27 @@ def current_body(company_id: int, event: str, language: str) -> tuple[str, bool]
     return (custom, True) if custom is not None else (DEFAULTS[event][language], False)
 
 
-def fill_error(exc: Exception) -> str:
+def fill_error(exc: Exception, body: str | None = None) -> str:
     """Say, for people, why filling a template in failed: the bound it passes
-    (``limit_error``), else a translated sentence, never Python's own message ("integer
-    modulo by zero", "invalid literal for int()"...), which the log keeps instead."""
+    (``limit_error``), the variable it names that does not exist, the syntax error in
+    ``body`` (``template_check.syntax_error``), what of the sandbox it uses, else a
+    translated sentence; never Python's or Jinja's own message ("integer modulo by zero",
+    "'frist_name' is undefined"...), which the log keeps instead (issue 12 point 9)."""
     if isinstance(exc, TemplateTooBig):
         return limit_error(exc)
     log.info("A template cannot be filled in: %r", exc)
+    if isinstance(exc, TemplateSyntaxError):
+        return syntax_error(body if body is not None else exc.source or "", exc)
+    undefined = re.search(r"'(\w+)' is undefined", str(exc))
+    if isinstance(exc, UndefinedError) and undefined:
+        return unknown_variable(undefined.group(1), VARIABLES)
+    if isinstance(exc, SecurityError):
+        return _(
+            "The message uses what messages may not use: keep to the variables of the list, "
+            "filters such as %(filter)s and %(block)s blocks.",
+            filter="|upper",
+            block="{% if %}",
+        )
     return _("The template cannot be filled in: check its filters and values.")
 
 

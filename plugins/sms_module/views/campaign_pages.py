@@ -18,6 +18,7 @@ from plugins.sms_module.models import Kind, SmsCampaign, SmsMessage
 from plugins.sms_module.models.campaigns import CampaignStatus
 from plugins.sms_module.texts.preview import preview, status_label
 from plugins.sms_module.texts.pricing import pricing
+from plugins.sms_module.texts.reasons import failure_text
 from plugins.sms_module.texts.templates import message_language
 from plugins.sms_module.views import campaign_form as forms
 
@@ -61,6 +62,7 @@ def render_show(campaign: SmsCampaign, errors: dict | None = None, test_form: di
         language_label=dict(forms.LANGUAGE_CHOICES)[campaign.language or ""],
         language_names=forms.language_names(),
         currency=pricing().currency,
+        failure_text=failure_text,  # why, in the reader's words (issue 12 point 1)
         estimate=campaigns.estimate(shop, campaign.body, campaign.body_fr, campaign.language)
         if reviewing
         else None,

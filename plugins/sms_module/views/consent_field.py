@@ -9,9 +9,10 @@ from flask import render_template
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from host.api import CustomerField
+from host.api import CustomerField, current_shop, shop_zone
 from plugins.sms_module.compliance import consent
 from plugins.sms_module.models import ConsentMethod
+from plugins.sms_module.texts.reasons import consent_kind_label, consent_method_label
 
 PREFIX = "sms_consent"
 
@@ -32,7 +33,12 @@ class ConsentField(CustomerField):
                 data=form_data or {},
                 methods=list(ConsentMethod),
                 history=consent.history(customer.id) if customer else [],
-                today=date.today().isoformat(),
+                # Labels in the reader's language, moments in the shop's time (issue 12).
+                kind_label=consent_kind_label,
+                method_label=consent_method_label,
+                obtained_day=consent.obtained_day,
+                company=customer.company if customer else current_shop(),
+                today=_shop_today(customer),
             )
         )
 
@@ -50,7 +56,7 @@ class ConsentField(CustomerField):
         obtained = _parse_date(form_data.get(f"{PREFIX}_date", ""))
         if obtained is None:
             errors.append(_("Give the date the SMS consent was obtained."))
-        elif obtained > date.today():
+        elif obtained > date.fromisoformat(_shop_today(customer)):
             errors.append(_("The SMS consent date cannot be in the future."))
         reference = form_data.get(f"{PREFIX}_reference", "").strip()
         if not reference:
@@ -73,6 +79,13 @@ class ConsentField(CustomerField):
             )
         elif current and not ticked:
             consent.withdraw_consent(customer, user.id if user else None)
+
+
+def _shop_today(customer) -> str:
+    """Return today's date in the shop's time zone (ISO, for the date input's value and
+    maximum): late in the evening a UTC date would already be tomorrow."""
+    company = customer.company if customer else current_shop()
+    return datetime.now(shop_zone(company)).date().isoformat()
 
 
 def _parse_date(text: str) -> date | None:

@@ -1,4 +1,8 @@
-"""The customer's SMS tab: messages with statuses, and the compose box."""
+"""The customer's SMS tab: messages with statuses and their histories, the consent ledger and
+opt-outs of the customer's phone, and the compose box.
+
+Every moment is in the shop's time and every stored code (a reason, a ledger value) is
+read in the reader's language (issue 12, points 1 and 2)."""
 
 from __future__ import annotations
 
@@ -6,13 +10,16 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
-from host.api import Customer, customer_tabs, db, get_in_shop_or_404
-from plugins.sms_module.compliance import consent, rules
+from host.api import Customer, customer_tabs, db, get_in_shop_or_404, localtime
+from plugins.sms_module.compliance import consent, opt_out, rules
 from plugins.sms_module.compliance.opt_out import is_opted_out
-from plugins.sms_module.models import SmsMessage
+from plugins.sms_module.models import SmsMessage, Status
+from plugins.sms_module.models.statuses import is_refusal
 from plugins.sms_module.sending import service, withdrawal
-from plugins.sms_module.texts.preview import preview, status_label, withdrawal_label
+from plugins.sms_module.texts import reasons
+from plugins.sms_module.texts.preview import LABELS, preview, refused_label, status_label
 from plugins.sms_module.views import scheduled
 
 bp = Blueprint(
@@ -67,9 +74,11 @@ def _render(customer: Customer, body: str):
     messages = db.session.scalars(
         select(SmsMessage)
         .where(SmsMessage.customer_id == customer.id)
+        .options(selectinload(SmsMessage.history))
         .order_by(SmsMessage.id.desc())
         .limit(200)
     ).all()
+    why_canceled = withdrawal.reasons(messages)
     return render_template(
         "sms_module/customer_sms.html",
         customer=customer,
@@ -82,8 +91,59 @@ def _render(customer: Customer, body: str):
         opted_out=bool(customer.mobile_phone and is_opted_out(customer.mobile_phone)),
         preview=preview(body)[0] if body else None,
         scheduled=scheduled.panel(withdrawal.waiting(customer_id=customer.id), company, "customer"),
-        why_canceled={
-            mid: withdrawal_label(detail) or detail
-            for mid, detail in withdrawal.reasons(messages).items()
-        },
+        why={m.id: _why(m, why_canceled, company) for m in messages},
+        histories={m.id: _history(m, company) for m in messages},
+        consent_lines=[_consent_line(e, company) for e in consent.history(customer.id)],
+        opt_out_lines=[
+            _opt_out_line(e, company)
+            for e in (opt_out.events(customer.mobile_phone) if customer.mobile_phone else [])
+        ],
     )
+
+
+def _why(message: SmsMessage, why_canceled: dict[int, str], company) -> str:
+    """Say why a message failed, was refused or canceled, in the reader's language."""
+    if message.failure_code or message.failure_reason:
+        return reasons.failure_text(message.failure_code, message.failure_reason)
+    if message.id in why_canceled:
+        return reasons.history_text(None, why_canceled[message.id], company)
+    return ""
+
+
+def _history(message: SmsMessage, company) -> list[dict]:
+    """Return the message's status history as people read it: shop time, the status's label
+    ("Refused" for a rule's refusal), who made the step and what it says."""
+    refusal = is_refusal(message.status, message.failure_code)
+    return [
+        {
+            "at": localtime(step.at, company),
+            "status": refused_label()
+            if refusal and step.status == Status.FAILED
+            else str(LABELS[step.status]),
+            "source": reasons.source_label(step.source),
+            "detail": reasons.history_text(step.source, step.detail, company),
+        }
+        for step in message.history
+    ]
+
+
+def _consent_line(event, company) -> dict:
+    """Return a consent ledger line as people read it (labels, shop time)."""
+    return {
+        "event": reasons.consent_kind_label(event.kind),
+        "method": reasons.consent_method_label(event.method),
+        "obtained_at": consent.obtained_day(event),  # the template writes it (``localdate``)
+        "reference": event.reference or "",
+        "recorded_by": event.recorded_by.email if event.recorded_by else "",
+        "recorded_at": localtime(event.recorded_at, company),
+    }
+
+
+def _opt_out_line(event, company) -> dict:
+    """Return an opt-out list event of the customer's phone as people read it."""
+    return {
+        "action": reasons.opt_out_action_label(event.action),
+        "source": reasons.source_label(event.source),
+        "said": event.raw_message or "",
+        "at": localtime(event.at, company),
+    }

@@ -1,4 +1,8 @@
-"""The operator's sender numbers page: the pools, their rates, adding and disabling numbers."""
+"""The operator's sender numbers page: the pools, their rates, adding and disabling numbers.
+
+A number added must be able to send SMS to the shops' customers: the rule and its
+sources are ``sending.pools.sender_number_problem``'s (issue 12, point 8).
+"""
 
 from __future__ import annotations
 
@@ -30,7 +34,7 @@ def add():
         )
     except pools.PoolError as exc:
         return _refuse(exc)
-    flash(_("%(number)s added to the %(queue)s pool.", number=row.number, queue=row.queue.value))
+    flash(_("%(number)s added to the %(queue)s pool.", number=row.number, queue=_label(row.queue)))
     return redirect(url_for("sms_numbers.index"))
 
 
@@ -56,7 +60,14 @@ def disable(number_id: int):
     row = pools.disable_number(_get_or_404(number_id).number)
     flash(_("%(number)s disabled.", number=row.number))
     if not pools.pool(row.queue):
-        flash(_("The %(queue)s pool has no enabled number left.", queue=row.queue.value), "error")
+        flash(
+            _(
+                "The %(queue)s pool has no enabled number left: it sends nothing until a "
+                "number is enabled.",
+                queue=_label(row.queue),
+            ),
+            "error",
+        )
     return redirect(url_for("sms_numbers.index"))
 
 
@@ -76,6 +87,10 @@ def _get_or_404(number_id: int) -> SenderNumber:
     return row
 
 
+def _label(queue: Queue) -> str:
+    return _("transactional") if queue == Queue.TRANSACTIONAL else _("promotional")
+
+
 def _fmt(row: SenderNumber) -> str:
     return f"{row.rate.normalize():f}"
 
@@ -87,9 +102,13 @@ def _refuse(exc: pools.PoolError):
 
 
 def _render():
+    numbers = pools.all_numbers()
+    enabled = [n for n in numbers if n.enabled]
     return render_template(
         "sms_module/numbers.html",
-        numbers=pools.all_numbers(),
+        numbers=numbers,
+        # The numbers whose disabling stops their pool: each is its pool's last enabled one.
+        last_enabled={n.id for n in enabled if sum(m.queue == n.queue for m in enabled) == 1},
         counts=pools.conversation_counts(),
         queues=list(Queue),
         rate_of=_fmt,

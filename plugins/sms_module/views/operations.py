@@ -22,6 +22,7 @@ import math
 from collections.abc import Iterator
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -30,6 +31,7 @@ from prometheus_client.registry import Collector
 
 from host.api import roles_required
 from plugins.sms_module.sending import monitoring
+from plugins.sms_module.texts.reasons import failure_text
 
 bp = Blueprint("sms_operations", __name__, template_folder="../templates")
 
@@ -45,6 +47,7 @@ def index():
         queue_label=_queue_label,
         stage_label=_stage_label,
         no_code=monitoring.NO_CODE,
+        failure_text=failure_text,
         quantiles=monitoring.QUANTILES,
     )
 
@@ -198,7 +201,7 @@ class SmsCollector(Collector):
 def _seconds(value: float) -> str:
     if math.isinf(value):
         return _("never: no enabled number")
-    return _("%(seconds)s s", seconds=f"{value:,.1f}")
+    return _("%(seconds)s s", seconds=format_decimal(round(value, 1), format="#,##0.0"))
 
 
 def _queue_label(queue) -> str:

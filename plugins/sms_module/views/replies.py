@@ -28,6 +28,7 @@ from plugins.sms_module.conversations import answers, inbound
 from plugins.sms_module.models import Direction, Kind, Queue, SmsMessage, Source
 from plugins.sms_module.sending import service
 from plugins.sms_module.texts.preview import preview, status_label
+from plugins.sms_module.texts.reasons import failure_text
 from plugins.sms_module.views import inbox
 
 bp = Blueprint("sms_replies", __name__, url_prefix="/sms/replies", template_folder="../templates")
@@ -195,6 +196,7 @@ def _render(company: Company | None, phone: str, body: str):
         new_ids=new_ids,
         inbound=Kind.INBOUND,
         status_label=status_label,
+        failure_text=failure_text,  # why, in the reader's words, never a code (issue 12)
         can_reply=company is not None,
         body=body,
         preview=preview(body)[0] if body else None,

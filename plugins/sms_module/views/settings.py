@@ -6,11 +6,13 @@ from decimal import Decimal, InvalidOperation
 
 from email_validator import EmailNotValidError, validate_email
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from host.api import (
+    Company,
     InvalidPhone,
     Role,
     csv_response,
@@ -194,15 +196,30 @@ def _render(new_token: str | None = None):
         rows = db.session.scalars(
             select(ApiToken).where(ApiToken.company_id == shop.id).order_by(ApiToken.id.desc())
         ).all()
+    current = prices.pricing()
     return render_template(
         "sms_module/settings.html",
         shop=shop,
+        shops=_shops() if shop is None and current_user.is_operator else [],
+        price_text=prices.price_text(current.price_per_segment, current.currency),
+        currency_name=prices.currency_name(current.currency),
+        currencies=sorted(
+            ((code, prices.currency_name(code)) for code in prices.currencies_in_use()),
+            key=lambda pair: pair[0],
+        ),
         **rules.shop_state(shop).page_context(),
         tokens=rows,
         new_token=new_token,
-        pricing=prices.pricing(),
+        pricing=current,
+        max_price=format_decimal(prices.MAX_PRICE),
+        price_places=prices.PRICE_PLACES,
         reminder_hours=reminder_hours(shop.id) if shop else None,
         forwarding=db.session.get(ShopSmsSettings, shop.id) if shop else None,
         help_phone=contact_phone(None),
         mail_configured=mail_configured(),
     )
+
+
+def _shops() -> list[Company]:
+    """The shops the operator may pick to see their settings, by name."""
+    return list(db.session.scalars(select(Company).order_by(Company.name, Company.id)))

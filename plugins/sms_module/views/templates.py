@@ -156,7 +156,7 @@ def _sample(shop: Company, event: str, language: str, body: str) -> tuple[str, l
     try:  # the shop's own name in the sample: bounded while it renders too
         return templates.render_body(body, templates.sample_variables(shop, language)), []
     except Exception as exc:  # the shop's values may fail where the samples passed: never 500
-        return "", [templates.fill_error(exc)]
+        return "", [templates.fill_error(exc, body)]
 
 
 def _save(

@@ -87,9 +87,8 @@ def test_a_cancel_while_sending_cancels_what_has_not_left_and_leaves_what_left(
         assert campaigns.cancel(campaign(cid), outcome(cid), None) == 2
         assert message(mine[audience["new"]]).status == Status.CANCELED
         assert message(note).status == Status.CANCELED
-        assert message(mine[audience["new"]]).history[-1].detail == (
-            "the shop canceled the campaign"
-        )
+        # Stored as its code, read in the reader's language (issue 12 point 1).
+        assert message(mine[audience["new"]]).history[-1].detail == "campaign_canceled"
         assert message(mine[audience["known"]]).status == Status.SENT  # it had left
         assert message(mine[audience["stopped"]]).status == Status.FAILED  # refused, kept
         # Their jobs, still in Redis, send nothing.
@@ -176,7 +175,7 @@ def test_an_edit_while_sending_rewrites_the_messages_that_have_not_left(app, sho
         rewritten = message(mine[audience["new"]])
         assert rewritten.body == longer.rstrip() + footer_fr()
         assert (rewritten.segments, rewritten.price) == (2, Decimal("0.02"))
-        assert rewritten.history[-1].detail == "text edited before it left"
+        assert rewritten.history[-1].detail == "text_edited"
         assert message(mine[audience["known"]]).body.startswith("Winter tires: 10% off")
         for m in campaign_messages(cid):
             jobs.send_message(m.id)

@@ -16,6 +16,7 @@ from plugins.sms_module.compliance import opt_out, rules
 from plugins.sms_module.models import Queue, SmsCampaign, SmsMessage
 from plugins.sms_module.models.statuses import Status
 from plugins.sms_module.sending import service
+from plugins.sms_module.texts.reasons import failure_text
 from tests.sms_module.campaigns.support import (
     PROMOTIONAL,
     TRANSACTIONAL,
@@ -91,9 +92,12 @@ def test_refused_customers_are_counted_and_kept_failed_with_their_reason(app, sh
         silent = by_customer[audience["no_consent"]]
         stopped = by_customer[audience["stopped"]]
         assert (silent.status, silent.failure_code) == (Status.FAILED, "no_consent")
-        assert "No express consent" in silent.failure_reason
         assert (stopped.status, stopped.failure_code) == (Status.FAILED, "opted_out")
-        assert "replied STOP" in stopped.failure_reason
+        # The reason is stored as its code and read in the reader's language (issue 12).
+        assert (silent.failure_reason, stopped.failure_reason) == ("no_consent", "opted_out")
+        with app.test_request_context():
+            assert "No express consent" in failure_text("no_consent", silent.failure_reason)
+            assert "STOP" in failure_text("opted_out", stopped.failure_reason)
         assert silent.queue == Queue.PROMOTIONAL and silent.kind == "campaign"
         counts = campaigns.outcomes([cid])[cid].counts
         assert counts["refused"] == 2 and counts["waiting"] == 2 and counts["failed"] == 0

@@ -91,7 +91,7 @@ def test_afterwards_the_page_gives_each_outcome_and_the_actual_cost(app, client,
         assert found.cost == Decimal("0.03")
     login_en(client, shops["a"]["admin"])
     page = page_text(client.get(f"/sms/campaigns/{cid}"))
-    assert '<span id="campaign-cost-actual">0.03</span> CAD' in page
+    assert '<span id="campaign-cost-actual">$0.03</span>' in page
     assert '<span id="campaign-disclaimers">1</span>' in page
     for bucket, expected in {"delivered": 1, "failed": 1, "refused": 2, "canceled": 1}.items():
         assert f'data-bucket="{bucket}">{expected}<' in page

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from host.extensions import db
@@ -24,6 +25,7 @@ from plugins.sms_module.compliance.rules import Refusal
 from plugins.sms_module.models import SmsCampaign, SmsMessage, Status
 from plugins.sms_module.notifications import event_jobs
 from plugins.sms_module.sending import send_job, service
+from plugins.sms_module.texts.reasons import failure_text
 from tests.conftest import login
 from tests.support_pipeline import accepted_message, carrier, in_process_app, message
 from tests.support_sms import login_en, module_on, ready_to_send
@@ -73,7 +75,8 @@ def test_the_send_job_asks_may_go_now_just_before_the_carrier(app, shops, refusi
         assert send_job.send_message(mid) == "refused: bypassed?"
         found = message(mid)
         assert (found.status, found.failure_code) == (Status.FAILED, "bypassed?")
-        assert found.failure_reason == SENTINEL.message
+        # Its code, never the rule's words: read in the reader's language (issue 12).
+        assert found.failure_reason == "bypassed?: before_sending"
 
 
 def test_a_campaign_fan_out_asks_shop_refusal(app, shops, refusing):
@@ -169,7 +172,9 @@ def test_the_send_time_check_refuses_a_message_whose_shop_lost_its_v2v_number(ap
             "v2v_missing",
             0,
         )
-        assert "Company management" in found.failure_reason
+        assert found.failure_reason == "v2v_missing: before_sending"
+        with app.test_request_context(), force_locale("en"):
+            assert "Company management" in failure_text(found.failure_code, found.failure_reason)
         assert carrier(app).sent_count() == 0
 
 
@@ -211,15 +216,27 @@ RULE_HOMES = {
     "needed": {"compliance/disclaimer.py", "sending/service.py"},
     "must_precede": {"compliance/disclaimer.py", "sending/send_job.py"},
     # express consent on record (§4): the ledger's last word, in Python and in SQL
-    "WITHDRAWN": {"compliance/consent.py", "models/compliance.py", "notifications/events.py"},
+    "WITHDRAWN": {
+        "compliance/consent.py",
+        "models/compliance.py",
+        "notifications/events.py",
+        # its label for people, no rule (issue 12, point 1)
+        "texts/reasons.py",
+        "reports/cells.py",
+    },
     # shop time: the host's shop_zone / Company.zone, never re-derived from time_zone (§2)
     "time_zone": set(),
     # a text stays true: the appointment statuses in which a visit is still ahead, and the
     # guard checked at the appointment's change and just before the carrier (issue 11)
     "UPCOMING_STATUSES": {"compliance/guards.py", "notifications/events.py"},
-    "stale": {"compliance/guards.py", "notifications/events.py", "sending/send_job.py"},
+    "stale": {
+        "compliance/guards.py",
+        "notifications/events.py",
+        "sending/send_job.py",
+        "notifications/resend.py",  # a refused text is sent again only while still true
+    },
     # Twilio's 21610 opts the phone out (§5)
-    "21610": {"carriers/errors.py"},
+    "21610": {"carriers/errors.py", "texts/reasons.py"},  # reasons: its words, no rule
     "opts_out": {
         "carriers/errors.py",
         "sending/delivery_reports.py",

@@ -51,7 +51,7 @@ def _answered() -> list[str]:
             .order_by(SmsStatusChange.id)
             .limit(1)
         )
-        .removeprefix("answer to ")
+        .removeprefix("keyword_answer: ")
         .lower()
         for a in answers()
     ]

@@ -45,7 +45,7 @@ def log(app, shops):
             shops,
             "a",
             status=Status.FAILED,
-            kind="reminder",
+            kind="appointment_reminder",
             segments=2,
             attempts=3,
             price="0.01660",

@@ -42,6 +42,46 @@ SHOP_A_STATUS = [
     ["2025-01-07", "transactional", NO_REPORT, "1"],
 ]
 
+# How the English pages (en_CA) show the codes and values of the CSV (issue 12 points 1-2).
+SHOWN = {
+    "promotional": "Promotional",
+    "transactional": "Transactional",
+    "delivered": "Delivered",
+    "undelivered": "Undelivered",
+    "failed": "Failed",
+    "sent": "Sent",
+    "received": "Received",
+    "refused": "Refused",
+    "canceled": "Canceled",
+    "scheduled": "Scheduled",
+    NO_REPORT: "Sent — no delivery report",
+    "outbound": "Sent to the customer",
+    "inbound": "Received from the customer",
+    "manual": "Written by staff",
+    "appointment_reminder": "Appointment reminder",
+    "opt_out": "Opt-out",
+    "opt_in": "Opt-in",
+    "sms_keyword": "Keyword texted by the customer",
+    "provider_error": "Carrier's error",
+    "api": "API",
+    "2025-01": "January 2025",
+    "2025-02": "February 2025",
+    "2025-01-05": "Jan 5, 2025",
+    "2025-01-06": "Jan 6, 2025",
+    "2025-01-07": "Jan 7, 2025",
+    "0.00830": "$0.0083",
+    "0.01660": "$0.0166",
+    "0.04150": "$0.0415",
+    "0.04980": "$0.0498",
+    "0.00000": "$0.00",
+}
+
+
+def shown(rows: list[list[str]], **more: str) -> list[list[str]]:
+    """Return CSV rows as the English page shows them (``SHOWN``, then ``more``)."""
+    labels = {**SHOWN, **more}
+    return [[labels.get(cell, cell) for cell in row] for row in rows]
+
 
 def add_message(
     shops,

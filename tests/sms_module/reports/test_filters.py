@@ -11,6 +11,7 @@ from tests.sms_module.reports.support import (
     SHOP_A_STATUS,
     csv_rows,
     notes,
+    shown,
     table,
 )
 from tests.support_sms import login_en
@@ -32,7 +33,7 @@ def test_status_report_ignores_an_invalid_filter_and_says_so(client, statuses, q
     response = client.get(f"/reports/sms_status_report?{query}")
     assert response.status_code == 200
     assert len(notes(response)) == 1 and note in notes(response)[0]
-    assert table(response) == SHOP_A_STATUS
+    assert table(response) == shown(SHOP_A_STATUS)
     assert csv_rows(client, f"/reports/sms_status_report.csv?{query}")[1:] == SHOP_A_STATUS
     assert notes(client.get("/reports/sms_status_report?from=2025-01-05")) == []
 

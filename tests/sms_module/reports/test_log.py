@@ -3,12 +3,15 @@ each message's detail page with its whole status history, never another shop's."
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
+from flask_babel import force_locale
 
 from plugins.sms_module.reports import NO_REPORT
-from tests.sms_module.reports.support import OPERATOR, PHONES, report, table
+from plugins.sms_module.texts.reasons import failure_text
+from tests.sms_module.reports.support import OPERATOR, PHONES, report, shown, table
 from tests.support_pages import page_text
 from tests.support_sms import login_en
 
@@ -17,7 +20,7 @@ FAILED_ROW = [
     "Client A",
     PHONES["a"],
     "outbound",
-    "reminder",
+    "appointment_reminder",
     "transactional",
     "failed",
     "2",
@@ -73,11 +76,53 @@ def log_rows(log) -> dict[str, list[str]]:
     }
 
 
-def test_message_log_lists_the_shops_messages_newest_first(client, shops, log):
+# The English page's times of the log fixture (shop A, America/Toronto).
+TIMES = {
+    "2025-01-05T10:00:00-05:00": "Jan 5, 2025, 10:00\u202fa.m.",
+    "2025-01-05T11:00:00-05:00": "Jan 5, 2025, 11:00\u202fa.m.",
+    "2025-01-05T12:00:00-05:00": "Jan 5, 2025, 12:00\u202fp.m.",
+}
+TEXTS = {"inbound": "Merci", "stale": "Hello", "failed": "Hello"}
+
+
+def page_rows(app, log, keys) -> list[list[str]]:
+    """The English page's rows of the log fixture: labels, shop times, the message's text
+    after the phone (page only), the failure code with its meaning (issue 12 points 1, 6)."""
+    with app.test_request_context(), force_locale("en"):
+        meaning = failure_text("30003")
+        reason = failure_text("30003", "Unreachable destination handset")
+    more = {
+        **TIMES,
+        "30003": f"30003 · {meaning}",
+        "Unreachable destination handset": reason,
+        "inbound": "Customer's text",  # the kind; the direction is set below
+    }
+    rows = []
+    for key in keys:
+        csv_row = log_rows(log)[key]
+        row = shown([csv_row], **more)[0]
+        row[4] = shown([[csv_row[4]]])[0][0]  # the direction
+        rows.append([*row[:4], TEXTS[key], *row[4:]])
+    return rows
+
+
+def test_message_log_lists_the_shops_messages_newest_first(app, client, shops, log):
     login_en(client, shops["a"]["staff"])
     page, exported = report(client, "/reports/sms_message_log")
     expected = log_rows(log)
-    assert page == exported == [expected["inbound"], expected["stale"], expected["failed"]]
+    assert exported == [expected["inbound"], expected["stale"], expected["failed"]]
+    assert page == page_rows(app, log, ["inbound", "stale", "failed"])
+    assert page[1][1:10] == [
+        "Jan 5, 2025, 11:00\u202fa.m.",
+        "Client A",
+        PHONES["a"],
+        "Hello",
+        "Sent to the customer",
+        "Written by staff",
+        "Promotional",
+        "Sent — no delivery report",
+        "1",
+    ]
     body = client.get("/reports/sms_message_log").text
     assert f'<a href="/reports/sms_message_log/{log["failed"]}">{log["failed"]}</a>' in body
     assert f"/reports/sms_message_log/{log['b']}" not in body
@@ -98,34 +143,39 @@ def test_message_log_lists_the_shops_messages_newest_first(client, shops, log):
         ("direction=outbound&queue=transactional", ["failed"]),
     ],
 )
-def test_message_log_filters(client, shops, log, query, expected):
+def test_message_log_filters(app, client, shops, log, query, expected):
     login_en(client, shops["a"]["staff"])
     page, exported = report(client, f"/reports/sms_message_log?{query}")
     rows = log_rows(log)
     assert exported == [rows[k] for k in expected]
-    assert page == ([rows[k] for k in expected] or [["Nothing to show."]])
+    assert page == (page_rows(app, log, expected) or [["Nothing to show."]])
 
 
-def test_message_detail_shows_its_fields_and_whole_status_history(client, shops, log):
+def test_message_detail_shows_its_fields_and_whole_status_history(app, client, shops, log):
     login_en(client, shops["a"]["staff"])
     response = client.get(f"/reports/sms_message_log/{log['failed']}")
     assert response.status_code == 200
     cells = table(response, -1)
     fields = dict(re.findall(r'<th scope="row">(.*?)</th><td>(.*?)</td>', page_text(response)))
+    with app.test_request_context(), force_locale("en"):
+        meaning = failure_text("30003")
+        reason = failure_text("30003", "Unreachable destination handset")
     assert fields["Status"] == "Failed"
+    assert fields["Direction"] == "Sent to the customer"
+    assert fields["Kind"] == "Appointment reminder" and fields["Queue"] == "Transactional"
     assert fields["Attempts"] == "3" and fields["Segments"] == "2"
-    assert fields["Price per attempt"] == "0.01660" and fields["Cost"] == "0.04980"
-    assert fields["Failure code"] == "30003"
-    assert fields["Failure reason"] == "Unreachable destination handset"
+    assert fields["Price per attempt"] == "$0.0166" and fields["Cost"] == "$0.0498"
+    assert fields["Failure code"] == html.escape(f"30003 · {meaning}")
+    assert fields["Failure reason"] == html.escape(reason)
     assert fields["Customer"] == "Client A" and fields["Shop"] == "Garage A"
-    assert fields["Created"] == "2025-01-05T10:00:00-05:00"
+    assert fields["Created"] == "Jan 5, 2025, 10:00\u202fa.m."  # the shop's time, no ISO
     assert cells == [
-        ["2025-01-05T10:00:00-05:00", "Scheduled", "module", ""],
-        ["2025-01-05T10:00:05-05:00", "Queued", "module", ""],
-        ["2025-01-05T10:00:06-05:00", "Sending", "module", "attempt 1"],
-        ["2025-01-05T10:01:06-05:00", "Sending", "module", "attempt 2"],
-        ["2025-01-05T10:03:06-05:00", "Sending", "module", "attempt 3"],
-        ["2025-01-05T10:03:10-05:00", "Failed", "provider_callback", "30003 Unreachable"],
+        ["Jan 5, 2025, 10:00\u202fa.m.", "Scheduled", "SMS module", ""],
+        ["Jan 5, 2025, 10:00\u202fa.m.", "Queued", "SMS module", ""],
+        ["Jan 5, 2025, 10:00\u202fa.m.", "Sending", "SMS module", "attempt 1"],
+        ["Jan 5, 2025, 10:01\u202fa.m.", "Sending", "SMS module", "attempt 2"],
+        ["Jan 5, 2025, 10:03\u202fa.m.", "Sending", "SMS module", "attempt 3"],
+        ["Jan 5, 2025, 10:03\u202fa.m.", "Failed", "Carrier's report", "30003 Unreachable"],
     ]
     stale = page_text(client.get(f"/reports/sms_message_log/{log['stale']}"))
     assert "Sent — no delivery report" in stale and "Nothing to show." in stale

@@ -156,3 +156,19 @@ def test_pool_changes_are_validated(app):
             pools.disable_number("+14386019998")
         assert pools.set_rate("438 601 3562", "20").rate == Decimal(20)
         assert db.session.scalar(select(func.count()).select_from(SenderNumber)) == 9
+
+
+def test_the_cli_and_the_page_refuse_a_number_that_cannot_send_sms(app):
+    """The sender-number rule lives in ``pools.add_number`` (issue 12 point 8), so every way
+    in (the operator's page, ``crmhost sms numbers add``) refuses the same numbers."""
+    with app.app_context():
+        for number, message in [
+            ("+1 800 266 8228", "long code"),  # toll-free
+            ("+1 500 555 0006", "long code"),  # personal 5XX, Twilio's magic number
+            ("+44 20 7946 0958", "not a Canadian or US number"),
+            ("+1 876 555 1234", "not a Canadian or US number"),  # Jamaica
+            ("+1 514 555 0142", "reserved for fiction"),
+        ]:
+            with pytest.raises(pools.PoolError, match=message):
+                pools.add_number(number, "transactional")
+        assert db.session.scalar(select(func.count()).select_from(SenderNumber)) == 8

@@ -85,9 +85,7 @@ def test_a_confirmation_of_a_slot_moved_since_is_dropped(app, shops):
         )
         db.session.commit()
         assert jobs.send_message(mid) == "withdrawn"
-        assert message(mid).history[-1].detail == (
-            "appointment_moved"
-        )
+        assert message(mid).history[-1].detail == ("appointment_moved")
         assert carrier(app).sent_count() == 0
 
 

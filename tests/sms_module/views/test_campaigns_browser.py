@@ -62,22 +62,22 @@ def test_admin_reviews_tests_confirms_then_cancels_a_campaign(page, serve, app, 
     # and gets the disclaimer (1 segment) first: (2 + 2 + 1) × 0.0100.
     expect(page.locator("#campaign-segments")).to_have_text("2")
     expect(page.locator("#campaign-first-time")).to_have_text("1")
-    expect(page.locator("#campaign-cost")).to_have_text("0.05")
+    expect(page.locator("#campaign-cost")).to_have_text("$0.05")
     french = page.locator('#campaign-lines tr[data-language="fr"] [data-field="text"]')
     expect(french).to_have_text("a" * 200 + "\nGarage B - Répondez ARRET pour vous désabonner")
     page.select_option("#campaign-language", "en")
     expect(page.locator("#campaign-customers")).to_have_text("2")
     expect(page.locator("#campaign-reachable")).to_have_text("1")
-    expect(page.locator("#campaign-cost")).to_have_text("0.02")
+    expect(page.locator("#campaign-cost")).to_have_text("$0.02")
     page.fill("#sms-body", "Tune-up: 15% off in April")
     expect(page.locator("#campaign-segments")).to_have_text("1")
-    expect(page.locator("#campaign-cost")).to_have_text("0.01")
+    expect(page.locator("#campaign-cost")).to_have_text("$0.01")
     page.select_option("#campaign-language", "")
     page.fill("#campaign-body-fr", "Mise au point: 15 % de rabais en avril")
     expect(french).to_have_text(
         "Mise au point: 15 % de rabais en avril\nGarage B - Répondez ARRET pour vous désabonner"
     )
-    expect(page.locator("#campaign-cost")).to_have_text("0.03")
+    expect(page.locator("#campaign-cost")).to_have_text("$0.03")
     # Tomorrow at 10:00, shop time: out of the quiet hours (the clock is set).
     page.fill("#campaign-send-at", f"{DAY.date().replace(day=2).isoformat()}T10:00")
     page.click("#campaign-form button[type=submit]")
@@ -89,7 +89,7 @@ def test_admin_reviews_tests_confirms_then_cancels_a_campaign(page, serve, app, 
     expect(page.locator("#campaign-stage")).to_have_attribute("data-stage", "draft")
     english = page.locator('#campaign-lines tr[data-language="en"] [data-field="text"]')
     expect(english).to_have_text("Tune-up: 15% off in April\nGarage B - Reply STOP to unsubscribe")
-    expect(page.locator("#campaign-cost")).to_have_text("0.03")
+    expect(page.locator("#campaign-cost")).to_have_text("$0.03")
 
     # A test to the shop's own phone, in English: one of the numbers saved in its settings.
     phones = page.locator("#campaign-test-phone option")
@@ -105,8 +105,11 @@ def test_admin_reviews_tests_confirms_then_cancels_a_campaign(page, serve, app, 
     expect(page.locator(".flash")).to_contain_text("Test sent to +14165550999")
     expect(page.locator("#campaign-tests tbody tr")).to_have_count(1)
 
+    questions = []  # sending asks first, naming how many customers (issue 12 point 8)
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
     page.click("#campaign-confirm button[type=submit]")
     expect(page.locator("#campaign-stage")).to_have_attribute("data-stage", "confirmed")
+    assert questions and "2 customers" in questions[0], questions
     expect(page.locator(".flash")).to_contain_text('Campaign "Spring tune-up" confirmed')
 
     # Its fan-out runs (early: its messages wait for tomorrow 10:00), then the admin cancels.

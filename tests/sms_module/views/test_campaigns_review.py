@@ -65,7 +65,7 @@ def test_the_review_shows_the_audience_each_text_and_the_cost(app, client, shops
     # Two phones (one message each), one of them new to the shop: its disclaimer is counted.
     assert '<span id="campaign-reachable">2</span>' in page
     assert '<span id="campaign-first-time">1</span>' in page
-    assert '<span id="campaign-cost">0.03</span> CAD' in page
+    assert '<span id="campaign-cost">$0.03</span>' in page
     assert 'id="campaign-confirm"' in page and 'id="campaign-test-send"' in page
 
 
@@ -136,7 +136,7 @@ def test_once_every_message_has_left_the_page_offers_no_cancel(app, client, shop
     assert response.status_code == 409 and "nothing to stop" in page_text(response)
     assert client.get(f"/sms/campaigns/{cid}/edit").status_code == 409
     # Its actual cost: two messages and the English phone's disclaimer, one segment each.
-    assert '<span id="campaign-cost-actual">0.03</span> CAD' in page
+    assert '<span id="campaign-cost-actual">$0.03</span>' in page
 
 
 def test_editing_a_confirmed_campaign_makes_it_a_draft_to_review_again(app, client, shops):

@@ -162,7 +162,8 @@ def test_conversation_shows_both_directions_with_statuses_and_marks_read(client,
     assert 'data-direction="outbound"' in ours and "Sent" in ours and "from (438) 601-3562" in ours
     assert 'data-direction="inbound"' in theirs and "Received" in theirs
     assert "to (438) 601-3562" in theirs and "Client A" in theirs and "New" in theirs
-    assert "Refused" in failed and "The carrier refused it." in failed  # a rule's code
+    # A rule's code, said from its code in the reader's words (issue 12 point 1).
+    assert "Refused" in failed and "This phone replied STOP" in failed
     assert 'id="sms-reply"' in response.text and 'name="csrf_token"' in response.text
     assert "compose.js" in response.text and 'data-preview-url="/sms/segments"' in response.text
     with app.app_context():
@@ -243,7 +244,21 @@ def test_message_times_are_the_shops(client, app, shops):
         add_reply(shop, "+14165550102", "Timed", created_at=at)
     login_en(client, shops["b"]["staff"])
     text = page_text(client.get("/sms/replies/+14165550102"))
-    assert re.search(r"1[01]:04:00\sAM", text)  # 15:04 UTC is 10:04 or 11:04 in Toronto
+    # 15:04 UTC is 10:04 or 11:04 in Toronto, written by Babel (issue 12 point 2)
+    assert re.search(r"1[01]:04\sa\.m\.", text) and "15:04" not in text
+
+
+def test_why_a_message_failed_is_a_sentence_not_a_code(client, app, shops):
+    with app.app_context():
+        shop = shops["b"]["shop"]
+        module_on(shop)
+        add_reply(shop, "+14165550102", "Are you open?")
+        fields = {"failure_code": "no_consent", "failure_reason": "no_consent"}
+        add_message(shop, "+14165550102", "Yes", status=Status.FAILED, **fields)
+    login_en(client, shops["b"]["staff"])
+    text = page_text(client.get("/sms/replies/+14165550102"))
+    assert "No express consent is on record for this recipient." in text  # issue 12 point 1
+    assert "no_consent" not in text
 
 
 # Strangers ---------------------------------------------------------------------------------

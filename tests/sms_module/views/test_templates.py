@@ -42,8 +42,8 @@ def test_saving_refuses_bad_templates_with_422_and_keeps_the_text(client, app, s
     login_en(client, shops["a"]["admin"])
     url = f"/sms/settings/templates/{mt.APPOINTMENT_BOOKED}/fr"
     for body, message in [
-        ("Bonjour {{ prenom }}", "Unknown variable prenom"),
-        ("Bonjour {{ first_name ", "Syntax error"),
+        ("Bonjour {{ prenom }}", "Unknown variable: {{ prenom }}"),
+        ("Bonjour {{ first_name ", "A variable is not closed: add }} after first_name."),
         ("{{ ''.__class__ }}", "attribute and item access"),
         ("", "The message is empty"),
     ]:
@@ -126,7 +126,9 @@ def test_access_staff_403_operator_needs_a_shop_unknown_names_404(client, shops)
         assert getattr(client, method)(url, data={"body": "x"}).status_code == 403, url
     client.post("/logout")
     login_en(client, "operator@example.com")
-    assert client.get("/sms/settings/templates/").status_code == 409
+    picking = client.get("/sms/settings/templates/")  # a shop first (issue 12 point 8)
+    assert picking.status_code == 200 and 'id="shop-list"' in picking.text
+    assert client.post(f"/sms/settings/templates/{mt.WELCOME}/en/preview").status_code == 409
     client.post(f"/shops/{shops['b']['shop']}/pick")
     edit = client.get(f"/sms/settings/templates/{mt.WELCOME}/en")
     assert edit.status_code == 200 and "Garage B" in edit.text
