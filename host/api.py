@@ -59,7 +59,7 @@ from host.models import (
 from host.phones import InvalidPhone, format_phone, normalize_phone
 from host.redis_connection import get_queue, get_redis, redis_url_of
 from host.regions import province_name, region_name, zone_label
-from host.templating import localtime, money, reader_locale
+from host.templating import localdate, localhour, localtime, money, reader_locale
 from host.templating import status_label as appointment_status_label
 from host.views.customers import customer_tabs
 
@@ -108,6 +108,8 @@ __all__ = [
     "spreadsheet_cell",
     # shop time and display
     "format_phone",
+    "localdate",
+    "localhour",
     "localtime",
     "money",
     "province_name",

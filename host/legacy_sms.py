@@ -1,8 +1,9 @@
 """The previous SMS module's "Sent SMS log": imported, read-only, still reported.
 
-Its rows are read as people read the rest of the site (issue 12, point 2): the moment in the
-shop's time (in UTC, named, for the operator, who sees every shop), the status as a word in
-the reader's language.
+Its rows carry typed values (issue 12, points 1 and 2), which the report page shows as
+people read the rest of the site (the moment in the shop's time, in UTC and named for the
+operator, who sees every shop; the status and the columns by their words in the reader's
+language; the phone as it is written) and the CSV as before (ISO 8601, the stored codes).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from host.extension_points import Report
 from host.extensions import db
 from host.models import LegacySmsLog
-from host.templating import localtime
+from host.phones import format_phone
 
 # The statuses the previous module wrote, as people read them.
 STATUS_LABELS = {
@@ -28,6 +29,25 @@ STATUS_LABELS = {
 }
 
 
+class Labelled(str):
+    """A value as stored (``str``: what the CSV writes) with the ``label`` people read."""
+
+    label: object
+
+    def __new__(cls, value: str, label: object) -> Labelled:
+        labelled = super().__new__(cls, value)
+        labelled.label = label
+        return labelled
+
+
+COLUMNS = (
+    Labelled("sent_at", _l("Sent at")),
+    Labelled("phone", _l("Phone")),
+    Labelled("status", _l("Status")),
+    Labelled("body", _l("Text")),
+)
+
+
 def status_label(status: str | None) -> str:
     """Return a status of the previous module as people read it (an unknown one as is)."""
     return str(STATUS_LABELS.get((status or "").strip().lower(), status or ""))
@@ -35,14 +55,20 @@ def status_label(status: str | None) -> str:
 
 def sent_sms_log_rows(company, filters: Mapping[str, str]):
     """Yield the previous module's sent messages of ``company`` (all shops for ``None``):
-    (when, in the shop's time; phone; status label; text)."""
+    (when: an aware datetime; phone; status, with its label; text)."""
     query = select(LegacySmsLog).order_by(LegacySmsLog.sent_at.desc())
     if company is not None:
         query = query.where(LegacySmsLog.company_id == company.id)
     if phone := (filters.get("phone") or "").strip():
         query = query.where(LegacySmsLog.phone.contains(phone))
     for row in db.session.scalars(query.limit(10_000)):
-        yield (localtime(row.sent_at, company), row.phone, status_label(row.status), row.body)
+        status = row.status or ""
+        yield (
+            row.sent_at,
+            Labelled(row.phone, format_phone(row.phone)),
+            Labelled(status, status_label(status)),
+            row.body,
+        )
 
 
 def sent_sms_log_report() -> Report:
@@ -50,7 +76,7 @@ def sent_sms_log_report() -> Report:
     return Report(
         name="legacy_sent_sms_log",
         title=_l("Sent SMS log (previous SMS module)"),
-        columns=("sent_at", "phone", "status", "body"),
+        columns=COLUMNS,
         rows=sent_sms_log_rows,
         description=_l("Messages sent with the previous SMS module, before the new one."),
         filters=("phone",),

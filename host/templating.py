@@ -40,11 +40,12 @@ def reader_locale(company=None) -> str:
 
 def _local(value: datetime, company) -> tuple[datetime, str]:
     """Return ``value`` in ``company``'s zone, and the zone's name when the reader must be
-    told which it is: the operator (no shop) reads UTC, named (issue 12, point 2)."""
+    told which it is: the operator (no shop) reads UTC, named, and so does a shop whose
+    province is not known yet, so that no time passes for shop time (issue 12, point 2)."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)  # stored moments are UTC
     local = value.astimezone(shop_zone(company))
-    return local, ("UTC" if company is None else "")
+    return local, ("UTC" if company is None or not company.time_zone else "")
 
 
 def _named(text: str, zone: str) -> str:

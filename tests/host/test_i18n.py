@@ -17,7 +17,12 @@ from tests.support_pages import page_text, row_counts
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = ROOT / "host" / "translations" / "fr" / "LC_MESSAGES"
 # The keywords babel.cfg's refresh command passes to ``pybabel extract``.
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+KEYWORDS = {
+    **DEFAULT_KEYWORDS,
+    "_l": None,
+    "lazy_gettext": None,
+    "lazy_pgettext": ((1, "c"), 2),
+}
 REFRESH = "refresh the catalog with the commands at the top of babel.cfg"
 
 

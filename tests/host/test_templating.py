@@ -46,3 +46,23 @@ def test_csrf_real_form_flow_works(make_app, shops):
     assert row_counts(app)["Customer"] == before["Customer"] + 1
     assert client.post("/customers/new", data=CUSTOMER).status_code == 400
     assert row_counts(app)["Customer"] == before["Customer"] + 1
+
+
+# -- Shop time ----------------------------------------------------------------------------
+
+
+def test_a_time_says_utc_while_the_shops_province_is_unknown(app):
+    """Times are shop time (issue 12 point 2); before the province is filled in there is no
+    shop time, and the time says it is UTC rather than pass for the shop's."""
+    from datetime import UTC, datetime
+
+    from host.models import Company
+    from host.templating import localtime
+
+    moment = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
+    quebec = Company(name="Q", country="CA", province="QC", language="en")
+    unknown = Company(name="U", country="CA", province=None, language="en")
+    with app.test_request_context():
+        assert localtime(moment, quebec) == "Dec 1, 2026, 9:00\u202fa.m."
+        assert localtime(moment, unknown) == "Dec 1, 2026, 2:00\u202fp.m. UTC"
+        assert localtime(moment, None).endswith(" UTC")

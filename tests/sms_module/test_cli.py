@@ -69,7 +69,10 @@ def test_cli_lists_adds_disables_enables_and_sets_rates(runner, app):
     [
         (["add", "nope", "--queue", "transactional"], "is not a phone number"),
         (["add", "+14386017777", "--queue", "bulk"], "is not a queue"),
-        (["add", "+14386013562", "--queue", "transactional"], "already in the transactional"),
+        (
+            ["add", "+14386013562", "--queue", "transactional"],
+            "already in the pool of the Transactional queue",
+        ),
         (["rate", "+14386013562", "0"], "is not a rate"),
         (["rate", "+14386017777", "1"], "in no pool"),
         (["disable", "x"], "is not a phone number"),

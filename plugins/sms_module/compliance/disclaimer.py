@@ -5,10 +5,12 @@ consent ledger."""
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import select
 
-from host.api import Company, Customer, db, utcnow
+from host.api import Company, Customer, db, get_redis, utcnow
 from plugins.sms_module.models import (
     ConsentEvent,
     ConsentKind,
@@ -19,36 +21,89 @@ from plugins.sms_module.models import (
     lifecycle,
 )
 from plugins.sms_module.models.codes import Step
+from plugins.sms_module.models.statuses import is_refusal
 from plugins.sms_module.texts import templates
 from plugins.sms_module.texts.pricing import new_message
 
 KIND = Kind.DISCLAIMER
-REACHED_CARRIER = (Status.SENT, Status.DELIVERED, Status.UNDELIVERED)
+# The carrier took it and did not report it lost: the phone had it, messages after it go.
+REACHED_CARRIER = (Status.SENT, Status.DELIVERED)
 PENDING = (Status.ACCEPTED, Status.SCHEDULED, Status.QUEUED, Status.SENDING)
+# Ended at the carrier without reaching the phone (with a carrier's code or final status).
+CARRIER_FAILURES = (Status.FAILED, Status.UNDELIVERED)
+# How long one process may hold the right to write a phone's disclaimer (seconds).
+WRITING_LEASE_SECONDS = 30
 
 
 class State(enum.StrEnum):
     SENT = "sent"  # it reached the carrier: messages after it may go
     PENDING = "pending"  # it is on its way: messages after it wait
+    FAILED = "failed"  # the last one failed at the carrier: messages waiting for it fail
 
 
-def state(company_id: int, phone: str) -> State | None:
-    """Say whether the shop's disclaimer to ``phone`` went (``SENT``), is on its way
-    (``PENDING``), or has to be written (``None``)."""
-    statuses = set(
+def _disclaimers(company_id: int, phone: str) -> list[SmsMessage]:
+    """The shop's disclaimers to ``phone``, the newest first."""
+    return list(
         db.session.scalars(
-            select(SmsMessage.status).where(
+            select(SmsMessage)
+            .where(
                 SmsMessage.company_id == company_id,
                 SmsMessage.phone == phone,
                 SmsMessage.kind == KIND,
             )
+            .order_by(SmsMessage.id.desc())
         )
     )
+
+
+def _carrier_failed(message: SmsMessage) -> bool:
+    """Tell whether a disclaimer ended at the carrier without reaching the phone: Undelivered,
+    or Failed with a carrier's code (a rule's refusal, or a Canceled one, is not: it never
+    reached the carrier, and the next one may go)."""
+    return message.status in CARRIER_FAILURES and not is_refusal(
+        message.status, message.failure_code
+    )
+
+
+def state(company_id: int, phone: str) -> State | None:
+    """Say whether the shop's disclaimer to ``phone`` went (``SENT``: one is Sent or
+    Delivered), is on its way (``PENDING``), failed at the carrier (``FAILED``: the newest
+    one ended Failed or Undelivered at the carrier, a permanent error or the last of its
+    transient retries), or has to be written (``None``: none, or the newest was canceled or
+    refused by a rule) (PRODUCT.md §5)."""
+    found = _disclaimers(company_id, phone)
+    statuses = {message.status for message in found}
     if statuses & set(REACHED_CARRIER):
         return State.SENT
     if statuses & set(PENDING):
         return State.PENDING
+    if found and _carrier_failed(found[0]):
+        return State.FAILED
     return None
+
+
+def last_failure(company_id: int, phone: str) -> SmsMessage | None:
+    """Return the shop's newest disclaimer to ``phone`` when it failed at the carrier (see
+    ``state``), else ``None``."""
+    found = _disclaimers(company_id, phone)
+    return found[0] if found and _carrier_failed(found[0]) else None
+
+
+@contextmanager
+def writing(company_id: int, phone: str) -> Iterator[bool]:
+    """Hold, for the block, the right to write the shop's disclaimer to ``phone`` (a Redis
+    lease of ``WRITING_LEASE_SECONDS``): yield ``True`` when this process has it, ``False``
+    when another process is writing one right now (the caller writes none: that one will be
+    on its way). The caller checks ``state`` and commits inside the block, so at most one
+    disclaimer per phone and shop is ever on its way (PRODUCT.md §5)."""
+    redis = get_redis()
+    key = f"sms:disclaimer:writing:{company_id}:{phone}"
+    held = bool(redis.set(key, 1, nx=True, ex=WRITING_LEASE_SECONDS))
+    try:
+        yield held
+    finally:
+        if held:
+            redis.delete(key)
 
 
 def message_for(company: Company, customer: Customer, phone: str) -> SmsMessage:
@@ -67,9 +122,12 @@ def must_precede(kind: str, to_customer: bool) -> bool:
 
 
 def needed(company_id: int, phone: str, kind: str, to_customer: bool) -> bool:
-    """Tell whether a message of ``kind`` to ``phone`` must wait for a disclaimer that is not
-    written yet: it needs one (``must_precede``) and none went or is on its way (§5)."""
-    return must_precede(kind, to_customer) and state(company_id, phone) is None
+    """Tell whether a new message of ``kind`` to ``phone`` must wait for a disclaimer that is
+    not written yet: it needs one (``must_precede``) and none went or is on its way; after
+    one that failed at the carrier, a new request gets one new try (§5)."""
+    if not must_precede(kind, to_customer):
+        return False
+    return state(company_id, phone) in (None, State.FAILED)
 
 
 def schedule_first(company: Company, customer: Customer | None, phone: str) -> SmsMessage:

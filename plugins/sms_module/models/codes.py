@@ -68,12 +68,16 @@ class FailureCode(enum.StrEnum):
     NO_CONSENT = "no_consent"
     OPTED_OUT = "opted_out"
     CARRIER_ERROR = "carrier_error"  # the carrier refused it and gave no code
+    # The phone's first-SMS disclaimer failed at the carrier, so the message waiting for it
+    # fails too, never sent (§5): "disclaimer_failed: <the disclaimer's failure reason>".
+    DISCLAIMER_FAILED = "disclaimer_failed"
 
 
 # The codes of a refusal: a rule of the module (PRODUCT.md §3, §4, §5, and the request's own
 # checks) stopped the message before any carrier had it. Its Failed row is the audit trail,
 # shown and counted as refused, apart from the carrier's outcomes (``statuses.is_refusal``).
 # Every code the module writes is one, but for CARRIER_ERROR; the carrier's codes are its own.
+# (DISCLAIMER_FAILED is one: the §5 rule stopped the message, which no carrier had.)
 REFUSALS = frozenset(FailureCode) - {FailureCode.CARRIER_ERROR}
 
 

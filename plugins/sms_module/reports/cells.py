@@ -35,10 +35,10 @@ from plugins.sms_module.models import (
     Direction,
     Kind,
     OptOutAction,
-    Queue,
     Source,
 )
 from plugins.sms_module.models.statuses import REFUSED, Status
+from plugins.sms_module.texts.labels import QUEUE_LABELS
 from plugins.sms_module.texts.preview import LABELS as STATUS_LABELS
 from plugins.sms_module.texts.reasons import failure_text
 
@@ -161,10 +161,7 @@ def iso_time(text: str, company) -> Coded | str:
 
 # --- Labels of the codes the reports show ------------------------------------------------
 
-QUEUE_LABELS = {
-    Queue.TRANSACTIONAL: _l("Transactional"),
-    Queue.PROMOTIONAL: _l("Promotional"),
-}
+# QUEUE_LABELS: ``texts.labels``'s, shared with the operator's pages and the start page.
 DIRECTION_LABELS = {
     Direction.OUTBOUND: _l("Sent to the customer"),
     Direction.INBOUND: _l("Received from the customer"),

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext as pgettext_lazy
+from flask_babel import lazy_pgettext
 
 from host.api import FIRST_YEAR, LAST_YEAR, shop_zone
 from plugins.sms_module.models import Direction, OptOutAction, Queue
@@ -41,8 +41,8 @@ FILTERS: dict[str, Filter] = {
     "period": Filter("period", _l("Period")),
     "action": Filter("action", _l("Action")),
     "phone": Filter("phone", _l("Phone")),
-    "from": Filter("from", pgettext_lazy("date filter", "From"), "date"),
-    "to": Filter("to", pgettext_lazy("date filter", "To"), "date"),
+    "from": Filter("from", lazy_pgettext("date filter", "From"), "date"),
+    "to": Filter("to", lazy_pgettext("date filter", "To"), "date"),
 }
 # How each choice filter's values are shown (a code and its label).
 _CELLS = {
@@ -67,13 +67,13 @@ def choices(*names: str) -> dict[str, tuple]:
 
 # A filter's name as the notes say it ("The “from” date…"), in the reader's language.
 _NOTE_NAMES = {
-    "status": pgettext_lazy("filter name", "status"),
-    "queue": pgettext_lazy("filter name", "queue"),
-    "direction": pgettext_lazy("filter name", "direction"),
-    "period": pgettext_lazy("filter name", "period"),
-    "action": pgettext_lazy("filter name", "action"),
-    "from": pgettext_lazy("filter name", "from"),
-    "to": pgettext_lazy("filter name", "to"),
+    "status": lazy_pgettext("filter name", "status"),
+    "queue": lazy_pgettext("filter name", "queue"),
+    "direction": lazy_pgettext("filter name", "direction"),
+    "period": lazy_pgettext("filter name", "period"),
+    "action": lazy_pgettext("filter name", "action"),
+    "from": lazy_pgettext("filter name", "from"),
+    "to": lazy_pgettext("filter name", "to"),
 }
 
 

@@ -4,14 +4,15 @@ consent register (the consent ledger kept by ``compliance.consent``), PRODUCT.md
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
-from host.api import Company, Customer, Report
+from host.api import Company, Customer, Report, localdate
 from plugins.sms_module.compliance.consent import LEDGER_COLUMNS, ledger_rows
-from plugins.sms_module.models import OptOutAction, OptOutEvent
+from plugins.sms_module.models import ConsentKind, OptOutAction, OptOutEvent
 from plugins.sms_module.reports import cells
 from plugins.sms_module.reports.cells import Column
 from plugins.sms_module.reports.filters import (
@@ -114,9 +115,18 @@ def consent_rows(company, filtered: Mapping[str, str]) -> Iterator[tuple]:
         row = list(row)
         row[4] = cells.consent_kind(row[4])
         row[5] = cells.consent_method(row[5])
-        row[6] = cells.iso_time(row[6], company)
+        row[6] = _obtained(row[6], row[4], company)
         row[9] = cells.iso_time(row[9], company)
         yield tuple(row)
+
+
+def _obtained(text: str, kind: str, company) -> cells.Coded | str:
+    """When consent was obtained, as the customer's page says it (``consent.obtained_day``):
+    for consent given, the day typed on the form (stored at noon UTC, its UTC date); for a
+    withdrawal, the moment in the viewer's zone. The CSV keeps the ISO 8601 text."""
+    if not text or kind != ConsentKind.GIVEN:
+        return cells.iso_time(text, company)
+    return cells.Coded(text, localdate(datetime.fromisoformat(text).date()))
 
 
 def consent_register() -> Report:

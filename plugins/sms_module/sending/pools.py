@@ -9,7 +9,8 @@ with ``crmhost sms numbers`` and the Sender numbers page.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
 import phonenumbers
 from flask_babel import gettext as _
@@ -19,6 +20,8 @@ from sqlalchemy.exc import IntegrityError
 
 from host.api import InvalidPhone, db, normalize_phone, utcnow
 from plugins.sms_module.models import Conversation, Queue, SenderNumber
+from plugins.sms_module.texts.labels import queue_label
+from plugins.sms_module.texts.pricing import decimal_text, read_decimal
 
 # Short codes reach 100 segments/s; nothing we send on needs more than this.
 MAX_RATE = Decimal(1000)
@@ -66,22 +69,27 @@ def parse_queue(queue: Queue | str) -> Queue:
 
 
 def parse_rate(rate: Decimal | float | int | str) -> Decimal:
-    """Return ``rate`` as segments per second, or raise PoolError saying what is allowed."""
-    try:
-        value = Decimal(str(rate).strip())
-    except InvalidOperation:
-        value = Decimal("NaN")
-    if not value.is_finite() or value <= 0 or value > MAX_RATE:
+    """Return ``rate`` as segments per second, or raise PoolError saying what is allowed.
+    A text is read in the reader's number format ("0,5" in French, "0.5" in either:
+    ``texts.pricing.read_decimal``); the examples are written in it too."""
+    value = rate if isinstance(rate, Decimal) else read_decimal(str(rate))
+    if value is None or not value.is_finite() or value <= 0 or value > MAX_RATE:
         raise PoolError(
             _(
                 "%(rate)r is not a rate: give segments per second above 0 and at most %(max)s, "
                 "e.g. 1 for a long code.",
                 rate=str(rate),
-                max=MAX_RATE,
+                max=decimal_text(MAX_RATE),
             )
         )
     if value != value.quantize(Decimal("0.001")):
-        raise PoolError(_("Give the rate with 3 decimals at most, e.g. 0.5 or 1.25."))
+        raise PoolError(
+            _(
+                "Give the rate with 3 decimals at most, e.g. %(half)s or %(quarter)s.",
+                half=decimal_text(Decimal("0.5")),
+                quarter=decimal_text(Decimal("1.25")),
+            )
+        )
     return value
 
 
@@ -107,11 +115,19 @@ def get_number(number: str) -> SenderNumber:
 SENDER_REGIONS = frozenset({"CA", "US"})
 SENDER_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
 FICTIONAL_LINES = range(100, 200)  # 555-0100 to 555-0199 (NANPA: for films and books)
+# What a sender number may be written with (issue 12 review, point 6): nothing else.
+NUMBER_CHARACTERS = re.compile(r"[0-9 +\-().]+")
 
 
 def sender_number_problem(text: str) -> str | None:
     """Say why ``text`` cannot be a sender number, or ``None`` when it is a Canadian or US
     long code able to send SMS (issue 12, point 8).
+
+    A number is written with digits, spaces, "+", "-", "(", ")" and "." only
+    (``NUMBER_CHARACTERS``): "+15145550142x" or a number with an extension is no number
+    (phonenumbers would read a trailing letter as an extension and drop it). A +1 number is
+    checked for its region first, valid or not: "+1 242 555 0100" (the Bahamas) is a number
+    elsewhere, not a typing error.
 
     A number must be a valid North American long code of Canada or the United States
     (``SENDER_REGIONS``), of type mobile or fixed-line-or-mobile (what phonenumbers calls a
@@ -121,18 +137,30 @@ def sender_number_problem(text: str) -> str | None:
     555 0006" is Twilio's magic test number), VoIP or pager numbers, and 555-0100 to
     555-0199, reserved for fiction (NANPA).
     """
+    not_a_number = _("%(number)s is not a phone number such as +1 438 601 3562.", number=text)
+    if not NUMBER_CHARACTERS.fullmatch(text or "") or not any(ch.isdigit() for ch in text):
+        return not_a_number
     try:
-        number = phonenumbers.parse(text or "", "CA")
+        number = phonenumbers.parse(text, "CA")
     except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_valid_number(number):
-        return _("%(number)s is not a phone number such as +1 438 601 3562.", number=text)
-    if phonenumbers.region_code_for_number(number) not in SENDER_REGIONS:
-        return _(
-            "%(number)s is not a Canadian or US number: the pools send from North American "
-            "long codes, such as +1 438 601 3562.",
-            number=text,
-        )
+        return not_a_number
+    region = phonenumbers.region_code_for_number(number)
+    elsewhere = _(
+        "%(number)s is not a Canadian or US number: the pools send from North American "
+        "long codes, such as +1 438 601 3562.",
+        number=text,
+    )
+    if (
+        number.country_code == 1
+        and phonenumbers.is_possible_number(number)
+        and region is not None
+        and region not in SENDER_REGIONS
+    ):
+        return elsewhere
+    if not phonenumbers.is_valid_number(number):
+        return not_a_number
+    if region not in SENDER_REGIONS:
+        return elsewhere
     national = f"{number.national_number:010d}"
     if national[3:6] == "555" and int(national[6:]) in FICTIONAL_LINES:
         return _("%(number)s is reserved for fiction (555-0100 to 555-0199).", number=text)
@@ -155,7 +183,11 @@ def add_number(number: str, queue: Queue | str, rate: Decimal | float | str = 1)
     existing = db.session.scalar(select(SenderNumber).where(SenderNumber.number == e164))
     if existing is not None:
         raise PoolError(
-            _("%(number)s is already in the %(queue)s pool.", number=e164, queue=existing.queue)
+            _(
+                "The number %(number)s is already in the pool of the %(queue)s queue.",
+                number=e164,
+                queue=queue_label(existing.queue),
+            )
         )
     row = SenderNumber(number=e164, queue=target, rate=value, enabled=True)
     try:
@@ -240,7 +272,12 @@ def _conversation(company_id: int, phone: str, queue: Queue) -> Conversation | N
 def _choose(company_id: int, phone: str, queue: Queue) -> SenderNumber:
     numbers = pool(queue)
     if not numbers:
-        raise PoolError(_("The %(queue)s pool has no enabled number.", queue=queue.value))
+        raise PoolError(
+            _(
+                "The pool of the %(queue)s queue has no enabled number.",
+                queue=queue_label(queue),
+            )
+        )
     # Numbers on which this phone already talks to another shop: a reply there is ambiguous.
     shared = set(
         db.session.scalars(

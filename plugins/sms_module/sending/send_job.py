@@ -22,11 +22,17 @@ from sqlalchemy import select
 from host.api import db, get_redis, utcnow
 from plugins.sms_module.carriers import carrier_for
 from plugins.sms_module.carriers.base import Carrier, CarrierError
-from plugins.sms_module.compliance import disclaimer, guards, quiet_hours, rules
-from plugins.sms_module.models import Kind, SenderNumber, SmsMessage, Source, Status, lifecycle
-from plugins.sms_module.models.codes import Reason, Step, coded
+from plugins.sms_module.models import (
+    Kind,
+    SenderNumber,
+    SmsMessage,
+    Source,
+    Status,
+    lifecycle,
+)
+from plugins.sms_module.models.codes import Step, coded
 from plugins.sms_module.models.statuses import TERMINAL
-from plugins.sms_module.sending import backlog, outbox, pools, reconciliation
+from plugins.sms_module.sending import backlog, checks, outbox, pools, reconciliation
 from plugins.sms_module.sending.backlog import Booking, NumberBusy
 from plugins.sms_module.sending.outcomes import HELPS_WITH_BACKLOG, Outcome, SendResult
 from plugins.sms_module.sending.rate import Reservation, SenderRate
@@ -36,12 +42,8 @@ log = logging.getLogger(__name__)
 # How long a worker that already committed Sending may wait for a new slot when late.
 LATE_MAX_WAIT = 5.0
 LATE_RETRIES = 3
-# A job may start this much before the message's send time (clocks of several machines).
-EARLY_TOLERANCE = timedelta(milliseconds=100)
 # A number with no enabled sender is tried again after this long (seconds).
 NO_SENDER_RETRY_SECONDS = 60
-# How long a message waits for its phone's disclaimer to reach the carrier (seconds).
-DISCLAIMER_WAIT_SECONDS = 1
 
 
 def send_message(message_id: int) -> str:
@@ -86,10 +88,14 @@ def _send(message_id: int, config, in_backlog: bool, booking: Booking | None) ->
         if reconciled := _reconcile(carrier, message):
             return reconciled
     else:
-        stop = _no_longer_true(message) or _not_due(message) or _held_for_the_night(message)
+        stop = (
+            checks.no_longer_true(message)
+            or checks.not_due(message)
+            or checks.held_for_the_night(message)
+        )
         if stop:
             return stop
-    stop = _refused_now(message) or _disclaimer_first(message, in_backlog)
+    stop = checks.refused_now(message) or checks.disclaimer_first(message, in_backlog)
     if stop:
         return stop
     try:
@@ -135,74 +141,6 @@ def _reconcile(carrier: Carrier, message: SmsMessage) -> SendResult | None:
         return None
     reconciliation.record_sent(message, found, Source.RECONCILIATION)
     return SendResult(Outcome.RECONCILED)
-
-
-def _no_longer_true(message: SmsMessage) -> SendResult | None:
-    """Cancel a message its event made untrue or that waited past its useful time
-    (``guards.stale``): a reminder of a completed job, one held past the appointment."""
-    reason = guards.stale(message, utcnow())
-    if reason is None:
-        return None
-    withdrawn = lifecycle.withdraw(message, Source.MODULE, reason)
-    db.session.commit()
-    outbox.forget_job(message.id)
-    return SendResult(Outcome.NO_LONGER_TRUE if withdrawn else Outcome.NOTHING_TO_DO)
-
-
-def _not_due(message: SmsMessage) -> SendResult | None:
-    """A job that came early goes back to wait for the send time."""
-    if message.send_at and message.send_at > utcnow() + EARLY_TOLERANCE:
-        db.session.commit()
-        outbox.enqueue(message, force=True)
-        return SendResult(Outcome.NOT_DUE)
-    return None
-
-
-def _held_for_the_night(message: SmsMessage) -> SendResult | None:
-    """A campaign that outlasts the evening waits for the morning, shop time (§7)."""
-    morning = quiet_hours.held_until_morning(message.queue, message.company, utcnow())
-    if morning is None:
-        return None
-    message.send_at = morning
-    lifecycle.note(message, message.status, Source.MODULE, Step.QUIET_HOURS)
-    db.session.commit()
-    outbox.enqueue(message, force=True)
-    return SendResult(Outcome.WAITING_FOR_MORNING)
-
-
-def _refused_now(message: SmsMessage) -> SendResult | None:
-    """Fail the message a rule now refuses (``rules.may_go_now``)."""
-    refusal = rules.may_go_now(message)
-    if refusal is None:
-        return None
-    detail = coded(Step.REFUSED_BEFORE_SENDING, refusal.code)
-    reason = coded(refusal.code, Reason.BEFORE_SENDING)
-    lifecycle.fail(message, refusal.code, reason, Source.MODULE, detail)
-    db.session.commit()
-    outbox.forget_job(message.id)
-    return SendResult(Outcome.REFUSED, refusal.code)
-
-
-def _disclaimer_first(message: SmsMessage, in_backlog: bool) -> SendResult | None:
-    """Hold the message back until the phone's disclaimer reached the carrier (§5)."""
-    if not disclaimer.must_precede(message.kind, message.customer_id is not None):
-        return None
-    found = disclaimer.state(message.company_id, message.phone)
-    if found == disclaimer.State.SENT:
-        return None
-    waiting = SendResult(Outcome.WAITING_FOR_DISCLAIMER)
-    if found is not None and in_backlog and outbox.live_job(message.id) is not None:
-        db.session.commit()
-        return waiting  # a backlog run passes over it; its job stays
-    if found is None:  # none yet (a new phone), or the last one failed: write one
-        first = disclaimer.schedule_first(message.company, message.customer, message.phone)
-        db.session.commit()
-        outbox.enqueue(first)
-    else:
-        db.session.commit()
-    again = utcnow() + timedelta(seconds=DISCLAIMER_WAIT_SECONDS)
-    outbox.enqueue(db.session.get(SmsMessage, message.id), at=again, force=True)
-    return waiting
 
 
 def _sender(message: SmsMessage) -> SenderNumber:

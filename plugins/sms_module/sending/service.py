@@ -232,21 +232,24 @@ def _accept(request: SendRequest) -> SmsMessage:
         request.truth.stamp(message)
     lifecycle.start(message, Status.ACCEPTED, request.source)
     first = None
-    if disclaimer.needed(company.id, phone, request.kind, customer is not None):
-        first = disclaimer.schedule_first(company, customer, phone)
-        first.campaign_id = request.campaign_id  # a campaign's cost, canceled with it
-    due = coded(Step.DUE, message.send_at.isoformat())
-    lifecycle.move(message, Status.SCHEDULED, Source.MODULE, due)
-    db.session.add(message)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # The same event, accepted at the same moment by another process: send it once.
-        db.session.rollback()
-        existing = by_key(request.dedupe_key) if request.dedupe_key else None
-        if existing is None:
-            raise
-        return existing
+    # Another process writing this phone's disclaimer right now: it is on its way, and the
+    # send job writes one if it is not (never two on their way, §5).
+    with disclaimer.writing(company.id, phone) as mine:
+        if mine and disclaimer.needed(company.id, phone, request.kind, customer is not None):
+            first = disclaimer.schedule_first(company, customer, phone)
+            first.campaign_id = request.campaign_id  # a campaign's cost, canceled with it
+        due = coded(Step.DUE, message.send_at.isoformat())
+        lifecycle.move(message, Status.SCHEDULED, Source.MODULE, due)
+        db.session.add(message)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            # The same event, accepted at the same moment by another process: send it once.
+            db.session.rollback()
+            existing = by_key(request.dedupe_key) if request.dedupe_key else None
+            if existing is None:
+                raise
+            return existing
     if first is not None:
         outbox.message_scheduled(first.id)
     outbox.message_scheduled(message.id)

@@ -1,5 +1,6 @@
-// The live count of a text being written: segments, encoding, price, the characters that
-// force Unicode and, where the page offers it, plain replacements for look-alikes and the
+// The live count of a text being written: segments, characters, price (the preview's
+// "summary", in the reader's language and number format), the characters that force
+// Unicode and, where the page offers it, plain replacements for look-alikes and the
 // rendered text (message templates). Used by the compose box and the template editor. With
 // ``invalid`` (an element id) an invalid text hides the rendered text and says why there
 // ("invalidLabel" then the server's sentence), never the last valid text (issue 12 point 9).
@@ -44,7 +45,8 @@ function smsPreview(options) {
     if (invalid) invalid.hidden = true;
     if (shown) shown.hidden = false;
     counter.classList.remove("error");
-    counter.textContent = `${data.segments} ${options.segmentsLabel} · ${data.encoding} · ${data.units} · ${data.price} ${data.currency}`;
+    // The server's line in the reader's language: "1 segment · 42 caractères · 0,0100 $".
+    counter.textContent = data.summary;
     counter.dataset.segments = data.segments;
     unicode.hidden = data.unicode_characters.length === 0;
     unicode.textContent = `${options.unicodeLabel} ${data.unicode_characters.join(" ")}`;
@@ -67,5 +69,7 @@ function smsPreview(options) {
       refresh();
     });
   }
-  if (body.value && options.refreshNow) refresh();
+  // A text already there is counted at once, in the server's words (refreshNow: false to
+  // keep the line the page came with).
+  if (body.value && options.refreshNow !== false) refresh();
 }

@@ -9,9 +9,15 @@ from decimal import Decimal
 from functools import lru_cache
 
 from babel.core import get_global
-from babel.numbers import format_currency, get_currency_name, get_territory_currencies
+from babel.numbers import (
+    NumberFormatError,
+    format_currency,
+    format_decimal,
+    get_currency_name,
+    get_territory_currencies,
+    parse_decimal,
+)
 from flask import current_app
-from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from host.api import Company, Customer, db, reader_locale
@@ -22,6 +28,9 @@ from plugins.sms_module.texts.segments import count_segments, price
 # the point, five after. PostgreSQL refuses more; the rule says so first (issue 13 §10).
 MAX_PRICE = Decimal("100000")  # excluded
 PRICE_PLACES = 5
+EXAMPLE_PRICE = Decimal("0.0100")  # what the messages give as an example
+# Spaces a number may be grouped with ("1 000,5"): dropped before reading it.
+_SPACES = str.maketrans("", "", " \u00a0\u202f\u2009")
 
 
 @dataclass(frozen=True)
@@ -70,23 +79,72 @@ def currency_name(code: str) -> str:
     return get_currency_name(code, locale=reader_locale())
 
 
+def read_decimal(text: str) -> Decimal | None:
+    """Read a number typed by the reader in their language's format: "0,02" or "0.02" in
+    French ("1 000,5" too), "0.02" or "1,000.5" in English (Babel's ``parse_decimal`` with
+    ``reader_locale``, strict: "0,02" is no number in English); ``None`` when it is none.
+    "NaN" and "Infinity" come back as such: callers refuse what is not finite
+    (issue 12 review, point 4)."""
+    cleaned = (text or "").strip().translate(_SPACES)
+    if not cleaned:
+        return None
+    try:
+        return parse_decimal(cleaned, locale=reader_locale(), strict=True)
+    except (NumberFormatError, ValueError, ArithmeticError):
+        return None
+
+
+def decimal_text(amount: Decimal) -> str:
+    """Write a number with all its digits the reader's way ("0,00001" in French, "0.00001"
+    in English; "100 000" / "100,000")."""
+    return format_decimal(amount, locale=reader_locale(), decimal_quantization=False)
+
+
+def price_input(amount: Decimal) -> str:
+    """Write a price per segment for the price field, in the reader's format and without
+    grouping, keeping four decimals at least and every stored one: "0,0100" in French,
+    "0.0100" in English (``read_decimal`` reads it back)."""
+    return format_decimal(_tidy(amount), "0.0000#", locale=reader_locale())
+
+
+def parse_price(text: str) -> Decimal:
+    """Return the price per segment typed in ``text`` (``read_decimal``), or raise
+    ``ValueError`` with a message for people when it is no finite number."""
+    amount = read_decimal(text)
+    if amount is None or not amount.is_finite():
+        raise ValueError(
+            _(
+                "The price per segment is a number such as %(example)s.",
+                example=price_input(EXAMPLE_PRICE),
+            )
+        )
+    return amount
+
+
 def set_pricing(price_per_segment: Decimal, currency: str) -> Pricing:
     """Save the operator's price per segment (commits). Raises ``ValueError`` with a message
-    for people (translated) when the price is not a finite number, is zero or negative, not
-    below ``MAX_PRICE``, below the smallest stored amount (0.00001: it would be saved as 0)
-    or has more than ``PRICE_PLACES`` decimals (what its column holds), or the currency is
-    not the ISO 4217 code of a currency in use (``currencies_in_use``; issue 12, point 8)."""
+    for people (translated, numbers in the reader's format: issue 12 review, point 4) when
+    the price is not a finite number, is zero or negative, not below ``MAX_PRICE``, below
+    the smallest stored amount (0.00001: it would be saved as 0) or has more than
+    ``PRICE_PLACES`` decimals (what its column holds), or the currency is not the ISO 4217
+    code of a currency in use (``currencies_in_use``; issue 12, point 8)."""
+    example = price_input(EXAMPLE_PRICE)
     if not price_per_segment.is_finite():  # NaN, Infinity: no price (and NaN < 0 raises)
-        raise ValueError(_("The price per segment is a number such as 0.0100."))
+        raise ValueError(
+            _("The price per segment is a number such as %(example)s.", example=example)
+        )
     if price_per_segment < 0:
         raise ValueError(_("The price per segment cannot be negative."))
     if price_per_segment == 0:
-        raise ValueError(_("The price per segment is above zero, e.g. 0.0100."))
+        raise ValueError(
+            _("The price per segment is above zero, e.g. %(example)s.", example=example)
+        )
     if price_per_segment >= MAX_PRICE:
         raise ValueError(
             _(
-                "The price per segment must be below %(limit)s, e.g. 0.0100.",
-                limit=format_decimal(MAX_PRICE),
+                "The price per segment must be below %(limit)s, e.g. %(example)s.",
+                limit=decimal_text(MAX_PRICE),
+                example=example,
             )
         )
     smallest = Decimal(1).scaleb(-PRICE_PLACES)  # 0.00001
@@ -94,7 +152,7 @@ def set_pricing(price_per_segment: Decimal, currency: str) -> Pricing:
         raise ValueError(
             _(
                 "A price per segment above zero is %(smallest)s at least.",
-                smallest=f"{smallest:f}",
+                smallest=decimal_text(smallest),
             )
         )
     # Compared exactly, not normalised: normalize() rounds 1e-99999999 to 0.

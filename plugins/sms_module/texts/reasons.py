@@ -18,11 +18,7 @@ from flask_babel import lazy_gettext as _l
 
 from host.api import current_shop, format_phone, localtime
 from plugins.sms_module.models import (
-    ConsentKind,
-    ConsentMethod,
     FailureCode,
-    OptOutAction,
-    Source,
     Status,
     Withdrawal,
 )
@@ -52,6 +48,9 @@ FAILURES = {
     FailureCode.NO_CONSENT: _l("No express consent is on record for this recipient."),
     FailureCode.OPTED_OUT: _l("This phone replied STOP: it receives no SMS until it texts START."),
     FailureCode.CARRIER_ERROR: _l("The carrier refused the message without giving an error code."),
+    FailureCode.DISCLAIMER_FAILED: _l(
+        "The first-SMS disclaimer to this phone failed, so this message was not sent."
+    ),
 }
 
 # The same rules, when they refused a message just before the carrier call
@@ -158,7 +157,23 @@ def _coded_failure(code: FailureCode, argument: str) -> str:
             "The carrier reported the message as %(status)s, without an error code.",
             status=carrier_status_label(argument),
         )
+    if code == FailureCode.DISCLAIMER_FAILED:
+        return _(
+            "The first-SMS disclaimer to this phone failed, so this message was not sent: "
+            "%(reason)s",
+            reason=_disclaimer_failure(argument),
+        )
     return str(FAILURES[code])
+
+
+def _disclaimer_failure(stored: str) -> str:
+    """Return why the disclaimer failed from its stored ``failure_reason`` (a carrier's code,
+    ``"carrier_error: <status>"``, ``"carrier_code: <code>"``); an older row's sentence as it
+    is (PRODUCT.md §5)."""
+    inner, _argument = uncoded(stored)
+    if inner in FAILURE_CODES or inner == Reason.CARRIER_CODE or carrier_code(inner) is not None:
+        return failure_text(inner, stored)
+    return stored
 
 
 def carrier_status_label(word: str | None) -> str:
@@ -239,59 +254,3 @@ def _moment(iso: str, company) -> str:
     if company is None and has_request_context():
         company = current_shop()
     return localtime(moment, company)
-
-
-# The consent ledger's and the opt-out list's words (PRODUCT.md §4, §5), for people.
-CONSENT_KINDS = {
-    ConsentKind.GIVEN: _l("Consent given"),
-    ConsentKind.WITHDRAWN: _l("Consent withdrawn"),
-    ConsentKind.DISCLAIMER_SENT: _l("Disclaimer sent"),
-}
-CONSENT_METHODS = {
-    ConsentMethod.PAPER: _l("Signed paper document"),
-    ConsentMethod.ELECTRONIC: _l("Electronic (signed invoice mention, web form)"),
-    ConsentMethod.ORAL: _l("Oral (discouraged)"),
-}
-OPT_OUT_ACTIONS = {
-    OptOutAction.OPT_OUT: _l("Opted out (STOP)"),
-    OptOutAction.OPT_IN: _l("Opted in again (START)"),
-}
-SOURCES = {
-    Source.MODULE: _l("SMS module"),
-    Source.PROVIDER_CALLBACK: _l("Carrier's report"),
-    Source.RECONCILIATION: _l("Check with the carrier"),
-    Source.STAFF: _l("Staff"),
-    Source.API: _l("API"),
-    Source.CAMPAIGN: _l("Campaign"),
-    Source.EVENT: _l("CRM event"),
-    Source.SMS_KEYWORD: _l("Keyword texted by the phone"),
-    Source.PROVIDER_ERROR: _l("Carrier's error code"),
-}
-
-
-def _label(table: dict, value) -> str:
-    """Return ``value``'s label from ``table``; an unknown value as it is, "" for none."""
-    if value is None or value == "":
-        return ""
-    return str(table.get(value, value))
-
-
-def consent_kind_label(kind: str | None) -> str:
-    """Return a consent ledger line's event ("given", "withdrawn"…) as people read it."""
-    return _label(CONSENT_KINDS, kind)
-
-
-def consent_method_label(method: str | None) -> str:
-    """Return how consent was obtained ("paper", "electronic", "oral") as people read it."""
-    return _label(CONSENT_METHODS, method)
-
-
-def opt_out_action_label(action: str | None) -> str:
-    """Return an opt-out list event's action ("opt_out", "opt_in") as people read it."""
-    return _label(OPT_OUT_ACTIONS, action)
-
-
-def source_label(source: str | None) -> str:
-    """Return who made a history step or an opt-out ("staff", "sms_keyword"…) as people
-    read it."""
-    return _label(SOURCES, source)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from babel.dates import format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from host.api import Company, localtime, utcnow
+from host.api import Company, localtime, reader_locale, utcnow, zone_label
 from plugins.sms_module import campaigns
 from plugins.sms_module.campaigns.review import languages_of, too_long_message
 from plugins.sms_module.compliance import quiet_hours
@@ -181,14 +182,29 @@ def parse_local(text: str, shop: Company) -> datetime | None:
     return None
 
 
+def quiet_hours_text(shop: Company) -> tuple[str, str]:
+    """Return the quiet hours' (start, end) as the reader writes a time of day, through
+    Babel in the reader's locale: ("21 h 00", "08 h 00") in French, ("9:00 p.m.",
+    "8:00 a.m.") in English (issue 12 point 2: no "21:00" on a French page)."""
+    locale = reader_locale(shop)
+    start, end = quiet_hours.quiet_hours()
+    return format_time(start, "short", locale=locale), format_time(end, "short", locale=locale)
+
+
+def zone_text(shop: Company) -> str:
+    """Return the shop's time zone named for people ("heure de l'Est (Toronto)"), never its
+    IANA id (issue 12 point 2)."""
+    return zone_label(shop.zone.key)
+
+
 def moved_message(campaign: SmsCampaign, shop: Company) -> str:
     """Say that the quiet hours moved the campaign's send time, and to when."""
-    start, end = quiet_hours.quiet_hours()
+    start, end = quiet_hours_text(shop)
     return _(
         "%(asked)s falls in the quiet hours (%(start)s to %(end)s, shop time): the campaign "
         "leaves at %(when)s instead.",
         asked=localtime(campaign.requested_send_at, shop),
-        start=start.strftime("%H:%M"),
-        end=end.strftime("%H:%M"),
+        start=start,
+        end=end,
         when=localtime(campaign.send_at, shop),
     )

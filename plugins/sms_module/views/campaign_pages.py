@@ -13,7 +13,7 @@ from sqlalchemy import select
 from host.api import Company, Customer, User, db
 from plugins.sms_module import campaigns
 from plugins.sms_module.campaigns.review import campaign_text, languages_of
-from plugins.sms_module.compliance import quiet_hours, rules
+from plugins.sms_module.compliance import rules
 from plugins.sms_module.models import Kind, SmsCampaign, SmsMessage
 from plugins.sms_module.models.campaigns import CampaignStatus
 from plugins.sms_module.texts.preview import preview, status_label
@@ -112,7 +112,7 @@ def module_state(shop: Company) -> dict:
 def form_context(shop: Company, form: dict[str, str], language: str | None) -> dict:
     """What the campaign form shows besides its fields: the languages, the compose box's
     preview, the live estimate, the shop's zone and quiet hours."""
-    start, end = quiet_hours.quiet_hours()
+    quiet_start, quiet_end = forms.quiet_hours_text(shop)
     shown = preview(form["body"])[0] if form["body"] else None
     language = language if language in ("en", "fr") else None
     return {
@@ -120,9 +120,9 @@ def form_context(shop: Company, form: dict[str, str], language: str | None) -> d
         "language_names": forms.language_names(),
         "preview": shown,
         "estimate": campaigns.estimate(shop, form["body"], form["body_fr"], language),
-        "zone": shop.zone.key,
-        "quiet_start": start.strftime("%H:%M"),
-        "quiet_end": end.strftime("%H:%M"),
+        "zone": forms.zone_text(shop),
+        "quiet_start": quiet_start,
+        "quiet_end": quiet_end,
         **module_state(shop),
     }
 

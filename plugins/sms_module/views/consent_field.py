@@ -12,7 +12,7 @@ from markupsafe import Markup
 from host.api import CustomerField, current_shop, shop_zone
 from plugins.sms_module.compliance import consent
 from plugins.sms_module.models import ConsentMethod
-from plugins.sms_module.texts.reasons import consent_kind_label, consent_method_label
+from plugins.sms_module.texts.labels import consent_kind_label, consent_method_label
 
 PREFIX = "sms_consent"
 

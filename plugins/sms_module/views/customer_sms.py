@@ -18,7 +18,7 @@ from plugins.sms_module.compliance.opt_out import is_opted_out
 from plugins.sms_module.models import SmsMessage, Status
 from plugins.sms_module.models.statuses import is_refusal
 from plugins.sms_module.sending import service, withdrawal
-from plugins.sms_module.texts import reasons
+from plugins.sms_module.texts import labels, reasons
 from plugins.sms_module.texts.preview import LABELS, preview, refused_label, status_label
 from plugins.sms_module.views import scheduled
 
@@ -120,7 +120,7 @@ def _history(message: SmsMessage, company) -> list[dict]:
             "status": refused_label()
             if refusal and step.status == Status.FAILED
             else str(LABELS[step.status]),
-            "source": reasons.source_label(step.source),
+            "source": labels.source_label(step.source),
             "detail": reasons.history_text(step.source, step.detail, company),
         }
         for step in message.history
@@ -130,8 +130,8 @@ def _history(message: SmsMessage, company) -> list[dict]:
 def _consent_line(event, company) -> dict:
     """Return a consent ledger line as people read it (labels, shop time)."""
     return {
-        "event": reasons.consent_kind_label(event.kind),
-        "method": reasons.consent_method_label(event.method),
+        "event": labels.consent_kind_label(event.kind),
+        "method": labels.consent_method_label(event.method),
         "obtained_at": consent.obtained_day(event),  # the template writes it (``localdate``)
         "reference": event.reference or "",
         "recorded_by": event.recorded_by.email if event.recorded_by else "",
@@ -142,8 +142,8 @@ def _consent_line(event, company) -> dict:
 def _opt_out_line(event, company) -> dict:
     """Return an opt-out list event of the customer's phone as people read it."""
     return {
-        "action": reasons.opt_out_action_label(event.action),
-        "source": reasons.source_label(event.source),
+        "action": labels.opt_out_action_label(event.action),
+        "source": labels.source_label(event.source),
         "said": event.raw_message or "",
         "at": localtime(event.at, company),
     }

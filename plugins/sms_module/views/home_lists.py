@@ -1,15 +1,15 @@
 """The lists of the SMS module's start-page panel (issue 12, point 7), each read from the
 database as it is now: today's and tomorrow's appointments with their texts' state, the
-conversations with unread replies, and the messages that failed or were refused lately."""
+conversations with unread replies (the messages that failed or were refused lately:
+``home_problems``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from flask import url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import func, select
 
 from host.api import (
@@ -21,24 +21,25 @@ from host.api import (
     db,
     shop_zone,
 )
-from plugins.sms_module.models import Direction, FailureCode, Kind, SmsMessage, Status
+from plugins.sms_module.models import Direction, Kind, SmsMessage, Status
 from plugins.sms_module.models.statuses import is_refusal
-from plugins.sms_module.notifications.resend import resend_allowed, resent_ids, still_refused
-from plugins.sms_module.reports.cells import KIND_LABELS
+from plugins.sms_module.texts.preview import LABELS, refused_label
 from plugins.sms_module.texts.reasons import failure_text
 from plugins.sms_module.views.inbox import excerpt
 
-PROBLEM_DAYS = 7  # how far back the failed and refused messages are listed
 MAX_ROWS = 50  # rows a list shows; the count above it says how many there are
 CONFIRMATIONS = (Kind.APPOINTMENT_BOOKED, Kind.APPOINTMENT_MOVED)
+# The state of an appointment's text in the words the rest of the module uses for a
+# message's status (``texts.preview.LABELS``, ``refused_label``: "Delivered" / "Livré"),
+# capitalised like a table's cell (issue 12 review, point 5).
 TEXT_STATES = {
-    "scheduled": _l("scheduled"),
-    "sent": _l("sent"),
-    "delivered": _l("delivered"),
-    "failed": _l("failed"),
-    "refused": _l("refused"),
-    "canceled": _l("canceled"),
-    "none": _l("none"),
+    "scheduled": LABELS[Status.SCHEDULED],
+    "sent": LABELS[Status.SENT],
+    "delivered": LABELS[Status.DELIVERED],
+    "failed": LABELS[Status.FAILED],
+    "refused": LazyString(refused_label),
+    "canceled": LABELS[Status.CANCELED],
+    "none": _l("No SMS"),
 }
 
 
@@ -76,24 +77,6 @@ class Unread:
     count: int
     last_at: datetime
     last_body: str
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A message that failed or was refused: why, where to fix it, and whether it may be
-    sent again now (``blocker``: what still stops it; ``None`` once fixed)."""
-
-    message: SmsMessage
-    why: str
-    refused: bool
-    fix_url: str | None
-    fix_label: str
-    resendable: bool
-    blocker: str | None
-
-    @property
-    def kind_label(self) -> str:
-        return str(KIND_LABELS.get(self.message.kind, self.message.kind))
 
 
 # Appointments and their texts ----------------------------------------------------------
@@ -207,70 +190,3 @@ def unread_replies(shop: Company) -> list[Unread]:
         Unread(phone, customers.get(phone), count, last[m_id].created_at, excerpt(last[m_id].body))
         for phone, count, m_id in rows
     ]
-
-
-# Failed and refused messages, and their resend ---------------------------------------------
-
-
-def failed_or_refused(shop: Company, now: datetime) -> tuple[list[Problem], int]:
-    """Return the shop's outbound messages that failed or were refused in the last
-    ``PROBLEM_DAYS`` days (by their last change), newest first, less those already sent
-    again from here (at most ``MAX_ROWS``), and how many there are in all."""
-    since = now - timedelta(days=PROBLEM_DAYS)
-    condition = (
-        (SmsMessage.company_id == shop.id)
-        & (SmsMessage.direction == Direction.OUTBOUND)
-        & SmsMessage.status.in_((Status.FAILED, Status.UNDELIVERED))
-        & (SmsMessage.updated_at >= since)
-    )
-    candidates = list(
-        db.session.execute(select(SmsMessage.id).where(condition).order_by(SmsMessage.id.desc()))
-        .scalars()
-        .all()
-    )
-    resent = resent_ids(candidates)
-    kept = [i for i in candidates if i not in resent]
-    shown = kept[:MAX_ROWS]
-    messages = {
-        m.id: m for m in db.session.scalars(select(SmsMessage).where(SmsMessage.id.in_(shown)))
-    }
-    return [problem(messages[i], shop) for i in shown], len(kept)
-
-
-def problem(message: SmsMessage, shop: Company) -> Problem:
-    """Describe ``message``'s failure for the start page."""
-    refused = is_refusal(message.status, message.failure_code)
-    fix_url, fix_label = fix_link(message, shop)
-    blocker = None
-    resendable = refused and resend_allowed(message)
-    if resendable:
-        refusal = still_refused(message, shop)
-        blocker = refusal.message if refusal is not None else None
-    return Problem(
-        message,
-        failure_text(message.failure_code, message.failure_reason),
-        refused,
-        fix_url,
-        fix_label,
-        resendable,
-        blocker,
-    )
-
-
-def fix_link(message: SmsMessage, shop: Company) -> tuple[str | None, str]:
-    """Return where the cause of ``message``'s failure is fixed, and the link's words."""
-    code = message.failure_code
-    if code == FailureCode.MODULE_OFF:
-        return url_for("companies.options", company_id=shop.id), _("Open the Options tab")
-    if code in (FailureCode.V2V_MISSING, FailureCode.LOCATION_MISSING):
-        return url_for("companies.edit", company_id=shop.id), _("Open Company management")
-    if message.customer_id is None:
-        return None, ""
-    if code in (FailureCode.NO_PHONE, FailureCode.INVALID_PHONE, FailureCode.NO_CONSENT):
-        return (
-            url_for("customers.show", customer_id=message.customer_id),
-            _("Open the customer's information"),
-        )
-    return url_for("sms_customer.show", customer_id=message.customer_id), _(
-        "Open the customer's SMS"
-    )

@@ -34,16 +34,13 @@ from markupsafe import Markup
 
 from host.api import Company, Role, get_in_shop_or_404, roles_required, utcnow
 from plugins.sms_module.compliance import rules
-from plugins.sms_module.models import Queue, SmsMessage
+from plugins.sms_module.models import SmsMessage
 from plugins.sms_module.notifications.resend import NotResendable
 from plugins.sms_module.notifications.resend import resend as resend_message
 from plugins.sms_module.sending import monitoring, service
-from plugins.sms_module.views.home_lists import (
-    PROBLEM_DAYS,
-    appointments_ahead,
-    failed_or_refused,
-    unread_replies,
-)
+from plugins.sms_module.texts.labels import queue_label
+from plugins.sms_module.views.home_lists import appointments_ahead, unread_replies
+from plugins.sms_module.views.home_problems import PROBLEM_DAYS, failed_or_refused
 
 bp = Blueprint("sms_home", __name__, url_prefix="/sms", template_folder="../templates")
 
@@ -78,10 +75,6 @@ def drain_text(seconds: float) -> str:
     if seconds <= 0:
         return _("nothing to send")
     return format_timedelta(timedelta(seconds=max(seconds, 1)), threshold=1.1)
-
-
-def queue_label(queue: Queue) -> str:
-    return _("Transactional") if queue == Queue.TRANSACTIONAL else _("Promotional")
 
 
 @bp.post("/messages/<int:message_id>/resend")

@@ -6,12 +6,14 @@ sources are ``sending.pools.sender_number_problem``'s (issue 12, point 8).
 
 from __future__ import annotations
 
+from babel.numbers import format_decimal
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from host.api import db, roles_required
+from host.api import db, reader_locale, roles_required
 from plugins.sms_module.models import Queue, SenderNumber
 from plugins.sms_module.sending import pools
+from plugins.sms_module.texts.labels import queue_label, state_label
 
 bp = Blueprint("sms_numbers", __name__, url_prefix="/sms/numbers", template_folder="../templates")
 
@@ -34,7 +36,13 @@ def add():
         )
     except pools.PoolError as exc:
         return _refuse(exc)
-    flash(_("%(number)s added to the %(queue)s pool.", number=row.number, queue=_label(row.queue)))
+    flash(
+        _(
+            "%(number)s added to the pool of the %(queue)s queue.",
+            number=row.number,
+            queue=queue_label(row.queue),
+        )
+    )
     return redirect(url_for("sms_numbers.index"))
 
 
@@ -62,9 +70,9 @@ def disable(number_id: int):
     if not pools.pool(row.queue):
         flash(
             _(
-                "The %(queue)s pool has no enabled number left: it sends nothing until a "
-                "number is enabled.",
-                queue=_label(row.queue),
+                "The pool of the %(queue)s queue has no enabled number left: it sends "
+                "nothing until a number is enabled.",
+                queue=queue_label(row.queue),
             ),
             "error",
         )
@@ -87,12 +95,10 @@ def _get_or_404(number_id: int) -> SenderNumber:
     return row
 
 
-def _label(queue: Queue) -> str:
-    return _("transactional") if queue == Queue.TRANSACTIONAL else _("promotional")
-
-
 def _fmt(row: SenderNumber) -> str:
-    return f"{row.rate.normalize():f}"
+    """The number's rate the reader's way, without grouping: "0,5" in French, "0.5" in
+    English (``pools.parse_rate`` reads either back)."""
+    return format_decimal(row.rate, "0.###", locale=reader_locale())
 
 
 def _refuse(exc: pools.PoolError):
@@ -112,5 +118,7 @@ def _render():
         counts=pools.conversation_counts(),
         queues=list(Queue),
         rate_of=_fmt,
+        queue_label=queue_label,
+        state_label=state_label,
         form=request.form if request.method == "POST" else {},
     )

@@ -31,6 +31,7 @@ from prometheus_client.registry import Collector
 
 from host.api import roles_required
 from plugins.sms_module.sending import monitoring
+from plugins.sms_module.texts.labels import queue_label, state_label
 from plugins.sms_module.texts.reasons import failure_text
 
 bp = Blueprint("sms_operations", __name__, template_folder="../templates")
@@ -44,7 +45,9 @@ def index():
         "sms_module/operations.html",
         figures=monitoring.snapshot(),
         seconds=_seconds,
-        queue_label=_queue_label,
+        queue_label=queue_label,
+        state_label=state_label,
+        number=_number,
         stage_label=_stage_label,
         no_code=monitoring.NO_CODE,
         failure_text=failure_text,
@@ -204,8 +207,9 @@ def _seconds(value: float) -> str:
     return _("%(seconds)s s", seconds=format_decimal(round(value, 1), format="#,##0.0"))
 
 
-def _queue_label(queue) -> str:
-    return _("transactional") if queue.value == "transactional" else _("promotional")
+def _number(value: float) -> str:
+    """A rate or a capacity in segments per second, the reader's way ("0,5", "0.5")."""
+    return format_decimal(value, format="#,##0.###")
 
 
 def _stage_label(stage: str) -> str:

@@ -205,9 +205,10 @@ def _render(company: Company | None, phone: str, body: str):
 
 def _alerts(company: Company | None) -> dict:
     """Return what the pages' module alerts need (``rules.shop_state``); the operator, who
-    reads the replies no shop's conversation took, has no shop to switch on."""
+    reads the replies no shop's conversation took, has no shop to switch on: every flag is
+    given as fine, whatever shop the operator picked (issue 12 review, point 3)."""
     if company is None:
-        return {"shop": None, "module_on": True, "location_ok": True}
+        return {"shop": None, "module_on": True, "location_ok": True, "v2v_ok": True}
     return {"shop": company, **rules.shop_state(company).page_context()}
 
 

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from email_validator import EmailNotValidError, validate_email
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -171,19 +168,13 @@ def contact():
 @bp.post("/pricing")
 @roles_required()
 def pricing():
-    """Set the price per segment (operator only)."""
+    """Set the price per segment (operator only), typed in the reader's number format
+    ("0,02" in French, "0.02" in either: ``texts.pricing.parse_price``)."""
     try:
-        amount = Decimal(request.form.get("price_per_segment", "").strip())
-        if not amount.is_finite():
-            raise InvalidOperation
+        amount = prices.parse_price(request.form.get("price_per_segment", ""))
         prices.set_pricing(amount, request.form.get("currency", ""))
-    except (InvalidOperation, ValueError) as exc:
-        message = (
-            str(exc)
-            if isinstance(exc, ValueError) and str(exc)
-            else _("The price per segment is a number such as 0.0100.")
-        )
-        flash(message, "error")
+    except ValueError as exc:
+        flash(str(exc), "error")
         return _render(), 422
     flash(_("Price per segment saved."))
     return redirect(url_for("sms_settings.index"))
@@ -211,7 +202,8 @@ def _render(new_token: str | None = None):
         tokens=rows,
         new_token=new_token,
         pricing=current,
-        max_price=format_decimal(prices.MAX_PRICE),
+        price_input=prices.price_input(current.price_per_segment),
+        max_price=prices.decimal_text(prices.MAX_PRICE),
         price_places=prices.PRICE_PLACES,
         reminder_hours=reminder_hours(shop.id) if shop else None,
         forwarding=db.session.get(ShopSmsSettings, shop.id) if shop else None,

@@ -28,8 +28,8 @@ EVENT_LABELS = {
     templates.INVOICE_PRINTED: _l("Invoice printed"),
     templates.WELCOME: _l("Welcome (consent given)"),
 }
-# Each language by its own name: the reader looks for the one they write in.
-LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
+# Each language named in the reader's language ("Anglais" on a French page; issue 12 point 1).
+LANGUAGE_NAMES = {"en": _l("English"), "fr": _l("French")}
 
 
 @bp.get("/")

@@ -214,14 +214,14 @@ RULE_HOMES = {
     "NO_REPORT_AFTER_HOURS": {"models/statuses.py"},
     # which messages wait for the disclaimer, and when one is still to write (§5)
     "needed": {"compliance/disclaimer.py", "sending/service.py"},
-    "must_precede": {"compliance/disclaimer.py", "sending/send_job.py"},
+    "must_precede": {"compliance/disclaimer.py", "sending/checks.py"},
     # express consent on record (§4): the ledger's last word, in Python and in SQL
     "WITHDRAWN": {
         "compliance/consent.py",
         "models/compliance.py",
         "notifications/events.py",
         # its label for people, no rule (issue 12, point 1)
-        "texts/reasons.py",
+        "texts/labels.py",
         "reports/cells.py",
     },
     # shop time: the host's shop_zone / Company.zone, never re-derived from time_zone (§2)
@@ -232,7 +232,7 @@ RULE_HOMES = {
     "stale": {
         "compliance/guards.py",
         "notifications/events.py",
-        "sending/send_job.py",
+        "sending/checks.py",
         "notifications/resend.py",  # a refused text is sent again only while still true
     },
     # Twilio's 21610 opts the phone out (§5)

@@ -48,3 +48,20 @@ def test_operator_opt_out_register_shows_every_event_with_its_shop(client, opt_o
         (PHONES["a"], "STOP", "Garage A"),
     ]
     assert exported[0][0] == "2025-01-05T19:00:00+00:00"
+
+
+def test_consent_register_gives_the_day_consent_was_obtained_as_the_customer_page_does(
+    client, app, shops
+):
+    """A consent given on a day typed on the form reads that day in the register, as on the
+    customer's page, not the moment of the stored instant in shop time (the day before in
+    Montreal); the CSV keeps its ISO 8601 text."""
+    from tests.support_sms import give_consent
+
+    with app.app_context():
+        give_consent(shops["a"]["customer"])  # obtained 2026-01-05 (stored 00:00 UTC)
+    login_en(client, shops["a"]["admin"])
+    page, exported = report(client, "/reports/sms_consent_register")
+    [row] = [r for r in page if "Jan 5, 2026" in r]
+    assert "Jan 4, 2026" not in " ".join(row)
+    assert any(cell.startswith("2026-01-05T00:00:00") for cell in exported[0])

@@ -140,7 +140,7 @@ def test_pool_changes_are_validated(app):
             True,
         )
         for args, message in [
-            (("+14386019999", "transactional"), "already in the promotional pool"),
+            (("+14386019999", "transactional"), "already in the pool of the Promotional queue"),
             (("12", "transactional"), "is not a phone number"),
             (("+14386019998", "marketing"), "is not a queue"),
             (("+14386019998", "transactional", "0"), "is not a rate"),

@@ -12,7 +12,7 @@ from flask_babel import force_locale
 from host.extensions import db
 from host.models import Company
 from plugins.sms_module.models import SmsMessage
-from plugins.sms_module.texts import reasons
+from plugins.sms_module.texts import labels, reasons
 
 
 def read(app, locale: str, function, *args):
@@ -136,13 +136,13 @@ def test_a_due_moment_is_written_in_the_shops_time(app, shops):
 
 
 LABELS = [
-    (reasons.consent_kind_label, "given", "Consent given", "Consentement donné"),
-    (reasons.consent_kind_label, "withdrawn", "Consent withdrawn", "Consentement retiré"),
-    (reasons.consent_method_label, "paper", "Signed paper document", "Document papier signé"),
-    (reasons.opt_out_action_label, "opt_in", "Opted in again (START)", "Réabonné (START)"),
-    (reasons.opt_out_action_label, "opt_out", "Opted out (STOP)", "Désabonné (STOP)"),
-    (reasons.source_label, "sms_keyword", "Keyword texted by the phone", "Mot clé envoyé par"),
-    (reasons.source_label, "staff", "Staff", "Employé"),
+    (labels.consent_kind_label, "given", "Consent given", "Consentement donné"),
+    (labels.consent_kind_label, "withdrawn", "Consent withdrawn", "Consentement retiré"),
+    (labels.consent_method_label, "paper", "Signed paper document", "Document papier signé"),
+    (labels.opt_out_action_label, "opt_in", "Opted in again (START)", "Réabonné (START)"),
+    (labels.opt_out_action_label, "opt_out", "Opted out (STOP)", "Désabonné (STOP)"),
+    (labels.source_label, "sms_keyword", "Keyword texted by the phone", "Mot clé envoyé par"),
+    (labels.source_label, "staff", "Staff", "Employé"),
 ]
 
 

@@ -21,7 +21,9 @@ def test_compose_box_counts_offers_plain_characters_and_sends(page, serve, app, 
     log_in(page, base, shops["a"]["staff"])
     page.goto(f"{base}/sms/customers/{shops['a']['customer']}")
     page.fill("#sms-body", "C’est prêt – passez quand vous voulez")
-    expect(page.locator("#sms-counter")).to_contain_text("UCS-2")
+    expect(page.locator("#sms-counter")).to_have_text(
+        "1 segment · 37 characters · special characters: 67 characters per segment · $0.01"
+    )
     expect(page.locator("#sms-unicode")).to_contain_text("’")
     expect(page.locator("#sms-replace")).to_be_visible()
     page.click("#sms-replace-button")
@@ -29,8 +31,7 @@ def test_compose_box_counts_offers_plain_characters_and_sends(page, serve, app, 
     # ê remains: a real accent, not a look-alike, so the text stays Unicode.
     expect(page.locator("#sms-unicode")).to_contain_text("ê")
     page.fill("#sms-body", "a" * 200)
-    expect(page.locator("#sms-counter")).to_contain_text("2 segment(s)")
-    expect(page.locator("#sms-counter")).to_contain_text("GSM-7")
+    expect(page.locator("#sms-counter")).to_have_text("2 segments · 200 characters · $0.02")
     page.click("#sms-compose button[type=submit]")
     expect(page.locator("#sms-messages tbody tr").first).to_have_attribute("data-status", "queued")
 
@@ -54,10 +55,10 @@ def test_template_editor_previews_as_the_admin_types(page, serve, app, shops):
     page.goto(f"{base}/sms/settings/templates/appointment_booked/en")
     page.fill("#template-body", "Hi {{ first_name }}, see you at {{ shop_name }} — thanks")
     expect(page.locator("#template-preview")).to_contain_text("Garage B")
-    expect(page.locator("#template-counter")).to_contain_text("UCS-2")
+    expect(page.locator("#template-counter")).to_contain_text("special characters")
     expect(page.locator("#template-unicode")).to_contain_text("—")
     page.fill("#template-body", "Hi {{ first_name }}, see you at {{ shop_name }}")
-    expect(page.locator("#template-counter")).to_contain_text("GSM-7")
+    expect(page.locator("#template-counter")).not_to_contain_text("special characters")
     expect(page.locator("#template-unicode")).to_be_hidden()
 
 
@@ -77,10 +78,9 @@ def test_staff_opens_a_conversation_and_replies(page, serve, app, shops):
     expect(theirs).to_contain_text("Merci, je passe à 17 h")
     expect(theirs).to_contain_text("Received")
     page.fill("#sms-body", "a" * 200)
-    expect(page.locator("#sms-counter")).to_contain_text("2 segment(s)")
-    expect(page.locator("#sms-counter")).to_contain_text("GSM-7")
+    expect(page.locator("#sms-counter")).to_have_text("2 segments · 200 characters · $0.02")
     page.fill("#sms-body", "Parfait, à tantôt")
-    expect(page.locator("#sms-counter")).to_contain_text("1 segment(s)")
+    expect(page.locator("#sms-counter")).to_contain_text("1 segment · 17 characters")
     expect(page.locator("#sms-unicode")).to_contain_text("ô")  # à is GSM; ô is not
     page.click("#sms-reply button[type=submit]")
     expect(page.locator(".flash")).to_contain_text("Your reply is scheduled")

@@ -53,7 +53,15 @@ def test_the_page_moves_a_send_time_in_the_quiet_hours_and_says_so(make_app, sho
     )
     assert response.status_code == 303
     page = page_text(client.get(response.headers["Location"]))
-    assert "falls in the quiet hours (21:00 to 08:00, shop time)" in page
+    # Times of day the reader's way, the zone by its name (issue 12 point 2).
+    assert "falls in the quiet hours (9:00\u202fp.m. to 8:00\u202fa.m., shop time)" in page
+    form = page_text(client.get("/sms/campaigns/"))
+    assert "Eastern Time (Toronto)" in form
+    assert "America/Toronto" not in form and "21:00" not in form
+    client.get("/language/fr")
+    form = page_text(client.get("/sms/campaigns/"))
+    assert "21 h 00" in form and "heure de l’Est (Toronto)" in form
+    assert "America/Toronto" not in form
     with quiet.app_context():
         campaign = db.session.scalar(select(SmsCampaign))
         assert campaign.send_at.astimezone(ZONE).replace(tzinfo=None) == datetime.combine(

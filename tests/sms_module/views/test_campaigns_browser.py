@@ -57,7 +57,7 @@ def test_admin_reviews_tests_confirms_then_cancels_a_campaign(page, serve, app, 
     expect(page.locator("#campaign-reachable")).to_have_text("2")
     page.fill("#campaign-name", "Spring tune-up")
     page.fill("#sms-body", "a" * 200)
-    expect(page.locator("#sms-counter")).to_contain_text("2 segment(s)")
+    expect(page.locator("#sms-counter")).to_contain_text("2 segments · 200 characters")
     # Each language's whole message takes 2 segments; the French phone is new to the shop
     # and gets the disclaimer (1 segment) first: (2 + 2 + 1) × 0.0100.
     expect(page.locator("#campaign-segments")).to_have_text("2")
@@ -118,12 +118,15 @@ def test_admin_reviews_tests_confirms_then_cancels_a_campaign(page, serve, app, 
         assert Job.fetch(fanout, connection=get_redis()).perform().startswith("prepared")
     page.reload()
     expect(page.locator('#campaign-counts [data-bucket="waiting"]')).to_have_text("2")
+    cancel_questions = []  # canceling asks first too (issue 12 review, point 7)
+    page.once("dialog", lambda dialog: (cancel_questions.append(dialog.message), dialog.accept()))
     page.click("#campaign-cancel button[type=submit]")
     expect(page.locator("#campaign-stage")).to_have_attribute("data-stage", "canceled")
     expect(page.locator('#campaign-counts [data-bucket="canceled"]')).to_have_text("2")
     expect(page.locator('#campaign-counts [data-bucket="waiting"]')).to_have_text("0")
     expect(page.locator('#campaign-messages tr[data-status="canceled"]')).to_have_count(2)
     expect(page.locator("#campaign-cancel")).to_have_count(0)
+    assert cancel_questions and cancel_questions[0].startswith("Cancel the campaign?")
     with app.app_context():
         assert db.session.get(SmsCampaign, campaign_id).status == "canceled"
         assert {m.status.value for m in campaign_messages(campaign_id)} >= {"canceled", "failed"}

@@ -63,7 +63,7 @@ def test_a_refused_message_is_shown_refused_not_failed(client, app, shops):
     assert client.post(f"{url}/send", data={"body": "Bonjour"}).status_code == 422
     page = client.get(url).get_data(as_text=True)
     row = re.search(r'<tr data-status="failed">(.*?)</tr>', page, re.S).group(1)
-    cells = [c.strip() for c in re.findall(r"<td>(.*?)</td>", row, re.S)]
+    cells = [c.strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
     assert "Refused" in cells and "Failed" not in cells
     assert any("No express consent" in cell for cell in cells)
 

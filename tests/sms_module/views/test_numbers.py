@@ -36,7 +36,7 @@ def test_page_lists_adds_disables_and_sets_rates(client, app, shops):
     )
     assert response.status_code == 302
     page = client.get("/sms/numbers/").get_data(as_text=True)
-    assert "+14386017777 added to the transactional pool" in page
+    assert "+14386017777 added to the pool of the Transactional queue" in page
     with app.app_context():
         row = pools.get_number("+14386017777")
         number_id = row.id
@@ -59,7 +59,10 @@ def test_page_lists_adds_disables_and_sets_rates(client, app, shops):
         ({"number": "hello", "queue": "transactional"}, "is not a phone number"),
         ({"number": "+14386017777", "queue": "bulk"}, "is not a queue"),
         ({"number": "+14386017777", "queue": "transactional", "rate": "x"}, "is not a rate"),
-        ({"number": "+14386013562", "queue": "promotional"}, "already in the transactional"),
+        (
+            {"number": "+14386013562", "queue": "promotional"},
+            "already in the pool of the Transactional queue",
+        ),
         ({}, "is not a phone number"),
     ],
 )

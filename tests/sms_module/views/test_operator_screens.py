@@ -123,7 +123,8 @@ def test_disabling_the_last_number_of_a_pool_asks_first(client, app, shops):
         last = db.session.get(SenderNumber, promotional[0])
         last_number = last.number
     forms = disable_forms(client.get("/sms/numbers/").text)
-    assert "the last enabled number of the promotional pool" in forms[str(promotional[0])]
+    question = forms[str(promotional[0])]
+    assert "the last enabled number of the pool of the Promotional queue" in question
     assert "stops sending" in forms[str(promotional[0])]
     # Other numbers go without asking: their pool keeps sending.
     assert all(forms[str(i)] == "" for i in transactional)

@@ -24,9 +24,12 @@ def test_staff_sees_a_flagged_reply_and_opts_the_phone_out(page, serve, app, sho
     expect(page.locator("#sms-opt-out-flag")).to_contain_text("may ask to stop receiving SMS")
     theirs = page.locator('#sms-conversation tr[data-direction="inbound"]')
     expect(theirs.locator('[data-flag="opt-out"]')).to_be_visible()
+    questions = []  # opting a phone out asks first (issue 12 point 8)
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
     page.click("#sms-opt-out-flag button[type=submit]")
     expect(page.locator(".flash")).to_contain_text("The phone is opted out")
     expect(page.locator("#sms-opted-out")).to_be_visible()
+    assert questions and "START" in questions[0], questions
     expect(page.locator("#sms-opt-out-flag")).to_have_count(0)
     page.goto(f"{base}/sms/replies/")
     expect(row.locator('[data-flag="opted-out"]')).to_have_text("Opted out")

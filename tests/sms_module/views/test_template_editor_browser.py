@@ -38,7 +38,7 @@ def test_insert_a_variable_at_the_cursor_and_the_preview_follows(page, serve, ap
     body.fill("Hi {{ first_name }}, see you at {{ shop_name }}")
     expect(page.locator("#template-preview")).to_have_text("Hi Alexandre, see you at Garage B")
     expect(error).to_be_hidden()
-    expect(page.locator("#template-counter")).to_contain_text("GSM-7")
+    expect(page.locator("#template-counter")).to_have_text("1 segment · 33 characters · $0.01")
 
 
 def test_the_control_speaks_french_to_the_quebec_shop(page, serve, app, shops):

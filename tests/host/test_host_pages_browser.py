@@ -75,3 +75,28 @@ def test_dismissing_the_cancel_question_keeps_the_appointment(page, serve, app, 
     with app.app_context():
         appointment = db.session.get(Appointment, shops["a"]["appointment"])
         assert appointment.status == AppointmentStatus.CANCELLED
+
+
+def test_setting_the_status_to_cancelled_asks_first(page, serve, app, shops):
+    """The edit form's Status set to Cancelled texts the customer too: it asks as the
+    cancel button does; another status saves without a question."""
+    base = serve(app)
+    log_in(page, base, shops["a"]["admin"])
+    url = f"{base}/appointments/{shops['a']['appointment']}"
+    page.goto(url)
+    questions = []
+    page.on("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    page.select_option("#status", "cancelled")
+    page.click("form[data-confirm-when] button[type=submit]")
+    page.evaluate("() => 1")
+    assert questions == [
+        "Cancel this appointment? The customer may get a text telling them it is cancelled."
+    ]
+    with app.app_context():
+        assert db.session.get(Appointment, shops["a"]["appointment"]).status == "booked"
+    page.select_option("#status", "confirmed")
+    page.click("form[data-confirm-when] button[type=submit]")
+    expect(page.locator(".flash")).to_be_visible()
+    assert len(questions) == 1
+    with app.app_context():
+        assert db.session.get(Appointment, shops["a"]["appointment"]).status == "confirmed"
