@@ -30,15 +30,17 @@ from flask_babel import pgettext
 
 from host.api import localtime, money, reader_locale
 from plugins.sms_module.models import (
-    ConsentKind,
-    ConsentMethod,
     Direction,
     Kind,
-    OptOutAction,
-    Source,
 )
 from plugins.sms_module.models.statuses import REFUSED, Status
-from plugins.sms_module.texts.labels import QUEUE_LABELS
+from plugins.sms_module.texts.labels import (
+    CONSENT_KINDS,
+    CONSENT_METHODS,
+    OPT_OUT_ACTIONS,
+    QUEUE_LABELS,
+    SOURCES,
+)
 from plugins.sms_module.texts.preview import LABELS as STATUS_LABELS
 from plugins.sms_module.texts.reasons import failure_text
 
@@ -161,7 +163,8 @@ def iso_time(text: str, company) -> Coded | str:
 
 # --- Labels of the codes the reports show ------------------------------------------------
 
-# QUEUE_LABELS: ``texts.labels``'s, shared with the operator's pages and the start page.
+# The queue, consent, opt-out and source labels are ``texts.labels``'s, shared with the
+# customer's page, the operator's pages and the start page (one label per code).
 DIRECTION_LABELS = {
     Direction.OUTBOUND: _l("Sent to the customer"),
     Direction.INBOUND: _l("Received from the customer"),
@@ -183,32 +186,7 @@ KIND_LABELS = {
     Kind.INVOICE_PRINTED: _l("Invoice printed"),
     Kind.WELCOME: _l("Welcome (consent given)"),
 }
-SOURCE_LABELS = {
-    Source.MODULE: _l("SMS module"),
-    Source.PROVIDER_CALLBACK: _l("Carrier's report"),
-    Source.RECONCILIATION: _l("Check with the carrier"),
-    Source.STAFF: _l("Staff"),
-    Source.API: _l("API"),
-    Source.CAMPAIGN: _l("Campaign"),
-    Source.EVENT: _l("Shop event"),
-    Source.SMS_KEYWORD: _l("Keyword texted by the customer"),
-    Source.PROVIDER_ERROR: _l("Carrier's error"),
-}
-ACTION_LABELS = {
-    OptOutAction.OPT_OUT: _l("Opt-out"),
-    OptOutAction.OPT_IN: _l("Opt-in"),
-}
 PERIOD_LABELS = {"day": _l("Day"), "month": _l("Month")}
-CONSENT_KIND_LABELS = {
-    ConsentKind.GIVEN: _l("Consent given"),
-    ConsentKind.WITHDRAWN: _l("Consent withdrawn"),
-    ConsentKind.DISCLAIMER_SENT: _l("Disclaimer sent"),
-}
-CONSENT_METHOD_LABELS = {
-    ConsentMethod.PAPER: _l("Paper"),
-    ConsentMethod.ELECTRONIC: _l("Electronic"),
-    ConsentMethod.ORAL: _l("Oral"),
-}
 
 
 def status_name(code: str) -> str:
@@ -253,11 +231,11 @@ class _LazyStatus:
 queue = _coded(QUEUE_LABELS)
 direction = _coded(DIRECTION_LABELS)
 kind = _coded(KIND_LABELS)
-source = _coded(SOURCE_LABELS)
-action = _coded(ACTION_LABELS)
+source = _coded(SOURCES)
+action = _coded(OPT_OUT_ACTIONS)
 period = _coded(PERIOD_LABELS)
-consent_kind = _coded(CONSENT_KIND_LABELS)
-consent_method = _coded(CONSENT_METHOD_LABELS)
+consent_kind = _coded(CONSENT_KINDS)
+consent_method = _coded(CONSENT_METHODS)
 
 
 def excerpt(text: str | None, limit: int = EXCERPT_CHARACTERS) -> str:

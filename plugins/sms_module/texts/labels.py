@@ -60,8 +60,8 @@ CONSENT_METHODS = {
     ConsentMethod.ORAL: _l("Oral (discouraged)"),
 }
 OPT_OUT_ACTIONS = {
-    OptOutAction.OPT_OUT: _l("Opted out (STOP)"),
-    OptOutAction.OPT_IN: _l("Opted in again (START)"),
+    OptOutAction.OPT_OUT: _l("Opt-out"),
+    OptOutAction.OPT_IN: _l("Opt-in"),
 }
 SOURCES = {
     Source.MODULE: _l("SMS module"),
@@ -70,9 +70,9 @@ SOURCES = {
     Source.STAFF: _l("Staff"),
     Source.API: _l("API"),
     Source.CAMPAIGN: _l("Campaign"),
-    Source.EVENT: _l("CRM event"),
-    Source.SMS_KEYWORD: _l("Keyword texted by the phone"),
-    Source.PROVIDER_ERROR: _l("Carrier's error code"),
+    Source.EVENT: _l("Shop event"),
+    Source.SMS_KEYWORD: _l("Keyword texted by the customer"),
+    Source.PROVIDER_ERROR: _l("Carrier's error"),
 }
 
 

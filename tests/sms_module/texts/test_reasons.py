@@ -139,9 +139,9 @@ LABELS = [
     (labels.consent_kind_label, "given", "Consent given", "Consentement donné"),
     (labels.consent_kind_label, "withdrawn", "Consent withdrawn", "Consentement retiré"),
     (labels.consent_method_label, "paper", "Signed paper document", "Document papier signé"),
-    (labels.opt_out_action_label, "opt_in", "Opted in again (START)", "Réabonné (START)"),
-    (labels.opt_out_action_label, "opt_out", "Opted out (STOP)", "Désabonné (STOP)"),
-    (labels.source_label, "sms_keyword", "Keyword texted by the phone", "Mot clé envoyé par"),
+    (labels.opt_out_action_label, "opt_in", "Opt-in", "Réabonnement"),
+    (labels.opt_out_action_label, "opt_out", "Opt-out", "Désabonnement"),
+    (labels.source_label, "sms_keyword", "Keyword texted by the customer", "Mot-clé texté"),
     (labels.source_label, "staff", "Staff", "Employé"),
 ]
 

@@ -48,7 +48,7 @@ def test_the_quebec_shops_tab_reads_french_labels_and_shop_time(client, app, sho
     assert not re.search(r"\b(given|paper)\b", ledger)
 
     opt_outs = section(page, "sms-opt-outs")
-    assert "Désabonné (STOP)" in opt_outs and "Mot clé envoyé par le téléphone" in opt_outs
+    assert "Désabonnement" in opt_outs and "Mot-clé texté par le client" in opt_outs
     assert "1 déc. 2026, 14 h 05" in opt_outs and "sms_keyword" not in opt_outs
 
     messages = section(page, "sms-messages")
