@@ -3,7 +3,7 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 
 from host.access import get_in_shop_or_404, shop_filter, shop_required
 from host.events import mark_saved
@@ -83,11 +83,13 @@ PHONE_PUNCTUATION = frozenset(" ()+-.")
 
 def search_condition(q: str):
     """Return the SQL condition of the customer search for ``q``: the customer's names,
-    e-mail and phone hold ``q`` with accents and case ignored ("cote" finds "Côté"), every
-    character literal ("50%" is no wildcard: ``autoescape``); a typed phone number, with any
-    spaces, dashes or brackets, is also looked for by its digits. The same SQL on SQLite and
-    PostgreSQL (a LIKE on ``Customer.search_text``). Issue 12 point 5."""
-    condition = Customer.search_text.contains(search_fold(q), autoescape=True)
+    e-mail and phone hold each word of ``q``, in any order ("tremblay marie" finds Marie
+    Tremblay), with accents and case ignored ("cote" finds "Côté"), every character literal
+    ("50%" is no wildcard: ``autoescape``); a typed phone number, with any spaces, dashes or
+    brackets, is also looked for by its digits. The same SQL on SQLite and PostgreSQL (a LIKE
+    on ``Customer.search_text``). Issue 12 point 5."""
+    words = search_fold(q).split() or [""]
+    condition = and_(*(Customer.search_text.contains(w, autoescape=True) for w in words))
     digits = "".join(c for c in q if c.isdigit())
     if digits and all(c.isdigit() or c in PHONE_PUNCTUATION for c in q):
         condition = or_(condition, Customer.mobile_phone.contains(digits, autoescape=True))

@@ -90,10 +90,12 @@ def test_print_an_invoice(page, serve, app, shops):
     log_in(page, base, shops["a"]["staff"])
     page.goto(f"{base}/invoices/")
     page.click("text=a-1")
-    expect(page.locator("text=Printed 0 time(s)")).to_be_visible()
+    expect(page.locator("text=Not printed yet")).to_be_visible()
     page.click("form button:has-text('Print')")
     expect(page).to_have_url(f"{base}/invoices/{shops['a']['invoice']}/printable")
     expect(page.locator("h2")).to_have_text("Invoice a-1")
+    page.goto(f"{base}/invoices/{shops['a']['invoice']}")
+    expect(page.locator("text=Printed once")).to_be_visible()
     with app.app_context():
         invoice = db.session.get(Invoice, shops["a"]["invoice"])
         assert invoice.print_count == 1 and invoice.printed_at is not None
