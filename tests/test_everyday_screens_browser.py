@@ -6,7 +6,8 @@ with a 2,000-character word, a long URL and a long name on it.
 The walk follows the links of each page from the home page and the shop's main pages, one
 page per kind (``/customers/12`` and ``/customers/13`` are one kind), on a shop whose SMS
 history has a bit of everything: sent, delivered, refused by a rule, failed at the carrier,
-scheduled, canceled, received, an opt-out, a consent, and the long-text fixtures.
+scheduled, canceled, received, an opt-out, a consent, and the long-text fixtures. The clock
+is set to a weekday morning.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 
 from host.extensions import db
 from host.models import Company, Customer
+from tests.sms_module.campaigns.support import daytime
 from tests.support_browser import log_in
 from tests.support_walk import WIDTHS, crawl, english_strings, problems_on, raw_codes
 
@@ -105,6 +107,13 @@ def add_everything(app, shops) -> None:
             campaigns.prepare(prepared)
             new_campaign(company.id, "Mise au point du printemps", name="Printemps" + "x" * 90)
         assert db.session.query(SmsMessage).count() >= 16
+
+
+@pytest.fixture(autouse=True)
+def clock(time_machine):
+    """A weekday morning, shop time, whatever the hour of the run: the campaign's fan-out
+    and the texts' states do not depend on the night (``campaigns.support.daytime``)."""
+    daytime(time_machine)
 
 
 def walk(page, serve, app, shops, email: str, language: str, key: str, operator=False):

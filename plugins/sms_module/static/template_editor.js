@@ -8,7 +8,6 @@
   smsPreview({
     body: "template-body", counter: "template-counter", unicode: "template-unicode",
     shown: "template-preview", invalid: "template-preview-error",
-    segmentsLabel: form.dataset.segmentsLabel,
     unicodeLabel: form.dataset.unicodeLabel,
     invalidLabel: form.dataset.invalidLabel,
     csrf: form.elements.csrf_token.value,

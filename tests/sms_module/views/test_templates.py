@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from host.extensions import db
@@ -23,7 +24,10 @@ def test_list_and_edit_pages_show_texts_variables_and_preview(client, shops):
     assert edit.status_code == 200
     assert "{{ appointment_time }}" in edit.text and "{{ invoice_total }}" not in edit.text
     assert "mercredi 30 septembre à 14 h 30" in edit.text  # the sample, in the shop's zone
-    assert "segment(s)" in edit.text
+    # The counter's line, in words and the reader's money ("2 segments · 180 characters · $0.02").
+    assert re.search(
+        r'id="template-counter"[^>]*>\s*\d+ segments? · \d+ characters · \$\d', edit.text
+    ), edit.text
 
 
 def test_preview_returns_the_sample_text_and_its_segments(client, shops):
