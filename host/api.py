@@ -8,6 +8,7 @@ as in ``docs/plugin_hooks.md`` ("The host's published surface"):
 - the value types plugins hand to hooks: ``MenuLink``, ``ShopOption``, ``CustomerTab``,
   ``CustomerField``, ``PeriodicTask``, ``Report``, ``Chart``, ``ReportDetail``;
 - the data: ``db``, the models and their types, ``utcnow`` and ``option_enabled``;
+  ``HostEvent``, the host's event log (the hooks' ``event_id``);
 - pages: ``csrf``, the access helpers, ``customer_tabs``, ``ShopForm`` and its rule for
   text read without one (``text_problem``), ``csv_response``,
   ``csv_lines`` and ``spreadsheet_cell`` (CSV exports safe in a spreadsheet);
@@ -15,7 +16,8 @@ as in ``docs/plugin_hooks.md`` ("The host's published surface"):
   ``format_phone``;
 - phones: ``normalize_phone``, ``InvalidPhone``;
 - e-mail: ``send_mail``, ``mail_configured``, ``MailNotConfigured``;
-- Redis and RQ: ``get_redis``, ``get_queue``, ``redis_url_of``.
+- Redis and RQ: ``get_redis``, ``get_queue``, ``redis_url_of``, and ``platform_now`` (Redis's
+  clock, by which every due time is judged).
 """
 
 from host.access import (
@@ -26,7 +28,9 @@ from host.access import (
     shop_filter,
     shop_required,
 )
+from host.clock import platform_now
 from host.csv_export import csv_lines, csv_response, spreadsheet_cell
+from host.event_log import HostEvent
 from host.extension_points import (
     Chart,
     CustomerField,
@@ -83,6 +87,7 @@ __all__ = [
     "Company",
     "CompanyOption",
     "Customer",
+    "HostEvent",
     "Invoice",
     "LegacySmsLog",
     "Role",
@@ -128,4 +133,5 @@ __all__ = [
     "get_queue",
     "get_redis",
     "redis_url_of",
+    "platform_now",
 ]

@@ -10,6 +10,7 @@ from flask import Flask, has_request_context, request, session
 from flask_login import current_user
 
 from host import (
+    event_log,  # noqa: F401  (the host_event table, like the models)
     models,  # noqa: F401  (models must be imported before Alembic looks)
     security,
     templating,
@@ -64,9 +65,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         SMTP_USER=os.environ.get("SMTP_USER") or None,
         SMTP_PASSWORD=os.environ.get("SMTP_PASSWORD") or None,
         SMTP_FROM=os.environ.get("SMTP_FROM") or "crm@localhost",
+        SMTP_TIMEOUT=5,  # seconds the connection and each read may wait (issue 15)
         # The largest request body, in bytes (env CRMHOST_MAX_CONTENT_LENGTH): a larger one is
         # refused with 413 before it is read, forms and API alike (issue 13, point 4).
         MAX_CONTENT_LENGTH=1024 * 1024,
+        # Days the event log (host_event) keeps an event: plugins' sweepers look back less.
+        HOST_EVENT_KEEP_DAYS=7,
         BABEL_DEFAULT_LOCALE="en",
         BABEL_TRANSLATION_DIRECTORIES="translations",
     )

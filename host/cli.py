@@ -7,13 +7,13 @@ import os
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
-from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 
 from host import users
 from host.app import create_app
 from host.demo import run_demo
 from host.security import UnsafeConfiguration
-from host.worker import PeriodicRunner, UnknownQueue, build_worker
+from host.worker import CONNECTION_ERRORS, UnknownQueue, WorkerFailure, run_worker
 
 
 def make_app():
@@ -101,22 +101,19 @@ def create_user(email: str, password: str, role: str, company_id: int | None, na
 )
 @with_appcontext
 def worker(burst: bool, queues: tuple[str, ...]) -> None:
-    """Run queued jobs, with the scheduler, on the queues plugins declare."""
+    """Run queued jobs, due jobs at their time and the periodic tasks, on the queues plugins
+    declare. Redis or the database away: waits for it and goes on. Exit status: 0 once
+    stopped (SIGTERM, Ctrl-C, --burst done), 1 on a failure, 2 for an undeclared queue."""
     app = current_app._get_current_object()
-    periodic = PeriodicRunner(app)
     try:
-        rq_worker = build_worker(app, queues)
-        periodic.run_once()
-        if not burst:
-            periodic.start()
-        # The scheduler moves jobs due later (reminders) onto their queue.
-        rq_worker.work(burst=burst, with_scheduler=True)
+        run_worker(app, queues, burst=burst)
     except UnknownQueue as exc:
         raise click.UsageError(str(exc)) from exc
-    except RedisConnectionError as exc:
-        raise click.ClickException(f"Cannot reach Redis: {exc}") from exc
-    finally:
-        periodic.stop()
+    except CONNECTION_ERRORS as exc:  # --burst only: without it the worker waits
+        service = "Redis" if isinstance(exc, RedisError) else "the database"
+        raise click.ClickException(f"Cannot reach {service}: {exc}") from exc
+    except WorkerFailure as exc:
+        raise click.ClickException(f"The worker stopped on an error: {exc.__cause__!r}") from exc
 
 
 @click.command("demo")

@@ -3,7 +3,8 @@
 from flask_babel import lazy_gettext as _l
 
 from host import cli as host_cli
-from host.extension_points import MenuLink
+from host import event_log
+from host.extension_points import MenuLink, PeriodicTask
 from host.hookspecs import hookimpl
 from host.legacy_sms import sent_sms_log_report
 from host.views import appointments, auth, companies, customers, home, invoices, users
@@ -41,6 +42,12 @@ def menu_links(user):
             MenuLink(_l("Users"), "users.index", 90),
         ]
     return links
+
+
+@hookimpl
+def register_periodic_tasks():
+    # The event log's old rows (host/event_log.py), checked hourly.
+    return [PeriodicTask("host-event-prune", 3600, event_log.prune)]
 
 
 @hookimpl

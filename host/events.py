@@ -5,6 +5,11 @@ A model opts in with a ``host_event(changes, created)`` method that returns the
 hook name and its keyword arguments, or ``None``. Flushes record the events in
 the session; a commit fires them once, a rollback forgets them (a savepoint's
 rollback forgets only what was flushed inside it).
+
+Each event is also written to the event log (``host.event_log.HostEvent``) in the
+transaction being committed, just before its commit: the save and its log row are
+committed together or not at all, and the hooks get the row's id as ``event_id``
+(issue 15, point 1: a plugin that loses the call finds the event again in the log).
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ log = logging.getLogger(__name__)
 
 PENDING = "host.pending_events"
 SAVED = "host.saved_objects"
+# Makes an event's log row: ``host.event_log.event_row``, which sets it as it is imported
+# (it builds on host.extensions, which builds on this module). ``host.app`` imports it.
+LOG_ROW: list = []
 
 
 def mark_saved(session, obj) -> None:
@@ -52,11 +60,16 @@ class EventSession(Session):
     """A session that fires the host's events after a successful commit."""
 
     def commit(self) -> None:
+        # What the commit would flush, flushed now: its events are recorded, and their log
+        # rows join the transaction before it commits (a failed commit loses both).
+        self.flush()
+        recorded = self.info.get(PENDING)
+        logged = log_events(merge(recorded, self.info.get(SAVED, set())), self) if recorded else []
         super().commit()
-        recorded = self.info.pop(PENDING, None)
-        saved = self.info.pop(SAVED, set())
-        if recorded:
-            fire(merge(recorded, saved), self)
+        self.info.pop(PENDING, None)
+        self.info.pop(SAVED, None)
+        if logged:
+            fire(logged, self)
 
     def close(self) -> None:
         self.info.pop(PENDING, None)
@@ -86,8 +99,34 @@ def merge(recorded: list, saved: set[int] = frozenset()) -> list:
     ]
 
 
-def fire(pending: list, session: Session) -> None:
-    """Call each pending event's hook; a failing plugin is logged, never undoes the commit.
+def log_events(pending: list, session: Session) -> list:
+    """Add a ``host_event`` row for each of ``pending``'s events (``merge``'s triples) that
+    has a hook, and flush them into the transaction about to commit.
+
+    Return ``(obj, hook name, keyword arguments)`` for each, the arguments carrying
+    ``event_id``, the row's id. Raises what the flush raises (the commit then fails whole).
+    """
+    if not LOG_ROW:
+        raise RuntimeError("host.event_log is not imported: events would go unlogged")
+    event_row = LOG_ROW[0]
+    logged = []
+    for obj, changes, created in pending:
+        found = obj.host_event(changes=changes, created=created)
+        if not found:
+            continue
+        hook_name, kwargs = found
+        row = event_row(obj, hook_name, changes, created)
+        session.add(row)
+        logged.append((obj, hook_name, kwargs, row))
+    if not logged:
+        return []
+    session.flush()
+    return [(obj, hook, {**kwargs, "event_id": row.id}) for obj, hook, kwargs, row in logged]
+
+
+def fire(logged: list, session: Session) -> None:
+    """Call each logged event's hook (``log_events``' triples); a failing plugin is logged,
+    never undoes the commit.
 
     ``session`` is the session that committed: a failing plugin may have left it in a
     failed transaction, which is rolled back so that the next plugin can use it.
@@ -95,11 +134,7 @@ def fire(pending: list, session: Session) -> None:
     pm = current_app.extensions.get("plugin_manager")
     if pm is None:
         return
-    for obj, changes, created in pending:
-        found = obj.host_event(changes=changes, created=created)
-        if not found:
-            continue
-        hook_name, kwargs = found
+    for obj, hook_name, kwargs in logged:
         # One implementation at a time, so that one plugin's failure spares the others.
         for impl in reversed(getattr(pm.hook, hook_name).get_hookimpls()):
             try:

@@ -1,7 +1,8 @@
 """The hooks a plugin may implement.
 
 Every hook is called with keyword arguments; an implementation takes only the
-arguments it needs. Signatures and meanings are documented in
+arguments it needs (pluggy passes an implementation only the arguments it names, so one
+written before ``event_id`` existed keeps working). Signatures and meanings are documented in
 ``docs/plugin_hooks.md`` and kept in step by ``tests/test_docs.py``.
 """
 
@@ -142,23 +143,31 @@ def register_reports():
 
 
 @hookspec
-def customer_saved(customer, changes, created):
+def customer_saved(customer, changes, created, event_id):
     """React to a committed customer.
 
     ``changes`` maps each changed column to ``(old, new)``; ``created`` is true
-    for a new customer. Never called for a rolled-back transaction.
+    for a new customer. Never called for a rolled-back transaction. ``event_id`` is the id
+    of the host_event row (``host.api.HostEvent``), committed with the save; the same event
+    may be delivered again by a plugin's own sweeper.
     """
 
 
 @hookspec
-def appointment_changed(appointment, changes, created):
+def appointment_changed(appointment, changes, created, event_id):
     """React to a committed appointment (booked, moved, status changed, cancelled).
 
     ``changes`` maps each changed column to ``(old, new)``; ``created`` is true
-    for a new booking. Never called for a rolled-back transaction.
+    for a new booking. Never called for a rolled-back transaction. ``event_id`` is the id
+    of the host_event row (``host.api.HostEvent``), committed with the save; the same event
+    may be delivered again by a plugin's own sweeper.
     """
 
 
 @hookspec
-def invoice_printed(invoice):
-    """React to a committed print of ``invoice`` (each print fires once)."""
+def invoice_printed(invoice, event_id):
+    """React to a committed print of ``invoice`` (each print fires once).
+
+    ``event_id`` is the id of the host_event row (``host.api.HostEvent``), committed with
+    the print; the same event may be delivered again by a plugin's own sweeper.
+    """

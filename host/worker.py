@@ -10,36 +10,105 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import threading
+import time
 import weakref
 from collections.abc import Sequence
 
 from flask import Flask
 from rq import Queue, Worker
+from rq.exceptions import StopRequested
 from rq.executions import Execution
 from rq.job import Job
 from sqlalchemy.orm import configure_mappers
 
 from host.extensions import db
+from host.scheduling import (
+    CONNECTION_ERRORS,
+    FORK_GUARD,
+    DueReleaser,
+    PeriodicRunner,
+    release_due,
+)
+
+log = logging.getLogger(__name__)
 
 
 class UnknownQueue(ValueError):
     """A queue was asked for that no plugin declares."""
 
 
+def _noting_errors(name: str):
+    """Wrap RQ's ``Worker.<name>`` to keep the exception that ends it in ``loop_error``
+    (cleared when a later call of it ends well)."""
+
+    def method(self, *args, **kwargs):
+        try:
+            result = getattr(Worker, name)(self, *args, **kwargs)
+        except StopRequested:
+            self.loop_error = None  # a stop asked for, not a failure
+            raise
+        except Exception as exc:
+            self.loop_error = exc
+            raise
+        self.loop_error = None
+        return result
+
+    method.__name__ = name
+    return method
+
+
 class AppWorker(Worker):
-    """An RQ worker that runs each job inside a fresh context of one Flask app."""
+    """An RQ worker that runs each job inside a fresh context of one Flask app.
+
+    RQ's work loop returns, logging it, on any exception it did not expect (Redis away
+    while a job ends, say): ``loop_error`` keeps that exception, so that ``run_worker``
+    tells a service away from a bug without reading logs. It is ``None`` after a loop that
+    ended as asked (a stop signal, ``--burst`` done)."""
 
     app: Flask
+    loop_error: BaseException | None = None
+    # RQ's own wait while Redis is away (inside its dequeue): 1, 2, 4 … up to 30 seconds.
+    max_connection_wait_time = 30.0
+
+    # The calls of RQ's work loop (rq/worker/base.py, ``Worker.work``).
+    check_for_suspension = _noting_errors("check_for_suspension")
+    run_maintenance_tasks = _noting_errors("run_maintenance_tasks")
+    dequeue_job_and_maintain_ttl = _noting_errors("dequeue_job_and_maintain_ttl")
+    execute_job = _noting_errors("execute_job")
+    heartbeat = _noting_errors("heartbeat")
+
+    stop_asked = False
+
+    def request_stop(self, signum, frame) -> None:
+        """RQ's warm shutdown (SIGTERM, SIGINT), noted: the loop ended because it was asked."""
+        self.stop_asked = True
+        super().request_stop(signum, frame)
 
     def perform_job(self, job: Job, queue: Queue, execution: Execution) -> bool:
         # A context per job: the job gets its own session, removed when it ends.
         with self.app.app_context():
             return super().perform_job(job, queue, execution)
 
+    def teardown(self) -> None:
+        """RQ's teardown (register the worker's death, unsubscribe), which Redis being away
+        must not turn into an exception out of ``work``: the pubsub thread is stopped
+        anyway, and the worker's key expires by itself."""
+        try:
+            super().teardown()
+        except CONNECTION_ERRORS as exc:
+            log.warning("worker %s: could not register its stop: %s", self.name, exc)
+            if self.pubsub_thread is not None:
+                self.pubsub_thread.stop()
+                self.pubsub_thread.join(timeout=1)
+            if self.pubsub is not None:
+                self.pubsub.close()
 
-def build_worker(app: Flask, queue_names: Sequence[str] = ()) -> AppWorker:
-    """Build a worker for ``app`` over ``queue_names``, by default every declared queue."""
+
+def queues_to_listen_on(app: Flask, queue_names: Sequence[str] = ()) -> list[str]:
+    """Return ``queue_names`` without repeats, by default every declared queue; raise
+    ``UnknownQueue`` for a queue no plugin declares, or when none is declared."""
     declared = app.extensions["queues_declared"]
     names = list(dict.fromkeys(queue_names)) or list(declared)
     if not names:
@@ -50,6 +119,15 @@ def build_worker(app: Flask, queue_names: Sequence[str] = ()) -> AppWorker:
             f"No plugin declares the queue {', '.join(unknown)}; "
             f"the declared queues are: {', '.join(declared) or 'none'}."
         )
+    return names
+
+
+def build_worker(app: Flask, queue_names: Sequence[str] = ()) -> AppWorker:
+    """Build a worker for ``app`` over ``queue_names``, by default every declared queue.
+
+    Raises ``UnknownQueue``, and Redis's connection errors (RQ asks Redis for the
+    worker's address)."""
+    names = queues_to_listen_on(app, queue_names)
     # Configure the ORM's mappers now, in the parent: a work horse forked while another
     # thread (the periodic tasks) held SQLAlchemy's configure lock would wait on it forever.
     configure_mappers()
@@ -70,9 +148,18 @@ def dispose_pools_after_fork(app: Flask) -> None:
     global _fork_hook_registered
     if not _fork_hook_registered:
         # Once per process: os.register_at_fork has no way to unregister a hook.
-        os.register_at_fork(after_in_child=_dispose_inherited_pools)
+        os.register_at_fork(
+            before=FORK_GUARD.acquire,
+            after_in_parent=FORK_GUARD.release,
+            after_in_child=_after_fork_in_child,
+        )
         _fork_hook_registered = True
     _forking_apps.add(app)
+
+
+def _after_fork_in_child() -> None:
+    FORK_GUARD.release()  # taken by this thread just before the fork
+    _dispose_inherited_pools()
 
 
 def _dispose_inherited_pools() -> None:
@@ -83,49 +170,101 @@ def _dispose_inherited_pools() -> None:
                 engine.dispose(close=False)
 
 
-log = logging.getLogger(__name__)
+class WorkerFailure(RuntimeError):
+    """RQ's work loop stopped on an error that is not a service being away: a bug, a Redis
+    key of the wrong type. ``__cause__`` is that error."""
 
 
-class PeriodicRunner:
-    """Run the plugins' periodic tasks from a worker, one worker of the cluster at a time."""
+# The longest wait between two tries while Redis or the database is away (seconds).
+BACKOFF_MAX = 30
 
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        self.tasks = app.extensions["periodic_tasks"]
-        self.redis = app.extensions["redis_connection"].client
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def run_once(self) -> list[str]:
-        """Run every task whose cluster-wide lock is free; return the names run."""
-        ran = []
-        for task in self.tasks:
-            lock = f"crmhost:periodic:{task.name}"
-            # The lock lives one interval: whoever takes it runs the task this time round.
-            if not self.redis.set(lock, os.getpid(), nx=True, px=int(task.every_seconds * 1000)):
-                continue
+def run_worker(app: Flask, queue_names: Sequence[str] = (), burst: bool = False) -> None:
+    """Run ``crmhost worker``: RQ's work loop over ``queue_names`` (default: every declared
+    queue), the plugins' periodic tasks and the release of due jobs (``host.scheduling``),
+    until SIGTERM/SIGINT (RQ's warm shutdown: the job in hand ends first) or, with
+    ``burst``, until the queues are empty.
+
+    Redis or the database away (``CONNECTION_ERRORS``) does not end it: it logs a warning
+    and tries again after 1, 2, 4 … up to ``BACKOFF_MAX`` seconds, with a new RQ worker
+    (issue 15, point 4). With ``burst``, those errors are raised instead.
+
+    Raises ``UnknownQueue`` (a queue no plugin declares) and ``WorkerFailure`` (the loop
+    stopped on any other error)."""
+    declared = list(app.extensions["queues_declared"])
+    if burst:
+        rq_worker = build_worker(app, queue_names)
+        PeriodicRunner(app).run_once()
+        release_due(rq_worker.connection, declared)
+        rq_worker.work(burst=True, with_scheduler=False)
+        _raise_loop_error(rq_worker)
+        return
+    stopping = threading.Event()
+    current: list[AppWorker] = []
+
+    def on_signal(signum, frame) -> None:
+        stopping.set()
+        for built in current:  # its own handlers not installed yet: it stops at once
+            built.stop_asked = built._stop_requested = True
+
+    queues_to_listen_on(app, queue_names)  # an undeclared queue fails here, at once
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, on_signal)
+    periodic = PeriodicRunner(app)
+    releaser = DueReleaser(app.extensions["redis_connection"].client, declared)
+    periodic.start()
+    releaser.start()
+    wait = 1.0
+    try:
+        while not stopping.is_set():
+            rq_worker, started = None, time.monotonic()
             try:
-                with self.app.app_context():
-                    task.function()
-                ran.append(task.name)
-            except Exception:
-                log.exception("periodic task %s failed", task.name)
-        return ran
+                rq_worker = build_worker(app, queue_names)
+                current[:] = [rq_worker]
+                if stopping.is_set():
+                    return
+                rq_worker.work(burst=False, with_scheduler=False)
+                error = rq_worker.loop_error
+            except CONNECTION_ERRORS as exc:
+                error = exc
+            finally:
+                # RQ's handlers belong to the worker whose loop ended.
+                for sig in (signal.SIGTERM, signal.SIGINT):
+                    signal.signal(sig, on_signal)
+            if stopping.is_set() or (rq_worker is not None and rq_worker.stop_asked):
+                return
+            if error is None:
+                return  # the loop ended as asked
+            if not isinstance(error, CONNECTION_ERRORS):
+                raise WorkerFailure(f"the work loop stopped: {error!r}") from error
+            if rq_worker is not None:
+                _wait_for_horse(rq_worker)
+            if time.monotonic() - started > BACKOFF_MAX:
+                wait = 1.0  # it had worked a while: a new outage
+            log.warning("Redis or the database is away (%s): trying again in %g s", error, wait)
+            stopping.wait(wait)
+            wait = min(wait * 2, BACKOFF_MAX)
+    finally:
+        periodic.stop()
+        releaser.stop()
 
-    def start(self) -> None:
-        """Run the tasks in a daemon thread until ``stop``."""
-        if not self.tasks:
-            return
-        interval = min(task.every_seconds for task in self.tasks)
-        self._thread = threading.Thread(target=self._loop, args=(interval,), daemon=True)
-        self._thread.start()
 
-    def _loop(self, interval: float) -> None:
-        while not self._stop.wait(interval):
-            try:
-                self.run_once()
-            except Exception:  # Redis away for a moment: try again next round
-                log.exception("periodic tasks could not run")
+def _raise_loop_error(rq_worker: AppWorker) -> None:
+    error = rq_worker.loop_error
+    if error is None:
+        return
+    if isinstance(error, CONNECTION_ERRORS):
+        raise error
+    raise WorkerFailure(f"the work loop stopped: {error!r}") from error
 
-    def stop(self) -> None:
-        self._stop.set()
+
+def _wait_for_horse(rq_worker: AppWorker) -> None:
+    """Let the job in hand (its work horse) end before a new RQ worker takes jobs."""
+    pid = rq_worker.horse_pid
+    if not pid:
+        return
+    log.warning("waiting for the job in hand (work horse %s) to end", pid)
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass  # already reaped

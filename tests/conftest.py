@@ -28,6 +28,7 @@ from host.models import (
 # Fixture modules shared by several test modules (declared here, before any import of them).
 pytest_plugins = [
     "tests.support_browser",
+    "tests.support_clock",
     "tests.support_mail",
     "tests.support_pipeline",
     "tests.support_plugins",

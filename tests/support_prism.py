@@ -99,7 +99,7 @@ def wait_until_listening(process: subprocess.Popen, base_url: str, log: Path) ->
         try:
             requests.get(base_url, timeout=1)  # any answer, even Prism's 404, means ready
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not up, or slow to start
             pass
         try:
             # Waiting on the process is the pause between attempts, and notices a crash.

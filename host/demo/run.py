@@ -2,11 +2,16 @@
 and, without ``REDIS_URL``, an embedded Redis.
 
 The demo process owns what it starts and stops all of it on Ctrl-C or SIGTERM; it stops
-too, with an error, when the worker dies on its own.
+too, with an error, when the worker dies on its own. Stopping never depends on its output:
+with ``scripts/demo | tee demo.log``, Ctrl-C ends ``tee`` too, and a print to the closed pipe
+must not cut the clean-up short (issue 15, point 4). The worker also dies with the demo
+(``PR_SET_PDEATHSIG``) should the demo itself be killed.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import os
 import secrets
 import shutil
@@ -88,10 +93,45 @@ def wait_or_kill(pid: int, timeout: float) -> None:
             process.kill()
 
 
+def say(message: str, err: bool = False) -> None:
+    """Print ``message`` (``click.echo``); an output closed meanwhile (the ``tee`` it was
+    piped to, ended by the same Ctrl-C) is ignored and sent to /dev/null from then on."""
+    stream = sys.stderr if err else sys.stdout
+    try:
+        click.echo(message, file=stream)
+    except OSError as exc:
+        if not isinstance(exc, BrokenPipeError) and exc.errno not in (errno.EPIPE, errno.EIO):
+            raise
+        with suppress(OSError, ValueError):
+            # Later writes, and the flush at exit, go nowhere instead of failing.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
+            os.close(devnull)
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def dying_with_parent():
+    """Return what a child runs before its program to get SIGTERM when the demo ends,
+    however it ends (Linux's ``prctl(PR_SET_PDEATHSIG)``), or None elsewhere. Looked up
+    here, in the parent: a forked child only calls it."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return lambda: prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def start_worker() -> subprocess.Popen:
-    """Start ``crmhost worker`` in its own process group (it gets one signal: ours)."""
+    """Start ``crmhost worker`` in its own process group (it gets one signal: ours), dying
+    with the demo."""
     command = [sys.executable, "-m", "host.cli", "worker"]
-    return subprocess.Popen(command, env=dict(os.environ), process_group=0)
+    return subprocess.Popen(
+        command, env=dict(os.environ), process_group=0, preexec_fn=dying_with_parent()
+    )
 
 
 def stop_worker(worker: subprocess.Popen) -> None:
@@ -105,7 +145,7 @@ def stop_worker(worker: subprocess.Popen) -> None:
     try:
         worker.wait(timeout=WORKER_STOP_TIMEOUT)
     except subprocess.TimeoutExpired:
-        click.echo("The worker did not stop in time: killing it.", err=True)
+        say("The worker did not stop in time: killing it.", err=True)
     for process in family:
         with suppress(psutil.NoSuchProcess):
             process.kill()
@@ -122,15 +162,15 @@ def watch_worker(worker: subprocess.Popen, stopping: threading.Event) -> None:
 
 def print_banner(url: str, logins: list[DemoLogin], redis_url: str, notes: list[str]) -> None:
     """Print where the demo runs, who can log in, and the plugins' notes."""
-    click.echo(f"\nCRM demo running on {url}")
-    click.echo(f"Redis: {redis_url}")
-    click.echo("Logins (e-mail / password):")
+    say(f"\nCRM demo running on {url}")
+    say(f"Redis: {redis_url}")
+    say("Logins (e-mail / password):")
     for login in logins:
         where = login.shop or "all shops"
-        click.echo(f"  {login.email:<26} {login.password:<16} {login.role.value} ({where})")
+        say(f"  {login.email:<26} {login.password:<16} {login.role.value} ({where})")
     for note in notes:
-        click.echo(note)
-    click.echo("Press Ctrl-C to stop.\n")
+        say(note)
+    say("Press Ctrl-C to stop.\n")
 
 
 def interrupt(signum, frame) -> None:
@@ -181,11 +221,13 @@ def run_demo(host: str, port: int) -> None:
         # A second Ctrl-C must not cut the clean-up short and leave processes behind.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        click.echo("Stopping...")
-        if worker is not None:
-            stop_worker(worker)
-        if embedded is not None:
-            stop_redis(embedded)
+        say("Stopping...")  # never raises: the output may be closed already
+        try:
+            if worker is not None:
+                stop_worker(worker)
+        finally:
+            if embedded is not None:
+                stop_redis(embedded)
     if worker_died:
         code = worker.returncode if worker else None
         raise click.ClickException(f"The worker stopped on its own (exit code {code}).")

@@ -23,8 +23,12 @@ Key                                Default    Meaning
 ``SMS_JOB_TIMEOUT``                45         seconds RQ lets a send job run
 ``SMS_SEND_LEASE_SECONDS``         60         seconds a worker may hold a message in the
                                               carrier call
+``SMS_LEASE_TTL_SECONDS``          3          seconds a dead worker's lease on a message
+                                              outlives it (renewed while it lives)
 ``SMS_SWEEP_GRACE_SECONDS``        5          seconds a committed message may wait for its
                                               job before the sweeper gives it one
+``SMS_EVENT_SWEEP_HOURS``          24         hours back the sweeper looks for host events
+                                              whose job never ran (issue 15)
 ``SMS_RATE_MARGIN_SECONDS``        0.03       seconds added to a number's 1-second window
                                               while a send is in flight
 ``SMS_RATE_MAX_WAIT``              0.5        seconds a worker waits for a busy number
@@ -54,9 +58,24 @@ Key                                Default    Meaning
                                               seconds (the opt-out itself always happens)
 ``SMS_START_ANSWER_SECONDS``       3600       one answer to START per phone in this many
                                               seconds (the opt-in itself always happens)
+``SMS_MAIL_CONCURRENCY``           1          mail jobs (reply forwards, digests) queued or
+                                              running at once on the platform (issue 15)
+``SMS_MAIL_RETRY_SECONDS``         30 … 3600  delays before each new try of a mail job that
+                                              failed; after the last one it is recorded failed
 ``SMS_FORWARDS_PER_HOUR``          10         replies of one phone to one shop forwarded one
                                               by one in an hour; the rest in one digest at
                                               the hour's end (0: no limit; §9, issue 13)
+``SMS_RECONCILE_SKEW_SECONDS``     120        clock difference allowed between our workers
+                                              and the carrier when a carrier record is
+                                              matched to an attempt (issue 15)
+``SMS_RECONCILE_WAIT_SECONDS``     60         a message whose carrier record is ambiguous
+                                              is examined again after this long
+``SMS_RECONCILE_MAX_WAIT_MINUTES`` 30         ... and flagged to the operator after this long
+``SMS_STATUS_FETCH_AFTER_HOURS``   12         a Sent message with no final status is asked
+                                              of the carrier after this long (Twilio's advice)
+``SMS_STATUS_FETCH_EVERY_HOURS``   6          ... and again after this long, until 72 hours
+``SMS_CARRIER_API_PER_SECOND``     10         requests a second the status fetch and the
+                                              daily carrier audit make, at most
 =================================  =========  ===============================================
 """
 
@@ -106,7 +125,9 @@ def defaults(
         "SMS_MAX_CHARACTERS": 1600,
         "SMS_JOB_TIMEOUT": 45,
         "SMS_SEND_LEASE_SECONDS": 60,
+        "SMS_LEASE_TTL_SECONDS": 3,
         "SMS_SWEEP_GRACE_SECONDS": 5,
+        "SMS_EVENT_SWEEP_HOURS": 24,
         "SMS_RATE_MARGIN_SECONDS": 0.03,
         "SMS_RATE_MAX_WAIT": 0.5,
         "SMS_BATCH_SECONDS": 5.0,
@@ -124,6 +145,14 @@ def defaults(
         "SMS_STOP_ANSWER_SECONDS": 86400,
         "SMS_START_ANSWER_SECONDS": 3600,
         "SMS_FORWARDS_PER_HOUR": 10,
+        "SMS_MAIL_CONCURRENCY": 1,
+        "SMS_MAIL_RETRY_SECONDS": [30, 120, 600, 1800, 3600],
+        "SMS_RECONCILE_SKEW_SECONDS": 120,
+        "SMS_RECONCILE_WAIT_SECONDS": 60,
+        "SMS_RECONCILE_MAX_WAIT_MINUTES": 30,
+        "SMS_STATUS_FETCH_AFTER_HOURS": 12,
+        "SMS_STATUS_FETCH_EVERY_HOURS": 6,
+        "SMS_CARRIER_API_PER_SECOND": 10,
     }
 
 

@@ -22,10 +22,10 @@ from flask import current_app
 
 from plugins.sms_module import campaigns
 from plugins.sms_module.campaigns import fanout
-from plugins.sms_module.carriers import simulator
+from plugins.sms_module.carriers import carrier_for, simulator
 from plugins.sms_module.conversations import digest, forwarding
-from plugins.sms_module.notifications import event_jobs
-from plugins.sms_module.sending import outbox, send_job
+from plugins.sms_module.notifications import event_jobs, event_outbox
+from plugins.sms_module.sending import carrier_audit, outbox, send_job, status_fetch
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +39,9 @@ def send_message(message_id: int) -> str:
 
 
 def sweep() -> None:
-    """Periodic task: give a job back to every message, reply forward and campaign fan-out
-    that lost its own (Redis emptied, a process killed between commit and enqueue)."""
+    """Periodic task: give a job back to every message, reply forward, campaign fan-out and
+    host event that lost its own (Redis emptied, a process killed between commit and
+    enqueue)."""
     count = outbox.sweep()
     if count:
         log.info("sweeper re-enqueued %d message(s)", count)
@@ -49,6 +50,25 @@ def sweep() -> None:
     if forwards:
         log.info("sweeper re-enqueued the forward of %d repl(ies)", forwards)
     campaigns.sweep_unprepared(grace)
+    events = event_outbox.sweep_events()
+    if events:
+        log.info("sweeper queued %d host event(s) that had no job", events)
+
+
+def fetch_statuses() -> None:
+    """Periodic task: ask the carrier for the status of Sent messages whose delivery report
+    did not come (``sending.status_fetch``; issue 15)."""
+    config = current_app.config
+    asked = status_fetch.fetch_due(carrier_for(config), config)
+    if asked:
+        log.info("asked the carrier for the status of %d message(s)", asked)
+
+
+def audit_carrier() -> None:
+    """Periodic task: once a UTC day, compare the day before's messages with the carrier's
+    (``sending.carrier_audit``; issue 15)."""
+    config = current_app.config
+    carrier_audit.run_due(carrier_for(config), config)
 
 
 def prepare_campaign(campaign_id: int) -> str:
@@ -64,14 +84,18 @@ def appointment_changed(
     return event_jobs.appointment_changed(appointment_id, changed, created, event_id)
 
 
-def invoice_printed(invoice_id: int) -> str:
-    """Thank the customer for the printed invoice (PRODUCT.md §10)."""
-    return event_jobs.invoice_printed(invoice_id)
+def invoice_printed(invoice_id: int, event_id: int | None = None) -> str:
+    """Thank the customer for the printed invoice (PRODUCT.md §10); ``event_id``: the
+    print's host_event (jobs queued before it existed have none)."""
+    return event_jobs.invoice_printed(invoice_id, event_id)
 
 
-def customer_saved(customer_id: int, changed: list[str], created: bool, saved_at: str) -> str:
-    """Welcome, withdraw or re-address after the customer's save (PRODUCT.md §10)."""
-    return event_jobs.customer_saved(customer_id, changed, created, saved_at)
+def customer_saved(
+    customer_id: int, changed: list[str], created: bool, saved_at: str, event_id: int | None = None
+) -> str:
+    """Welcome, withdraw or re-address after the customer's save (PRODUCT.md §10);
+    ``event_id``: the save's host_event (jobs queued before it existed have none)."""
+    return event_jobs.customer_saved(customer_id, changed, created, saved_at, event_id)
 
 
 def forward_reply(message_id: int) -> str:

@@ -3,8 +3,6 @@ the work (see the package docstrings)."""
 
 from __future__ import annotations
 
-import uuid
-
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
@@ -13,6 +11,7 @@ from plugins.sms_module import demo, jobs, models  # noqa: F401  (models: tables
 from plugins.sms_module.api import views as api
 from plugins.sms_module.cli import sms as sms_command
 from plugins.sms_module.compliance import rules
+from plugins.sms_module.conversations.mail_jobs import MAIL_QUEUE
 from plugins.sms_module.extension import sms
 from plugins.sms_module.models import Queue
 from plugins.sms_module.notifications import event_jobs
@@ -62,12 +61,18 @@ def register_commands(cli):
 
 @hookimpl
 def register_queues():
-    return [queue.value for queue in Queue]
+    # The SMS queues first (a worker serves them in this order), then the mail (issue 15).
+    return [*(queue.value for queue in Queue), MAIL_QUEUE]
 
 
 @hookimpl
 def register_periodic_tasks():
-    return [PeriodicTask("sms-sweeper", 1, jobs.sweep)]
+    return [
+        PeriodicTask("sms-sweeper", 1, jobs.sweep),
+        # Delivery reports that did not come, and the daily check with the carrier (issue 15).
+        PeriodicTask("sms-status-fetch", 60, jobs.fetch_statuses),
+        PeriodicTask("sms-carrier-audit", 600, jobs.audit_carrier),
+    ]
 
 
 @hookimpl
@@ -131,26 +136,33 @@ def appointment_panels(appointment):
 
 
 @hookimpl
-def appointment_changed(appointment, changes, created):
-    # Checked at the event: a shop's events while the module is off are ignored for good.
-    if rules.module_on(appointment.company_id):
-        # The event's own id: its texts' keys, so a retried job sends once, and a time or a
-        # status the appointment comes back to is told again.
-        event = uuid.uuid4().hex
-        event_jobs.enqueue("appointment_changed", appointment.id, sorted(changes), created, event)
+def appointment_changed(appointment, changes, created, event_id):
+    # Checked at the event: a shop's events while the module is off are ignored for good
+    # (recorded handled). The event's id keys its texts, so a job run twice sends once, and
+    # a time or a status the appointment comes back to is told again.
+    if not rules.module_on(appointment.company_id):
+        event_jobs.ignore(event_id)
+        return
+    key = str(event_id) if event_id is not None else None
+    args = (appointment.id, sorted(changes), created, key)
+    event_jobs.enqueue("appointment_changed", event_id, *args)
 
 
 @hookimpl
-def invoice_printed(invoice):
-    if rules.module_on(invoice.company_id):
-        event_jobs.enqueue("invoice_printed", invoice.id)
+def invoice_printed(invoice, event_id):
+    if not rules.module_on(invoice.company_id):
+        event_jobs.ignore(event_id)
+        return
+    event_jobs.enqueue("invoice_printed", event_id, invoice.id, event_id)
 
 
 @hookimpl
-def customer_saved(customer, changes, created):
+def customer_saved(customer, changes, created, event_id):
     # Withdrawn consent and a changed phone matter even while the module is off.
     saved_at = utcnow().isoformat()
-    event_jobs.enqueue("customer_saved", customer.id, sorted(changes), created, saved_at)
+    event_jobs.enqueue(
+        "customer_saved", event_id, customer.id, sorted(changes), created, saved_at, event_id
+    )
 
 
 @hookimpl

@@ -28,7 +28,7 @@ import logging
 from rq import get_current_job
 from sqlalchemy import case, func, or_, select, update
 
-from host.api import Customer, db, get_redis, utcnow
+from host.api import Customer, db, get_redis, platform_now, utcnow
 from plugins.sms_module.campaigns import messages, review
 from plugins.sms_module.campaigns.audience import audience
 from plugins.sms_module.campaigns.queueing import lease_key, replaced
@@ -114,7 +114,7 @@ def _prepare(campaign_id: int, renew) -> str:
         return f"stopped: {refusal.code}"
 
     # Due at its time, or now if the job is late; never in the quiet hours.
-    start = max(campaign.send_at, utcnow())
+    start = max(campaign.send_at, platform_now())
     due = quiet_hours.next_morning(start, company)
     if due != start:
         campaign.requested_send_at = campaign.requested_send_at or campaign.send_at

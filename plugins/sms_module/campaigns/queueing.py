@@ -12,7 +12,7 @@ from rq import Retry
 from rq.job import Job, JobStatus
 from sqlalchemy import func, select
 
-from host.api import db, get_queue, get_redis, utcnow
+from host.api import db, get_queue, get_redis, platform_now, utcnow
 from plugins.sms_module.models import Queue, SmsCampaign
 from plugins.sms_module.models.campaigns import CampaignStatus
 from plugins.sms_module.sending import outbox
@@ -54,7 +54,8 @@ def enqueue(campaign_id: int) -> Job | None:
         redis = get_redis()
         redis.hset(JOBS_KEY, campaign_id, job_id)
         queue = get_queue(QUEUE)
-        if send_at is not None and send_at > utcnow() + SOON:
+        # Due or not by the platform's clock (Redis's), as the release of due jobs judges.
+        if send_at is not None and send_at > platform_now() + SOON:
             return queue.enqueue_at(send_at, PREPARE_FUNCTION, campaign_id, **options)
         return queue.enqueue(PREPARE_FUNCTION, campaign_id, **options)
     except Exception:

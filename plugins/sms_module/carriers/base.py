@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 
 @dataclass(frozen=True)
 class CarrierMessage:
-    """The carrier's view of one message."""
+    """The carrier's view of one message. ``body`` is the text as the carrier keeps it;
+    ``date_created`` when the carrier recorded it, ``date_sent`` when it sent it on (``None``
+    while the carrier still holds it), both aware, in UTC, to the second at Twilio."""
 
     sid: str
     status: str  # the carrier's own status word, e.g. "queued", "delivered"
@@ -19,6 +22,8 @@ class CarrierMessage:
     error_code: int | None = None
     error_message: str | None = None
     date_created: datetime | None = None
+    body: str | None = None
+    date_sent: datetime | None = None
 
 
 class CarrierError(Exception):
@@ -52,5 +57,10 @@ class Carrier(Protocol):
     def fetch(self, sid: str) -> CarrierMessage | None:
         """Return the carrier's message ``sid``, or ``None`` if it has none."""
 
-    def find(self, *, to: str, from_: str, sent_after: datetime) -> list[CarrierMessage]:
-        """Return the messages sent from ``from_`` to ``to`` since ``sent_after``."""
+    def find(self, *, to: str, from_: str, created_after: datetime) -> list[CarrierMessage]:
+        """Return the messages from ``from_`` to ``to`` the carrier recorded since
+        ``created_after``, those it still holds (not sent on yet) included."""
+
+    def list_sent(self, day: date) -> Iterator[list[CarrierMessage]]:
+        """Yield, a page per request, the messages the carrier sent on the UTC ``day``
+        (every number of the account, inbound included); raise ``CarrierError``."""

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
 
 import requests
 from flask import current_app
@@ -55,6 +56,7 @@ REPLYING = "0777"
 REPLY_TEXT = "OK, thanks! See you then."
 # The RQ entry point (``plugins.sms_module.jobs``) that posts a delivery report.
 REPORT_FUNCTION = "plugins.sms_module.jobs.simulator_report"
+LIST_PAGE_SIZE = 1000  # messages a page of ``list_sent`` holds, as Twilio's largest
 
 
 class SimulatorCarrier:
@@ -110,23 +112,40 @@ class SimulatorCarrier:
             get_queue(Queue.TRANSACTIONAL).enqueue_in(
                 _seconds(self.callback_delay), REPORT_FUNCTION, sid, result_ttl=60
             )
+        created = datetime.fromtimestamp(now, UTC)
         return CarrierMessage(
             sid=sid,
             status="queued",
             to=to,
             from_=from_,
-            date_created=datetime.fromtimestamp(now, UTC),
+            date_created=created,
+            body=body,
+            date_sent=created,
         )
 
     def fetch(self, sid: str) -> CarrierMessage | None:
         data = self.redis.hgetall(f"{PREFIX}:msg:{sid}")
         return _message(sid, data) if data else None
 
-    def find(self, *, to: str, from_: str, sent_after: datetime) -> list[CarrierMessage]:
+    def find(self, *, to: str, from_: str, created_after: datetime) -> list[CarrierMessage]:
         sids = self.redis.zrangebyscore(
-            f"{PREFIX}:sent:{from_}:{to}", sent_after.timestamp(), "+inf"
+            f"{PREFIX}:sent:{from_}:{to}", created_after.timestamp(), "+inf"
         )
         return [m for sid in sids if (m := self.fetch(sid.decode())) is not None]
+
+    def list_sent(self, day: date) -> Iterator[list[CarrierMessage]]:
+        """Yield the messages taken on the UTC ``day``, ``LIST_PAGE_SIZE`` a page."""
+        start = datetime.combine(day, time.min, tzinfo=UTC).timestamp()
+        end = start + 24 * 3600
+        offset = 0
+        while True:
+            sids = self.redis.zrangebyscore(
+                f"{PREFIX}:all", start, f"({end}", start=offset, num=LIST_PAGE_SIZE
+            )
+            if not sids:
+                return
+            yield [m for sid in sids if (m := self.fetch(sid.decode())) is not None]
+            offset += len(sids)
 
     def sent_count(self) -> int:
         """Return how many messages the simulated carrier has taken."""
@@ -166,13 +185,16 @@ def _seconds(delay: float):
 def _message(sid: str, data: dict) -> CarrierMessage:
     text = {k.decode(): v.decode() for k, v in data.items()}
     code = text.get("error_code")
+    created = datetime.fromtimestamp(float(text["created"]), UTC)
     return CarrierMessage(
         sid=sid,
         status=text["status"],
         to=text["to"],
         from_=text["from"],
         error_code=int(code) if code else None,
-        date_created=datetime.fromtimestamp(float(text["created"]), UTC),
+        date_created=created,
+        body=text.get("body"),
+        date_sent=created,
     )
 
 

@@ -9,7 +9,8 @@ HTTP client rewrites ``https://api.twilio.com`` instead.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import requests
@@ -21,9 +22,13 @@ from twilio.rest import Client
 from plugins.sms_module.carriers.base import CarrierError, CarrierMessage
 
 TWILIO_API = "https://api.twilio.com"
-# A crash-recovery search covers minutes of one sender-recipient pair, so one page (the
-# API's largest, newest first) holds every match; following next_page_uri is never needed.
+# A crash-recovery search covers minutes of one sender-recipient pair. It asks for the pair
+# with no date filter: Twilio filters by DateSent only, and a message Twilio still holds
+# (queued behind the number's rate) has no date_sent yet, yet is ours all the same. One page
+# (the API's largest, newest first) holds the pair's latest 1,000 messages: every match.
 FIND_PAGE_SIZE = 1000
+# The daily audit lists a whole day, page after page.
+LIST_PAGE_SIZE = 1000
 
 
 class BaseUrlHttpClient(TwilioHttpClient):
@@ -120,6 +125,8 @@ def _message(instance: Any) -> CarrierMessage:
         error_code=instance.error_code,
         error_message=instance.error_message,
         date_created=instance.date_created,
+        body=instance.body,
+        date_sent=instance.date_sent,
     )
 
 
@@ -166,12 +173,31 @@ class TwilioCarrier:
             raise error from exc
         return _message(instance)
 
-    def find(self, *, to: str, from_: str, sent_after: datetime) -> list[CarrierMessage]:
-        """Return the messages Twilio sent from ``from_`` to ``to`` since ``sent_after``."""
+    def find(self, *, to: str, from_: str, created_after: datetime) -> list[CarrierMessage]:
+        """Return the messages Twilio recorded from ``from_`` to ``to`` since
+        ``created_after`` (one request; see ``FIND_PAGE_SIZE``)."""
         try:
-            page = self.client.messages.page(
-                to=to, from_=from_, date_sent_after=sent_after, page_size=FIND_PAGE_SIZE
-            )
-            return [_message(instance) for instance in page]
+            page = self.client.messages.page(to=to, from_=from_, page_size=FIND_PAGE_SIZE)
+            found = [_message(instance) for instance in page]
         except (TwilioException, requests.RequestException) as exc:
             raise carrier_error(exc) from exc
+        return [m for m in found if m.date_created is None or m.date_created >= created_after]
+
+    def list_sent(self, day: date) -> Iterator[list[CarrierMessage]]:
+        """Yield Twilio's messages sent on the UTC ``day`` (``DateSent>`` and ``DateSent<``),
+        one page of ``LIST_PAGE_SIZE`` per request, following ``next_page_uri``."""
+        start = datetime.combine(day, time.min, tzinfo=UTC)
+        try:
+            page = self.client.messages.page(
+                date_sent_after=start,
+                date_sent_before=start + timedelta(days=1),
+                page_size=LIST_PAGE_SIZE,
+            )
+        except (TwilioException, requests.RequestException) as exc:
+            raise carrier_error(exc) from exc
+        while page is not None:
+            yield [_message(instance) for instance in page]
+            try:
+                page = page.next_page()
+            except (TwilioException, requests.RequestException) as exc:
+                raise carrier_error(exc) from exc

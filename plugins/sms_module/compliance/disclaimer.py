@@ -8,6 +8,7 @@ import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from host.api import Company, Customer, db, get_redis, utcnow
@@ -98,7 +99,12 @@ def writing(company_id: int, phone: str) -> Iterator[bool]:
     disclaimer per phone and shop is ever on its way (PRODUCT.md §5)."""
     redis = get_redis()
     key = f"sms:disclaimer:writing:{company_id}:{phone}"
-    held = bool(redis.set(key, 1, nx=True, ex=WRITING_LEASE_SECONDS))
+    try:
+        held = bool(redis.set(key, 1, nx=True, ex=WRITING_LEASE_SECONDS))
+    except RedisError:
+        # Redis away (issue 15): none written now, the send is still accepted; the send
+        # job writes the disclaimer if none is on its way (sending/checks.py).
+        held = False
     try:
         yield held
     finally:

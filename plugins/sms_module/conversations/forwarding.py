@@ -1,7 +1,10 @@
 """Forwarding customers' replies to the shop (PRODUCT.md §9), by e-mail and/or SMS.
 
-A reply's forward runs as a job after the commit; an SMTP server that cannot be reached is
-tried again later (``FORWARD_RETRIES``), and the sweeper puts back a forward Redis lost.
+A reply's forward runs as a job after the commit, on the mail queue (``mail_jobs``: no SMS
+send waits behind a slow SMTP server); an SMTP server that cannot be reached is tried again
+later (``FORWARD_RETRIES``), and the sweeper puts back a forward Redis lost. A forward whose
+e-mail finally fails is recorded as failed (``forward_failed_at``, ``forward_error``), never
+as forwarded, also when its SMS to the shop's cell went (issue 15, point 5).
 The forward says not to answer it and links to the reply page. The e-mail goes at once; the
 SMS to the shop's cell keeps the quiet hours like every SMS (``compliance.quiet_hours``): a
 reply that comes at night reaches the cell at the end of the shop's night (issue 11).
@@ -17,14 +20,13 @@ from datetime import timedelta
 from urllib.parse import quote
 
 from flask import current_app
-from rq import Retry, get_current_job
 from rq.job import Job
 from sqlalchemy import select
 
 from host.api import Company, MailNotConfigured, db, get_queue, get_redis, send_mail, utcnow
 from plugins.sms_module.compliance import quiet_hours
-from plugins.sms_module.conversations import limits
-from plugins.sms_module.models import Direction, Kind, Queue, ShopSmsSettings, SmsMessage, Source
+from plugins.sms_module.conversations import limits, mail_jobs
+from plugins.sms_module.models import Direction, Kind, ShopSmsSettings, SmsMessage, Source
 from plugins.sms_module.sending import service
 
 log = logging.getLogger(__name__)
@@ -33,7 +35,7 @@ log = logging.getLogger(__name__)
 FORWARD_EXCERPT = 300
 FORWARD_LEASE_SECONDS = 120
 # When a forward that failed (the SMTP server away) is tried again, in seconds.
-FORWARD_RETRIES = [30, 120, 600, 1800, 3600]
+FORWARD_RETRIES = mail_jobs.RETRIES
 # The RQ entry point (``plugins.sms_module.jobs``): jobs in Redis keep this path.
 FORWARD_FUNCTION = "plugins.sms_module.jobs.forward_reply"
 
@@ -44,17 +46,19 @@ def forward_job_id(message_id: int) -> str:
 
 
 def enqueue_forward(message_id: int) -> None:
-    """Put the reply's forward on the transactional queue, once; an SMTP server that cannot
-    be reached is tried again later (``FORWARD_RETRIES``), and the sweeper puts back a
-    forward that Redis lost."""
+    """Put the reply's forward on the mail queue (``mail_jobs.MAIL_QUEUE``), once; an SMTP
+    server that cannot be reached is tried again later (``FORWARD_RETRIES``), and the sweeper
+    puts back a forward that Redis lost."""
     try:
-        get_queue(Queue.TRANSACTIONAL.value).enqueue(
+        get_queue(mail_jobs.MAIL_QUEUE).enqueue(
             FORWARD_FUNCTION,
             message_id,
             job_id=forward_job_id(message_id),
+            job_timeout=mail_jobs.JOB_TIMEOUT,
             result_ttl=300,
             failure_ttl=7 * 24 * 3600,  # a forward given up on stays on record for a week
-            retry=Retry(max=len(FORWARD_RETRIES), interval=FORWARD_RETRIES),
+            retry=mail_jobs.retry(),
+            rate_limit=mail_jobs.rate_limit(),
         )
     except Exception:  # Redis away: the reply is kept; the sweeper forwards it later
         log.warning("could not enqueue the forward of reply %s", message_id, exc_info=True)
@@ -67,7 +71,9 @@ def reply_page_url(phone: str) -> str:
 
 
 def forward(message_id: int) -> str:
-    """Job: forward a reply as its shop's settings say (the operator's for an unrouted one)."""
+    """Job: forward a reply as its shop's settings say (the operator's for an unrouted one);
+    return what was done. Raises what ``send_mail`` raised while RQ will try again; after
+    the last try the reply is marked failed (``mail_jobs.record_failure``)."""
     redis = get_redis()
     lease = f"sms:forward:{message_id}"
     if not redis.set(lease, 1, nx=True, ex=FORWARD_LEASE_SECONDS):
@@ -78,6 +84,7 @@ def forward(message_id: int) -> str:
             message is None
             or message.direction != Direction.INBOUND
             or message.forwarded_at is not None
+            or message.forward_failed_at is not None
         ):
             return "nothing to do"
         alone, wait = limits.forward_turn(message.company_id, message.phone, message.id)
@@ -92,10 +99,14 @@ def forward(message_id: int) -> str:
         # an e-mail that failed does not send it again.
         if cell and message.company_id is not None:
             done.append(_forward_by_sms(message, cell))
+        failed = _forward_by_email(message, emails) if emails else None
         if emails:
-            done.append(_forward_by_email(message, emails))
+            done.append(f"not e-mailed: {failed}" if failed else "e-mailed")
         message = db.session.get(SmsMessage, message_id)
-        message.forwarded_at = utcnow()
+        if failed:  # the SMS to the cell, if any, went: the reply page says both
+            mail_jobs.record_failure([message], failed)
+        else:
+            message.forwarded_at = utcnow()
         db.session.commit()
         return ", ".join(done) or "kept on the reply page"
     finally:
@@ -125,7 +136,9 @@ def sender_label(message: SmsMessage) -> str:
     return f"{customer.full_name} ({message.phone})" if customer is not None else message.phone
 
 
-def _forward_by_email(message: SmsMessage, emails: list[str]) -> str:
+def _forward_by_email(message: SmsMessage, emails: list[str]) -> str | None:
+    """E-mail the reply to ``emails``; return None once sent, else the code it finally
+    failed for (``mail_jobs.CODES``). Raises while RQ will try the job again."""
     who = sender_label(message)
     body = (
         f"{who} replied by SMS to {message.sender_number}:\n\n"
@@ -135,16 +148,15 @@ def _forward_by_email(message: SmsMessage, emails: list[str]) -> str:
     )
     try:
         send_mail(emails, f"SMS reply from {who}", body)
-    except MailNotConfigured:
+    except MailNotConfigured as error:
         log.warning("reply %s not e-mailed: SMTP_HOST is not set", message.id)
-        return "no SMTP server for the e-mail"
+        return mail_jobs.error_code(error)
     except (smtplib.SMTPException, OSError) as error:
-        job = get_current_job()
-        if job is not None and job.retries_left:
+        if mail_jobs.retried_later():
             raise  # the SMTP server may come back: RQ tries again later
         log.error("reply %s not e-mailed, given up: %s", message.id, error)
-        return f"not e-mailed: {error}"
-    return "e-mailed"
+        return mail_jobs.error_code(error)
+    return None
 
 
 def _forward_by_sms(message: SmsMessage, cell: str) -> str:
@@ -157,7 +169,13 @@ def _forward_by_sms(message: SmsMessage, cell: str) -> str:
         f"Do not answer this SMS; reply on {reply_page_url(message.phone)}"
     )
     company = db.session.get(Company, message.company_id)
-    return send_to_cell(company, cell, body, f"forward:{message.id}")
+    return send_to_cell(company, cell, body, cell_forward_keys(message.id)[0])
+
+
+def cell_forward_keys(reply_id: int) -> tuple[str, str]:
+    """Return the idempotency keys of the SMS to the shop's cell about reply ``reply_id``:
+    its own forward's, and its digest's (a digest is keyed by its first reply)."""
+    return f"forward:{reply_id}", f"forward-digest:{reply_id}"
 
 
 def send_to_cell(company: Company, cell: str, body: str, key: str) -> str:
@@ -183,13 +201,15 @@ def send_to_cell(company: Company, cell: str, body: str, key: str) -> str:
 
 
 def unforwarded(grace_seconds: float, limit: int = 200) -> list[int]:
-    """Return replies older than ``grace_seconds`` whose forward has not run."""
+    """Return replies older than ``grace_seconds`` whose forward has not run (neither
+    forwarded nor given up on)."""
     return list(
         db.session.scalars(
             select(SmsMessage.id)
             .where(
                 SmsMessage.direction == Direction.INBOUND,
                 SmsMessage.forwarded_at.is_(None),
+                SmsMessage.forward_failed_at.is_(None),
                 SmsMessage.created_at < utcnow() - timedelta(seconds=grace_seconds),
             )
             .order_by(SmsMessage.id)

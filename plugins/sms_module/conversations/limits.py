@@ -30,8 +30,9 @@ from datetime import timedelta
 from flask import current_app
 from redis.exceptions import RedisError
 
-from host.api import get_queue, get_redis
-from plugins.sms_module.models import Queue, SmsMessage
+from host.api import get_queue, get_redis, platform_now
+from plugins.sms_module.conversations import mail_jobs
+from plugins.sms_module.models import SmsMessage
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,8 @@ def digest_key(company_id: int | None, phone: str) -> str:
 
 def hold(message: SmsMessage, wait_seconds: float) -> None:
     """Hold reply ``message``'s forward for the digest due in ``wait_seconds`` (the end of
-    the hour), enqueuing that digest once. Raises ``RedisError`` when Redis is away."""
+    the hour), enqueuing that digest once, on the mail queue (``mail_jobs``: retried like a
+    forward). Raises ``RedisError`` when Redis is away."""
     redis = get_redis()
     key = digest_key(message.company_id, message.phone)
     pipe = redis.pipeline()
@@ -112,13 +114,18 @@ def hold(message: SmsMessage, wait_seconds: float) -> None:
     pipe.expire(key, HELD_DAYS * 86400)
     pipe.execute()
     if redis.set(f"{key}:due", 1, nx=True, ex=int(wait_seconds) + 1):
-        get_queue(Queue.TRANSACTIONAL.value).enqueue_in(
-            timedelta(seconds=wait_seconds),
+        # Due by the platform's clock (Redis's), as every due time (issue 15, point 4).
+        get_queue(mail_jobs.MAIL_QUEUE).enqueue_at(
+            platform_now() + timedelta(seconds=wait_seconds),
             DIGEST_FUNCTION,
             message.company_id,
             message.phone,
             job_id=f"sms-forward-digest-{message.id}",
+            job_timeout=mail_jobs.JOB_TIMEOUT,
             result_ttl=300,
+            failure_ttl=7 * 24 * 3600,
+            retry=mail_jobs.retry(),
+            rate_limit=mail_jobs.rate_limit(),
         )
 
 

@@ -8,6 +8,7 @@ Nothing here sends, checks a rule or renders a text; every other package of the 
 builds on these names, re-exported here.
 """
 
+from plugins.sms_module.models.audits import SmsCarrierAudit
 from plugins.sms_module.models.campaigns import SmsCampaign
 from plugins.sms_module.models.codes import (
     Direction,
@@ -59,6 +60,7 @@ __all__ = [
     "Source",
     "ShopSmsSettings",
     "SmsCampaign",
+    "SmsCarrierAudit",
     "SmsMessage",
     "SmsStatusChange",
     "SmsTemplate",

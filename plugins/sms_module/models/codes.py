@@ -132,6 +132,11 @@ class Step(enum.StrEnum):
     CONSENT_WITHDRAWN = "consent_withdrawn"  # Canceled: the customer withdrew consent (§4)
     PHONE_REMOVED = "phone_removed"  # Canceled: the customer has no mobile phone any more
     APPOINTMENT_CANCELLED = "appointment_cancelled"  # Canceled: a reminder's visit cancelled
+    # Reconciliation could not tell this message's carrier record from another message's: it
+    # is neither taken nor sent again, and waits (issue 15, point 2).
+    RECONCILE_WAIT = "reconcile_wait"
+    # Still ambiguous after ``SMS_RECONCILE_MAX_WAIT_MINUTES``: shown to the operator.
+    RECONCILE_FLAGGED = "reconcile_flagged"
 
 
 class Reason(enum.StrEnum):

@@ -28,6 +28,8 @@ class SmsMessage(db.Model):
         Index("ix_sms_message_status_send_at", "status", "send_at"),
         # The sweeper looks for replies whose forward has not run, every second.
         Index("ix_sms_message_direction_forwarded_at", "direction", "forwarded_at"),
+        # The status fetch looks for Sent messages by the age of their acceptance (issue 15).
+        Index("ix_sms_message_status_updated_at", "status", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,6 +52,15 @@ class SmsMessage(db.Model):
     currency: Mapped[str] = mapped_column(String(3), default="CAD")
     send_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # When the latest delivery attempt began (committed with its Sending): the carrier's
+    # record of the message is looked for near it (``sending.carrier_match``; issue 15).
+    attempt_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the carrier was last asked for the status of this Sent message (``status_fetch``).
+    status_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Reconciliation could not tell this message's carrier record from another message's:
+    # since when it waits, and when the wait was flagged to the operator (issue 15, point 2).
+    reconcile_wait_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reconcile_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     # SHA-256 of what an API request with an Idempotency-Key asked: a replay must match it.
     request_fingerprint: Mapped[str | None] = mapped_column(String(64))
@@ -59,6 +70,10 @@ class SmsMessage(db.Model):
     # Inbound only: when staff opened its conversation, and when it was forwarded (§9).
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     forwarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Inbound only: when its forward by e-mail was given up on, and why (a short code,
+    # ``conversations.mail_jobs``: "smtp_timeout"…); forwarded_at stays empty (issue 15).
+    forward_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    forward_error: Mapped[str | None] = mapped_column(String(40))
     # Outbound only: the marketing campaign it belongs to (promotional queue, §7).
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("sms_campaign.id"), index=True)
     # What keeps a scheduled message true (PRODUCT.md §10; ``compliance.guards``): the

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from rq.job import JobStatus
 from sqlalchemy import select
 
-from host.api import db, get_redis, utcnow
+from host.api import db, get_redis, platform_now
 from plugins.sms_module.models import Conversation, Queue, SenderNumber, SmsMessage, Status
 from plugins.sms_module.sending import outbox
 from plugins.sms_module.sending.outcomes import Outcome, SendResult
@@ -167,7 +167,7 @@ def due_messages(queue: Queue, full: list[str]) -> list[tuple]:
             # its message Queued; the send does. Due by this clock: never early.
             SmsMessage.status.in_((Status.QUEUED, Status.SCHEDULED)),
             SmsMessage.queue == queue,
-            SmsMessage.send_at <= utcnow(),
+            SmsMessage.send_at <= platform_now(),
         )
         .order_by(SmsMessage.send_at, SmsMessage.id)
         .limit(PAGE)

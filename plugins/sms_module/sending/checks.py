@@ -7,15 +7,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from host.api import db, utcnow
+from host.api import db, platform_now
 from plugins.sms_module.compliance import disclaimer, guards, quiet_hours, rules
 from plugins.sms_module.models import FailureCode, SmsMessage, Source, lifecycle
 from plugins.sms_module.models.codes import Reason, Step, coded
 from plugins.sms_module.sending import outbox
 from plugins.sms_module.sending.outcomes import Outcome, SendResult
 
-# A job may start this much before the message's send time (clocks of several machines).
-EARLY_TOLERANCE = timedelta(milliseconds=100)
+# A message is due once the platform's clock (Redis's, one for all) reaches its send time:
+# not a moment before (issue 15: a fast clock sent up to 74 ms early with a tolerance).
+EARLY_TOLERANCE = timedelta(0)
 # How long a message waits for its phone's disclaimer to reach the carrier (seconds).
 DISCLAIMER_WAIT_SECONDS = 1
 
@@ -23,7 +24,7 @@ DISCLAIMER_WAIT_SECONDS = 1
 def no_longer_true(message: SmsMessage) -> SendResult | None:
     """Cancel a message its event made untrue or that waited past its useful time
     (``guards.stale``): a reminder of a completed job, one held past the appointment."""
-    reason = guards.stale(message, utcnow())
+    reason = guards.stale(message, platform_now())
     if reason is None:
         return None
     withdrawn = lifecycle.withdraw(message, Source.MODULE, reason)
@@ -33,8 +34,9 @@ def no_longer_true(message: SmsMessage) -> SendResult | None:
 
 
 def not_due(message: SmsMessage) -> SendResult | None:
-    """A job that came early goes back to wait for the send time."""
-    if message.send_at and message.send_at > utcnow() + EARLY_TOLERANCE:
+    """A job that came early goes back to wait for the send time, judged by the platform's
+    clock (Redis's ``TIME``), not this worker's: a fast clock never sends early (issue 15)."""
+    if message.send_at and message.send_at > platform_now() + EARLY_TOLERANCE:
         db.session.commit()
         outbox.enqueue(message, force=True)
         return SendResult(Outcome.NOT_DUE)
@@ -43,7 +45,7 @@ def not_due(message: SmsMessage) -> SendResult | None:
 
 def held_for_the_night(message: SmsMessage) -> SendResult | None:
     """A campaign that outlasts the evening waits for the morning, shop time (§7)."""
-    morning = quiet_hours.held_until_morning(message.queue, message.company, utcnow())
+    morning = quiet_hours.held_until_morning(message.queue, message.company, platform_now())
     if morning is None:
         return None
     message.send_at = morning
@@ -96,7 +98,7 @@ def disclaimer_first(message: SmsMessage, in_backlog: bool) -> SendResult | None
         db.session.commit()
     if first is not None:
         outbox.enqueue(first)
-    again = utcnow() + timedelta(seconds=DISCLAIMER_WAIT_SECONDS)
+    again = platform_now() + timedelta(seconds=DISCLAIMER_WAIT_SECONDS)
     outbox.enqueue(db.session.get(SmsMessage, message.id), at=again, force=True)
     return waiting
 

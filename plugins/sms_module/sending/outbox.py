@@ -18,7 +18,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import or_, select, update
 
-from host.api import db, get_queue, get_redis, utcnow
+from host.api import db, get_queue, get_redis, platform_now, utcnow
 from plugins.sms_module.models import SmsMessage, Source, lifecycle
 from plugins.sms_module.models.statuses import Status
 
@@ -29,10 +29,25 @@ SEND_FUNCTION = "plugins.sms_module.jobs.send_message"
 
 def message_scheduled(message_id: int) -> None:
     """Put a newly committed Scheduled message on its queue, now or at its send time (the
-    send service and the keyword answers call it after their commit)."""
+    send service and the keyword answers call it after their commit).
+
+    Never raises for Redis: away, the message stays Scheduled (a warning is logged) and the
+    sweeper gives it its job once Redis is back, so an API call answers once the message is
+    committed, whatever Redis does (issue 15, point 1)."""
+    # Imported here: this function is all of the module the outbox change of issue 15 owns.
+    import logging
+
+    from redis.exceptions import RedisError
+
     message = db.session.get(SmsMessage, message_id)
-    if message is not None:
+    if message is None:
+        return
+    try:
         enqueue(message)
+    except RedisError as exc:
+        logging.getLogger(__name__).warning(
+            "message %s not queued (%s): the sweeper will queue it", message_id, exc
+        )
 
 
 def live_job(message_id: int) -> Job | None:
@@ -67,7 +82,9 @@ def lease_key(message_id: int) -> str:
 def enqueue(message: SmsMessage, at: datetime | None = None, force: bool = False) -> Job | None:
     """Give ``message`` a job on its queue unless it has a live one; mark it Queued if due.
 
-    ``force`` replaces the live job (the job re-enqueuing itself for later).
+    ``force`` replaces the live job (the job re-enqueuing itself for later). Due or not is
+    judged by the platform's clock (``platform_now``, Redis's), by which due jobs are
+    released (``host.scheduling``): a worker's fast clock sends nothing early (issue 15).
     """
     if not force and live_job(message.id) is not None:
         return None
@@ -82,8 +99,8 @@ def enqueue(message: SmsMessage, at: datetime | None = None, force: bool = False
         "failure_ttl": 7 * 24 * 3600,
     }
     get_redis().hset(JOBS_KEY, message.id, job_id)
-    if when is not None and when > utcnow() + timedelta(milliseconds=200):
-        # RQ's scheduler keeps whole seconds: round up, so the job never runs early.
+    if when is not None and when > platform_now() + timedelta(milliseconds=200):
+        # Scheduled jobs keep whole seconds: round up, so the job never runs early.
         if when.microsecond:
             when = when.replace(microsecond=0) + timedelta(seconds=1)
         job = queue.enqueue_at(when, SEND_FUNCTION, message.id, **kwargs)
@@ -114,11 +131,14 @@ def forget_job(message_id: int) -> None:
 
 
 def sweep(limit: int = 500) -> int:
-    """Give a job to every message that should have one and has none; return how many."""
+    """Give a job to every message that should have one and has none; return how many.
+    Its thresholds are judged by the platform's clock (``platform_now``)."""
     config = current_app.config
-    now = utcnow()
+    now = platform_now()
     grace = timedelta(seconds=config["SMS_SWEEP_GRACE_SECONDS"])
-    stale_sending = now - timedelta(seconds=config["SMS_SEND_LEASE_SECONDS"])
+    # A message in Sending whose lease nobody holds lost its worker: its lease lapses within
+    # SMS_LEASE_TTL_SECONDS of the death (``lease``), and the send job asks the carrier first.
+    stale_sending = now - grace
     candidates = db.session.scalars(
         select(SmsMessage)
         .where(

@@ -1,16 +1,23 @@
 """The carrier's answer to a send, and the question asked when a send was interrupted.
 
 Sending is committed before the carrier is called and the carrier's SID after, so a
-message found in Sending with no worker on it was interrupted mid-call: the carrier is
-asked what it has (``already_sent``) before anything is sent again.
+message found in Sending with no worker on it (its lease expired) or retried after a
+transient carrier error may be at the carrier already: the carrier is asked what it has
+(``reconcile``, by the rule of ``carrier_match``) before anything is sent again. A record
+that may be another message's is neither taken nor sent again: the message waits
+(``SMS_RECONCILE_WAIT_SECONDS``) and is examined again, and is flagged to the operator after
+``SMS_RECONCILE_MAX_WAIT_MINUTES`` (issue 15, point 2). A carrier SID is claimed by at most
+one message.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from host.api import db, utcnow
 from plugins.sms_module.carriers.base import Carrier, CarrierError, CarrierMessage
@@ -19,53 +26,119 @@ from plugins.sms_module.carriers.webhooks import local_status
 from plugins.sms_module.compliance import disclaimer, opt_out
 from plugins.sms_module.models import FailureCode, SmsMessage, Source, Status, lifecycle
 from plugins.sms_module.models.codes import Step, coded
-from plugins.sms_module.sending import outbox
+from plugins.sms_module.sending import carrier_match, outbox
 from plugins.sms_module.sending.delivery_reports import carrier_failure
 from plugins.sms_module.sending.outcomes import Outcome, SendResult
 
 log = logging.getLogger(__name__)
 
-# How far back, before the message's last change, the carrier's list is searched.
-FIND_WINDOW = timedelta(minutes=5)
+# What a send job returns while its message waits on an ambiguous match ("retry: ...").
+AMBIGUOUS = "ambiguous_match"
+CARRIER_UNREACHABLE = "carrier_unreachable"
 
 
 def locked(message_id: int) -> SmsMessage | None:
     """Return the message, its row locked until the commit (None if it is gone)."""
     return db.session.scalar(
-        select(SmsMessage).where(SmsMessage.id == message_id).with_for_update()
+        select(SmsMessage)
+        .where(SmsMessage.id == message_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
 
 
-def already_sent(carrier: Carrier, message: SmsMessage) -> CarrierMessage | None:
-    """Ask the carrier whether it took ``message`` before our record of it was cut off."""
-    if message.provider_sid:
-        return carrier.fetch(message.provider_sid)
-    if not message.sender_number:
-        return None
-    since = message.updated_at - FIND_WINDOW
-    found = carrier.find(to=message.phone, from_=message.sender_number, sent_after=since)
-    for candidate in found:
-        if candidate.sid and not db.session.scalar(
-            select(SmsMessage.id).where(SmsMessage.provider_sid == candidate.sid)
-        ):
-            return candidate
+def reconcile(carrier: Carrier, message: SmsMessage, config) -> SendResult | None:
+    """Settle the Sending ``message`` with the carrier before any new attempt: record the
+    carrier's record of it (Sent, or further), wait on an ambiguous match, or return
+    ``None``: the carrier does not have it, send it again. Commits what it records."""
+    message_id = message.id
+    try:
+        found = carrier_match.verdict(carrier, message, config)
+    except CarrierError as error:
+        # The carrier cannot be asked now: neither taken nor sent again; ask again later.
+        log.warning("message %s: the carrier could not be asked: %s", message_id, error.message)
+        db.session.rollback()
+        again = utcnow() + timedelta(seconds=config["SMS_RECONCILE_WAIT_SECONDS"])
+        outbox.enqueue(db.session.get(SmsMessage, message_id), at=again, force=True)
+        return SendResult(Outcome.RETRY, CARRIER_UNREACHABLE)
+    if found.found is not None:
+        if record_sent(message, found.found, Source.RECONCILIATION):
+            return SendResult(Outcome.RECONCILED)
+        return wait(message_id, config, found.candidates)
+    if found.ambiguous:
+        return wait(message_id, config, found.candidates)
     return None
 
 
-def record_sent(message: SmsMessage, receipt: CarrierMessage, source: str) -> None:
-    """Record the carrier's receipt: Sent with its SID (or further, if it says so); commit."""
-    message.provider_sid = message.provider_sid or receipt.sid
-    lifecycle.move(message, Status.SENT, source, coded(Step.CARRIER_ACCEPTED, receipt.sid))
-    disclaimer.record_sent(message)
-    reported = local_status(receipt.status)
-    if reported in lifecycle.FAILURES:
-        code, reason = carrier_failure(receipt.error_code, receipt.status)
-        detail = coded(Step.CARRIER_STATUS, receipt.status)
-        lifecycle.fail(message, code, reason, source, detail, reported)
-    elif reported is not None and reported != Status.SENT:
-        lifecycle.move(message, reported, source, coded(Step.CARRIER_STATUS, receipt.status))
+def wait(message_id: int, config, candidates: int = 0) -> SendResult:
+    """Hold ``message_id`` in Sending, neither taken nor sent again, and examine it again in
+    ``SMS_RECONCILE_WAIT_SECONDS`` (a fifth more at most, so two look-alikes drift apart);
+    note the wait in its history once, and flag it to the operator once it has waited
+    ``SMS_RECONCILE_MAX_WAIT_MINUTES``. Commits."""
+    message = locked(message_id)
+    if message is None or message.status != Status.SENDING or message.provider_sid:
+        # Settled meanwhile: a delivery report naming it (its callback URL carries our id)
+        # gave it its SID, or it was deleted.
+        db.session.commit()
+        outbox.forget_job(message_id)
+        return SendResult(Outcome.NOTHING_TO_DO)
+    now = utcnow()
+    if message.reconcile_wait_since is None:
+        message.reconcile_wait_since = now
+        detail = coded(Step.RECONCILE_WAIT, candidates)
+        lifecycle.note(message, Status.SENDING, Source.RECONCILIATION, detail)
+    elif message.reconcile_flagged_at is None and now - message.reconcile_wait_since >= timedelta(
+        minutes=config["SMS_RECONCILE_MAX_WAIT_MINUTES"]
+    ):
+        message.reconcile_flagged_at = now
+        lifecycle.note(message, Status.SENDING, Source.RECONCILIATION, Step.RECONCILE_FLAGGED)
+        log.warning("message %s: its carrier record is still ambiguous: flagged", message_id)
     db.session.commit()
-    outbox.forget_job(message.id)
+    pause = config["SMS_RECONCILE_WAIT_SECONDS"] * (1 + random.uniform(0, 0.2))
+    outbox.enqueue(message, at=now + timedelta(seconds=pause), force=True)
+    return SendResult(Outcome.RETRY, AMBIGUOUS)
+
+
+def record_sent(message: SmsMessage, receipt: CarrierMessage, source: str) -> bool:
+    """Record the carrier's receipt: Sent with its SID (or further, if it says so); commit.
+
+    Returns ``False``, recording nothing (rolled back), when another message claims that SID
+    already (``provider_sid`` is unique: a SID is claimed by at most one message); the
+    caller treats the message as ambiguous (``wait``), never as sent nor to send again."""
+    message_id = message.id
+    if message.provider_sid is None and _claimed_by_another(receipt.sid, message_id):
+        db.session.rollback()
+        log.warning("message %s: carrier SID %s is another message's", message_id, receipt.sid)
+        return False
+    try:
+        message.provider_sid = message.provider_sid or receipt.sid
+        message.reconcile_wait_since = message.reconcile_flagged_at = None
+        lifecycle.move(message, Status.SENT, source, coded(Step.CARRIER_ACCEPTED, receipt.sid))
+        disclaimer.record_sent(message)
+        reported = local_status(receipt.status)
+        if reported in lifecycle.FAILURES:
+            code, reason = carrier_failure(receipt.error_code, receipt.status)
+            detail = coded(Step.CARRIER_STATUS, receipt.status)
+            lifecycle.fail(message, code, reason, source, detail, reported)
+        elif reported is not None and reported != Status.SENT:
+            lifecycle.move(message, reported, source, coded(Step.CARRIER_STATUS, receipt.status))
+        db.session.commit()
+    except IntegrityError:
+        # Claimed by another message between the check and the commit.
+        db.session.rollback()
+        log.warning("message %s: carrier SID %s was claimed meanwhile", message_id, receipt.sid)
+        return False
+    outbox.forget_job(message_id)
+    return True
+
+
+def _claimed_by_another(sid: str, message_id: int) -> bool:
+    return (
+        db.session.scalar(
+            select(SmsMessage.id).where(SmsMessage.provider_sid == sid, SmsMessage.id != message_id)
+        )
+        is not None
+    )
 
 
 def carrier_refused(message_id: int, error: CarrierError, config) -> SendResult:

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from host.api import db, get_redis, utcnow
 from plugins.sms_module.carriers import carrier_for
-from plugins.sms_module.carriers.base import Carrier, CarrierError
+from plugins.sms_module.carriers.base import CarrierError
 from plugins.sms_module.models import (
     Kind,
     SenderNumber,
@@ -34,6 +34,7 @@ from plugins.sms_module.models.codes import Step, coded
 from plugins.sms_module.models.statuses import TERMINAL
 from plugins.sms_module.sending import backlog, checks, outbox, pools, reconciliation
 from plugins.sms_module.sending.backlog import Booking, NumberBusy
+from plugins.sms_module.sending.lease import Lease
 from plugins.sms_module.sending.outcomes import HELPS_WITH_BACKLOG, Outcome, SendResult
 from plugins.sms_module.sending.rate import Reservation, SenderRate
 
@@ -65,16 +66,16 @@ def send_backlog(message_id: int, config) -> int:
 def send_leased(
     message_id: int, config, in_backlog: bool = False, booking: Booking | None = None
 ) -> SendResult:
-    """Send ``message_id`` under its Redis lease (``SMS_SEND_LEASE_SECONDS``); another worker
-    holding the lease is on it already."""
-    redis = get_redis()
-    lease = outbox.lease_key(message_id)
-    if not redis.set(lease, 1, nx=True, ex=config["SMS_SEND_LEASE_SECONDS"]):
+    """Send ``message_id`` under its Redis lease (``lease.Lease``: renewed while this worker
+    lives, lapsing ``SMS_LEASE_TTL_SECONDS`` after its death); another worker holding the
+    lease is on it already."""
+    held = Lease(get_redis(), outbox.lease_key(message_id), config["SMS_LEASE_TTL_SECONDS"])
+    if not held.acquire():
         return SendResult(Outcome.HELD)
     try:
         return _send(message_id, config, in_backlog, booking)
     finally:
-        redis.delete(lease)
+        held.release()
 
 
 def _send(message_id: int, config, in_backlog: bool, booking: Booking | None) -> SendResult:
@@ -85,7 +86,8 @@ def _send(message_id: int, config, in_backlog: bool, booking: Booking | None) ->
         return SendResult(Outcome.NOTHING_TO_DO)
     carrier = carrier_for(config)
     if message.status == Status.SENDING:
-        if reconciled := _reconcile(carrier, message):
+        # Interrupted in the carrier call, or retried: ask the carrier before sending again.
+        if reconciled := reconciliation.reconcile(carrier, message, config):
             return reconciled
     else:
         stop = (
@@ -130,17 +132,10 @@ def _send(message_id: int, config, in_backlog: bool, booking: Booking | None) ->
     except CarrierError as error:
         return reconciliation.carrier_refused(message_id, error, config)
     limiter.settle(from_, reservation)  # the carrier has it: its window starts from now
-    reconciliation.record_sent(reconciliation.locked(message_id), receipt, Source.MODULE)
+    if not reconciliation.record_sent(reconciliation.locked(message_id), receipt, Source.MODULE):
+        # Its SID is claimed by another message: neither sent again nor taken; it waits.
+        return reconciliation.wait(message_id, config, 1)
     return SendResult(Outcome.SENT)
-
-
-def _reconcile(carrier: Carrier, message: SmsMessage) -> SendResult | None:
-    """Interrupted in the carrier call: ask the carrier before sending again."""
-    found = reconciliation.already_sent(carrier, message)
-    if found is None:
-        return None
-    reconciliation.record_sent(message, found, Source.RECONCILIATION)
-    return SendResult(Outcome.RECONCILED)
 
 
 def _sender(message: SmsMessage) -> SenderNumber:
@@ -188,6 +183,9 @@ def _mark_sending(message: SmsMessage, sender: SenderNumber) -> tuple[str, str, 
         return None
     message.sender_number = sender.number
     message.attempts += 1  # every delivery attempt is charged (§8)
+    # The carrier's record of this attempt is looked for near this moment (issue 15).
+    message.attempt_started_at = utcnow()
+    message.reconcile_wait_since = message.reconcile_flagged_at = None
     if message.status != Status.SENDING:
         if message.status == Status.SCHEDULED:
             lifecycle.move(message, Status.QUEUED, Source.MODULE)

@@ -102,3 +102,21 @@ def source_label(source: str | None) -> str:
     """Return who made a history step or an opt-out ("staff", "sms_keyword"…) as people
     read it."""
     return _label(SOURCES, source)
+
+
+# Why a reply's forward by e-mail was given up on (``SmsMessage.forward_error``, codes of
+# ``conversations.mail_jobs``), on the reply page (issue 15, point 5).
+FORWARD_FAILURES = {
+    "smtp_timeout": _l("E-mail forward failed: the mail server did not answer"),
+    "smtp_unreachable": _l("E-mail forward failed: the mail server could not be reached"),
+    "smtp_refused": _l("E-mail forward failed: the mail server refused the e-mail"),
+    "mail_not_configured": _l("E-mail forward failed: no mail server is set for the platform"),
+}
+
+
+def forward_failure_text(code: str | None) -> str:
+    """Return why a reply's forward by e-mail failed, as people read it ("E-mail forward
+    failed: the mail server did not answer"); an unknown code says only that it failed."""
+    if code in FORWARD_FAILURES:
+        return str(FORWARD_FAILURES[code])
+    return str(_l("E-mail forward failed"))

@@ -242,6 +242,13 @@ def _step_text(step: Step, argument: str | None, company) -> str:
         return _("The customer withdrew consent.")
     if step == Step.PHONE_REMOVED:
         return _("The customer has no mobile phone any more.")
+    if step == Step.RECONCILE_WAIT:
+        return _(
+            "The carrier's record of it could be another message's (same phone, number and "
+            "text): neither recorded as sent nor sent again; checked again in a moment."
+        )
+    if step == Step.RECONCILE_FLAGGED:
+        return _("Still not told apart from another message: shown to the operator.")
     return _("The appointment was cancelled.")  # Step.APPOINTMENT_CANCELLED
 
 

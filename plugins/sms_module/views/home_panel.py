@@ -12,7 +12,9 @@ For a shop (its users, or the operator who picked it):
   once it is fixed.
 
 For the operator: each queue's backlog and when it drains (``sending.monitoring``, the
-figures of the SMS queues page).
+figures of the SMS queues page); the messages reconciliation could not tell apart from
+another one (flagged after ``SMS_RECONCILE_MAX_WAIT_MINUTES``) and the latest daily check
+with the carrier's list (``sending.carrier_audit``; issue 15).
 
 Resend (``POST /sms/messages/<id>/resend``) is for a refused message only: a rule stopped
 it before any carrier had it, so it never left. It asks the send service for a new message
@@ -37,10 +39,14 @@ from plugins.sms_module.compliance import rules
 from plugins.sms_module.models import SmsMessage
 from plugins.sms_module.notifications.resend import NotResendable
 from plugins.sms_module.notifications.resend import resend as resend_message
-from plugins.sms_module.sending import monitoring, service
+from plugins.sms_module.sending import carrier_audit, monitoring, service
 from plugins.sms_module.texts.labels import queue_label
 from plugins.sms_module.views.home_lists import appointments_ahead, unread_replies
-from plugins.sms_module.views.home_problems import PROBLEM_DAYS, failed_or_refused
+from plugins.sms_module.views.home_problems import (
+    PROBLEM_DAYS,
+    failed_or_refused,
+    reconcile_flagged,
+)
 
 bp = Blueprint("sms_home", __name__, url_prefix="/sms", template_folder="../templates")
 
@@ -65,7 +71,20 @@ def home_panels(user, shop: Company | None) -> list[Markup]:
         context["queues"] = monitoring.queue_figures(now, monitoring.sender_figures(now))
         context["drain_text"] = drain_text
         context["queue_label"] = queue_label
-    return [Markup(render_template("sms_module/_home_panel.html", **context))]
+    panels = [Markup(render_template("sms_module/_home_panel.html", **context))]
+    if user.is_operator:
+        flagged, flagged_count = reconcile_flagged()
+        panels.append(
+            Markup(
+                render_template(
+                    "sms_module/_home_reconciliation.html",
+                    flagged=flagged,
+                    flagged_count=flagged_count,
+                    audit=carrier_audit.latest(),
+                )
+            )
+        )
+    return panels
 
 
 def drain_text(seconds: float) -> str:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from host.api import Company, Customer, InvalidPhone, db, normalize_phone
 from plugins.sms_module.compliance import rules
@@ -145,3 +145,22 @@ def fix_link(code: str | None, message: SmsMessage, shop: Company) -> tuple[str 
     return url_for("sms_customer.show", customer_id=message.customer_id), _(
         "Open the customer's SMS"
     )
+
+
+# For the operator: messages reconciliation could not tell apart (issue 15, point 2) -------
+
+
+def reconcile_flagged() -> tuple[list[SmsMessage], int]:
+    """Return the messages left in Sending whose carrier record could be another message's
+    for longer than ``SMS_RECONCILE_MAX_WAIT_MINUTES`` (``SmsMessage.reconcile_flagged_at``),
+    the longest waiting first (at most ``MAX_ROWS``), and how many there are in all. They are
+    neither recorded as sent nor sent again while they wait."""
+    condition = (SmsMessage.status == Status.SENDING) & SmsMessage.reconcile_flagged_at.is_not(None)
+    count = db.session.scalar(select(func.count()).select_from(SmsMessage).where(condition))
+    rows = db.session.scalars(
+        select(SmsMessage)
+        .where(condition)
+        .order_by(SmsMessage.reconcile_wait_since, SmsMessage.id)
+        .limit(MAX_ROWS)
+    ).all()
+    return list(rows), count or 0

@@ -11,6 +11,9 @@ conversation is in ``views.inbox``.
 
 A shop's staff and administrators see their shop's conversations only; the operator sees the
 replies no shop's conversation answered (``company_id IS NULL``), read-only.
+
+A reply whose forward by e-mail finally failed says so, why and when, with what became of
+its SMS to the shop's cell if one went (issue 15, point 5).
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ from sqlalchemy import select, update
 
 from host.api import Company, Role, db, roles_required, utcnow
 from plugins.sms_module.compliance import opt_out, rules
-from plugins.sms_module.conversations import answers, inbound
+from plugins.sms_module.conversations import answers, forwarding, inbound
 from plugins.sms_module.models import Direction, Kind, Queue, SmsMessage, Source
 from plugins.sms_module.sending import service
+from plugins.sms_module.texts.labels import forward_failure_text
 from plugins.sms_module.texts.preview import preview, status_label
 from plugins.sms_module.texts.reasons import failure_text
 from plugins.sms_module.views import inbox
@@ -197,10 +201,27 @@ def _render(company: Company | None, phone: str, body: str):
         inbound=Kind.INBOUND,
         status_label=status_label,
         failure_text=failure_text,  # why, in the reader's words, never a code (issue 12)
+        forward_failure_text=forward_failure_text,
+        cell_forwards=_cell_forwards(replies),
         can_reply=company is not None,
         body=body,
         preview=preview(body)[0] if body else None,
     )
+
+
+def _cell_forwards(replies: list[SmsMessage]) -> dict[int, SmsMessage]:
+    """Return, by reply id, the SMS to the shop's cell about each reply whose e-mail forward
+    failed (its own forward, or the digest it led): what did reach the shop."""
+    keys = {
+        key: reply.id
+        for reply in replies
+        if reply.forward_failed_at is not None
+        for key in forwarding.cell_forward_keys(reply.id)
+    }
+    if not keys:
+        return {}
+    found = db.session.scalars(select(SmsMessage).where(_owned(), SmsMessage.dedupe_key.in_(keys)))
+    return {keys[sms.dedupe_key]: sms for sms in found}
 
 
 def _alerts(company: Company | None) -> dict:

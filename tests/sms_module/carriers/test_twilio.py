@@ -63,12 +63,33 @@ def test_fetch_passes_the_contract_and_parses(prism_url):
     assert message.error_message == "Carrier violation"
 
 
+def test_fetch_gives_what_reconciliation_compares(prism_url):
+    # Body and dates: a carrier record is matched to a message by them (issue 15).
+    message = prism_gateway(prism_url).fetch(SM_SID)
+    assert message is not None and isinstance(message.body, str)
+    assert message.date_created is not None and message.date_created.tzinfo is not None
+    assert message.date_sent is None or message.date_sent.tzinfo is not None
+
+
 def test_find_passes_the_contract_and_parses(prism_url):
     gateway = prism_gateway(prism_url)
-    found = gateway.find(to=TO, from_=FROM, sent_after=datetime.now(UTC) - timedelta(minutes=5))
+    # The spec's example messages are years old: ask from long before them.
+    found = gateway.find(to=TO, from_=FROM, created_after=datetime(2000, 1, 1, tzinfo=UTC))
     assert last_status(gateway) == 200
     assert found and all(m.sid[:2] in {"SM", "MM"} for m in found)
     assert all(local_status(m.status) is not None for m in found)
+    assert all(m.body is not None and m.date_created is not None for m in found)
+    # Only what was created since the moment asked for is kept.
+    assert gateway.find(to=TO, from_=FROM, created_after=datetime.now(UTC)) == []
+
+
+def test_list_sent_passes_the_contract_and_parses(prism_url):
+    gateway = prism_gateway(prism_url)
+    pages = gateway.list_sent((datetime.now(UTC) - timedelta(days=1)).date())
+    first = next(pages)
+    assert last_status(gateway) == 200
+    assert first and all(m.sid[:2] in {"SM", "MM"} for m in first)
+    assert all(local_status(m.status) is not None and m.from_ for m in first)
 
 
 # --- The contract test would catch a bad request ----------------------------------------

@@ -68,6 +68,8 @@ MESSAGE = {
     "error_code": None,
     "error_message": None,
     "date_created": "Thu, 24 Aug 2023 05:01:45 +0000",
+    "date_sent": "Thu, 24 Aug 2023 05:01:46 +0000",
+    "body": "Hi",
 }
 
 
@@ -96,7 +98,7 @@ def call(gateway: TwilioCarrier, operation: str):
         return gateway.send(to=TO, from_=FROM, body="Hi", status_callback=CALLBACK)
     if operation == "fetch":
         return gateway.fetch(SM_SID)
-    return gateway.find(to=TO, from_=FROM, sent_after=datetime(2024, 1, 1, tzinfo=UTC))
+    return gateway.find(to=TO, from_=FROM, created_after=datetime(2024, 1, 1, tzinfo=UTC))
 
 
 ERRORS = [
@@ -158,15 +160,28 @@ def test_send_passes_our_callback_url_and_fields(stub):
     assert form == {"To": [TO], "From": [FROM], "Body": ["Hi"], "StatusCallback": [CALLBACK]}
 
 
-def test_find_asks_for_one_page_from_sender_to_recipient_since_the_date(stub):
-    stub.answer(200, {"messages": [MESSAGE], "next_page_uri": MESSAGES_PATH + "?Page=1"})
+def test_find_asks_for_one_page_of_the_pair_and_keeps_what_was_created_since(stub):
+    # No DateSent filter: a message Twilio still holds has no date_sent, yet is ours.
+    older = {**MESSAGE, "sid": "SM" + "1" * 32, "date_created": "Tue, 30 Apr 2024 12:00:00 +0000"}
+    held = {**MESSAGE, "date_created": "Wed, 01 May 2024 12:31:00 +0000", "date_sent": None}
+    stub.answer(200, {"messages": [held, older], "next_page_uri": MESSAGES_PATH + "?Page=1"})
     gateway = TwilioCarrier(ACCOUNT_SID, "auth-token", stub.url)
-    found = gateway.find(to=TO, from_=FROM, sent_after=datetime(2024, 5, 1, 12, 30, tzinfo=UTC))
-    assert [m.sid for m in found] == [SM_SID]
+    found = gateway.find(to=TO, from_=FROM, created_after=datetime(2024, 5, 1, 12, 30, tzinfo=UTC))
+    assert [m.sid for m in found] == [SM_SID] and found[0].body == "Hi"
     assert len(stub.requests) == 1  # the next page is never followed
     _, _, query = stub.requests[0]
     assert query["To"] == [TO] and query["From"] == [FROM]
-    assert query["DateSent>"] == ["2024-05-01T12:30:00Z"]
+    assert "DateSent>" not in query and query["PageSize"] == ["1000"]
+
+
+def test_list_sent_asks_for_the_day_page_after_page(stub):
+    stub.answer(200, {"messages": [MESSAGE], "next_page_uri": None})
+    gateway = TwilioCarrier(ACCOUNT_SID, "auth-token", stub.url)
+    pages = list(gateway.list_sent(datetime(2024, 5, 1, tzinfo=UTC).date()))
+    assert [[m.sid for m in page] for page in pages] == [[SM_SID]]
+    _, _, query = stub.requests[0]
+    assert query["DateSent>"] == ["2024-05-01T00:00:00Z"]
+    assert query["DateSent<"] == ["2024-05-02T00:00:00Z"]
 
 
 def test_a_timeout_is_transient(stub):

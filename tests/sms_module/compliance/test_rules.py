@@ -137,9 +137,12 @@ def test_host_events_of_a_shop_whose_module_is_off_are_ignored_by_module_on(
     with app.app_context():
         if event == "appointment_changed":
             appointment = db.session.get(Appointment, shops["a"]["appointment"])
-            plugin.appointment_changed(appointment=appointment, changes={}, created=True)
+            plugin.appointment_changed(
+                appointment=appointment, changes={}, created=True, event_id=None
+            )
         else:
-            plugin.invoice_printed(invoice=db.session.get(Invoice, shops["a"]["invoice"]))
+            invoice = db.session.get(Invoice, shops["a"]["invoice"])
+            plugin.invoice_printed(invoice=invoice, event_id=None)
     assert queued == [], f"the {event} hook does not ask rules.module_on"
 
 

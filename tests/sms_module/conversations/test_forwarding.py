@@ -79,8 +79,10 @@ def test_a_forward_without_smtp_keeps_the_reply_for_the_page(client, app, shops)
     post_inbound(client, app, phone=ours.phone, to=ours.sender_number, body="Hello")
     with app.app_context():
         (reply,) = inbound_messages()
-        assert forwarding.forward(reply.id) == "no SMTP server for the e-mail"
-        assert message(reply.id).forwarded_at is not None
+        assert forwarding.forward(reply.id) == "not e-mailed: mail_not_configured"
+        kept = message(reply.id)  # failed, not forwarded: the reply page says why
+        assert kept.forwarded_at is None and kept.forward_failed_at is not None
+        assert kept.forward_error == "mail_not_configured"
 
 
 def test_an_unrouted_reply_is_emailed_to_the_operator(client, app, smtp_server):
@@ -129,7 +131,7 @@ def test_an_smtp_server_away_is_tried_again_later_and_nothing_is_lost(client, ap
     post_inbound(client, app, phone=ours.phone, to=ours.sender_number, body="Still open?")
     with app.app_context():
         (reply,) = inbound_messages()
-        queue = get_queue("transactional")
+        queue = get_queue("mail")
         worker = SimpleWorker([queue], connection=get_redis())
         worker.work(burst=True, with_scheduler=False)
         job = forward_job(reply.id)
@@ -145,8 +147,9 @@ def test_an_smtp_server_away_is_tried_again_later_and_nothing_is_lost(client, ap
         worker.work(burst=True, with_scheduler=False)
         job = forward_job(reply.id)
         assert job.get_status() == "finished"
-        assert job.return_value().startswith("not e-mailed: ")
-        assert message(reply.id).forwarded_at is not None
+        assert job.return_value() == "not e-mailed: smtp_unreachable"
+        failed = message(reply.id)  # recorded failed, never as forwarded (issue 15)
+        assert failed.forwarded_at is None and failed.forward_error == "smtp_unreachable"
         assert forwarding.sweep_forwards(grace_seconds=0) == 0
 
 

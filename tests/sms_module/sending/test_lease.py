@@ -1,0 +1,72 @@
+"""A worker's lease on a message lives while the worker does and lapses within
+``SMS_LEASE_TTL_SECONDS`` of its death (issue 15, point 4: the chaos suite measured a Queued
+message 63 s late behind the 60-second lease of a worker killed with -9)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import redis
+
+from plugins.sms_module.sending.lease import Lease
+
+TTL = 0.6  # seconds
+
+
+def wait_for(condition, deadline: float = 5.0) -> float:
+    """Poll ``condition`` until it is true; return the seconds it took (fails at deadline)."""
+    started = time.monotonic()
+    while not condition():
+        assert time.monotonic() - started < deadline, "condition never became true"
+        time.sleep(0.02)
+    return time.monotonic() - started
+
+
+def test_a_living_holder_keeps_its_lease_past_the_ttl_and_gives_it_back(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    client.delete("test:lease:a")
+    lease = Lease(client, "test:lease:a", TTL)
+    assert lease.acquire()
+    assert not Lease(client, "test:lease:a", TTL).acquire()  # another worker is refused
+    # Renewed while held: still there after several TTLs (the carrier slow, say).
+    ends = time.monotonic() + 4 * TTL
+    while time.monotonic() < ends:
+        assert client.exists("test:lease:a")
+        time.sleep(0.05)
+    lease.release()
+    assert not client.exists("test:lease:a")
+
+
+def test_a_killed_holders_lease_lapses_within_its_ttl(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    client.delete("test:lease:b")
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker: takes the lease, says so, and waits to be killed
+        child = redis.Redis.from_url(redis_url)
+        Lease(child, "test:lease:b", TTL).acquire()
+        os.write(write, b"x")
+        while True:
+            time.sleep(1)
+    try:
+        assert os.read(read, 1) == b"x"
+        assert client.exists("test:lease:b")
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        took = wait_for(lambda: not client.exists("test:lease:b"))
+        assert took <= TTL + 0.3  # not the minute a fixed lease lived
+    finally:
+        os.close(read)
+        os.close(write)
+
+
+def test_a_lease_taken_over_is_neither_renewed_nor_freed_by_its_former_holder(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    client.delete("test:lease:c")
+    former = Lease(client, "test:lease:c", TTL)
+    assert former.acquire()
+    client.set("test:lease:c", "someone-else", px=10_000)  # lapsed, taken by another
+    former.release()
+    assert client.get("test:lease:c") == b"someone-else"
