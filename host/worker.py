@@ -16,6 +16,7 @@ import time
 import weakref
 from collections.abc import Sequence
 
+import redis
 from flask import Flask
 from rq import Queue, Worker
 from rq.exceptions import StopRequested
@@ -122,6 +123,20 @@ def queues_to_listen_on(app: Flask, queue_names: Sequence[str] = ()) -> list[str
     return names
 
 
+def own_client(client: redis.Redis) -> redis.Redis:
+    """Return a client of ``client``'s server with a connection pool of its own, for RQ.
+
+    RQ waits for a job in one blocking call of up to ``dequeue_timeout`` (405 s) and raises
+    its pool's socket timeout to match, which reaches only connections opened afterwards.
+    On the app's shared client, whose pooled connections (opened by the periodic tasks)
+    kept redis-py's 5-second timeout, that wait failed every 5 s as if Redis were away and
+    the worker backed off up to 30 s: an idle worker took new jobs up to half a minute late
+    (issue 15, point 4)."""
+    pool = client.connection_pool
+    kwargs = dict(pool.connection_kwargs)
+    return redis.Redis(connection_pool=type(pool)(connection_class=pool.connection_class, **kwargs))
+
+
 def build_worker(app: Flask, queue_names: Sequence[str] = ()) -> AppWorker:
     """Build a worker for ``app`` over ``queue_names``, by default every declared queue.
 
@@ -131,8 +146,8 @@ def build_worker(app: Flask, queue_names: Sequence[str] = ()) -> AppWorker:
     # Configure the ORM's mappers now, in the parent: a work horse forked while another
     # thread (the periodic tasks) held SQLAlchemy's configure lock would wait on it forever.
     configure_mappers()
-    connection = app.extensions["redis_connection"]
-    worker = AppWorker([connection.queue(name) for name in names], connection=connection.client)
+    client = own_client(app.extensions["redis_connection"].client)
+    worker = AppWorker([Queue(name, connection=client) for name in names], connection=client)
     worker.app = app
     dispose_pools_after_fork(app)
     return worker

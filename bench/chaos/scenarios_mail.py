@@ -93,7 +93,9 @@ def smtp_hang(ctx: Context, customers: list) -> Result:
     before = _delays(ctx, baseline)
     scope.notes.append(f"baseline, SMTP server fine: {_figures(before)}")
 
-    _restart_workers(ctx, SMTP_PORT=world.hanging_smtp.port, **retries)
+    # A 1-second SMTP timeout (default 5): the forwards, one at a time (SMS_MAIL_CONCURRENCY),
+    # reach their last try within the suite's wait.
+    _restart_workers(ctx, SMTP_PORT=world.hanging_smtp.port, SMTP_TIMEOUT=1, **retries)
     ctx.say(f"  workers on a hanging SMTP server; {len(hanging) * 2} replies, SMS meanwhile")
     sids = _reply_all(ctx, scope, hanging, "first") + _reply_all(ctx, scope, hanging, "second")
     jobs = [(senders[i % len(senders)][0], f"smtp_hang {i}: ready") for i in range(count)]

@@ -21,7 +21,7 @@ Key                                Default    Meaning
 ``SMS_UNICODE_PER_SEGMENT``        67         characters per UCS-2 segment (§8)
 ``SMS_MAX_CHARACTERS``             1600       longest body accepted, in characters (§8)
 ``SMS_JOB_TIMEOUT``                45         seconds RQ lets a send job run
-``SMS_SEND_LEASE_SECONDS``         60         seconds a worker may hold a message in the
+``SMS_SEND_LEASE_SECONDS``         30         seconds a worker may hold a message in the
                                               carrier call
 ``SMS_LEASE_TTL_SECONDS``          3          seconds a dead worker's lease on a message
                                               outlives it (renewed while it lives)
@@ -124,7 +124,7 @@ def defaults(
         "SMS_UNICODE_PER_SEGMENT": 67,
         "SMS_MAX_CHARACTERS": 1600,
         "SMS_JOB_TIMEOUT": 45,
-        "SMS_SEND_LEASE_SECONDS": 60,
+        "SMS_SEND_LEASE_SECONDS": 30,
         "SMS_LEASE_TTL_SECONDS": 3,
         "SMS_SWEEP_GRACE_SECONDS": 5,
         "SMS_EVENT_SWEEP_HOURS": 24,

@@ -253,3 +253,20 @@ def test_the_database_away_stops_jobs_not_the_worker(server, start_worker, tmp_p
     wait_for(lambda: ran_by(server, "back"), what="the job once the database is back")
     assert ran_by(server, "back") == [worker.pid]
     assert stop_gracefully(worker) == 0
+
+
+def test_an_idle_worker_takes_a_new_job_at_once(server, start_worker):
+    """Idle longer than redis-py's 5-second socket timeout, the worker still takes a new
+    job within a second or so: its wait for jobs has a connection of its own, not one of
+    the app's (which failed every 5 s and backed off up to 30 s)."""
+    worker = start_worker(server.url)
+    wait_for(lambda: log_has(start_worker, "Listening on"), what="the worker to listen")
+    threading.Event().wait(12)  # the condition under test: the worker idle for 12 s
+    assert not log_has(start_worker, WAITING)  # nothing was away…
+    assert not log_has(start_worker, "could not connect")  # …nor taken for away by RQ
+    queue = Queue("transactional", connection=server.client())
+    enqueued = time.monotonic()
+    queue.enqueue(note_parent, "idle")
+    wait_for(lambda: ran_by(server, "idle"), what="the job to run")
+    assert time.monotonic() - enqueued < 3  # not after a backoff of up to 30 s
+    assert stop_gracefully(worker) == 0

@@ -96,6 +96,16 @@ class Lease:
             _keeper.add(self.client, self.key, self.token, self.ttl_ms)
         return self.held
 
+    def still_ours(self) -> bool:
+        """Tell whether this lease is held and still ours (not lapsed, not taken over);
+        ``False`` when Redis cannot say."""
+        if not self.held:
+            return False
+        try:
+            return self.client.get(self.key) == self.token.encode()
+        except redis_lib.RedisError:
+            return False
+
     def release(self) -> None:
         """Give the lease back if it is still ours (Redis away: it lapses on its own)."""
         if not self.held:

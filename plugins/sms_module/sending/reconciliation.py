@@ -19,13 +19,20 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from host.api import db, utcnow
+from host.api import db, platform_now, utcnow
 from plugins.sms_module.carriers.base import Carrier, CarrierError, CarrierMessage
 from plugins.sms_module.carriers.errors import opts_out
 from plugins.sms_module.carriers.webhooks import local_status
 from plugins.sms_module.compliance import disclaimer, opt_out
-from plugins.sms_module.models import FailureCode, SmsMessage, Source, Status, lifecycle
-from plugins.sms_module.models.codes import Step, coded
+from plugins.sms_module.models import (
+    FailureCode,
+    SmsMessage,
+    SmsStatusChange,
+    Source,
+    Status,
+    lifecycle,
+)
+from plugins.sms_module.models.codes import Step, coded, uncoded
 from plugins.sms_module.sending import carrier_match, outbox
 from plugins.sms_module.sending.delivery_reports import carrier_failure
 from plugins.sms_module.sending.outcomes import Outcome, SendResult
@@ -35,6 +42,7 @@ log = logging.getLogger(__name__)
 # What a send job returns while its message waits on an ambiguous match ("retry: ...").
 AMBIGUOUS = "ambiguous_match"
 CARRIER_UNREACHABLE = "carrier_unreachable"
+ATTEMPT_IN_FLIGHT = "attempt_in_flight"
 
 
 def locked(message_id: int) -> SmsMessage | None:
@@ -58,7 +66,7 @@ def reconcile(carrier: Carrier, message: SmsMessage, config) -> SendResult | Non
         # The carrier cannot be asked now: neither taken nor sent again; ask again later.
         log.warning("message %s: the carrier could not be asked: %s", message_id, error.message)
         db.session.rollback()
-        again = utcnow() + timedelta(seconds=config["SMS_RECONCILE_WAIT_SECONDS"])
+        again = platform_now() + timedelta(seconds=config["SMS_RECONCILE_WAIT_SECONDS"])
         outbox.enqueue(db.session.get(SmsMessage, message_id), at=again, force=True)
         return SendResult(Outcome.RETRY, CARRIER_UNREACHABLE)
     if found.found is not None:
@@ -67,7 +75,41 @@ def reconcile(carrier: Carrier, message: SmsMessage, config) -> SendResult | Non
         return wait(message_id, config, found.candidates)
     if found.ambiguous:
         return wait(message_id, config, found.candidates)
+    if (until := in_flight_until(message, config)) is not None:
+        # Not at the carrier yet, but its last attempt may still be on its way (a worker
+        # frozen past its lease): sending now could make two. Asked again once it cannot be.
+        log.info("message %s: last attempt may be in flight; asking again at %s", message_id, until)
+        db.session.rollback()
+        outbox.enqueue(db.session.get(SmsMessage, message_id), at=until, force=True)
+        return SendResult(Outcome.RETRY, ATTEMPT_IN_FLIGHT)
     return None
+
+
+def in_flight_until(message: SmsMessage, config):
+    """Return until when ``message``'s last attempt may still reach the carrier (its start
+    plus ``SMS_SEND_LEASE_SECONDS``, the longest a carrier call may last, on the platform's
+    clock), or ``None`` when it cannot any more: that time is past, or the attempt was
+    answered (a transient error noted ``retry`` in its history)."""
+    started = message.attempt_started_at
+    if started is None:
+        return None
+    until = started + timedelta(seconds=config["SMS_SEND_LEASE_SECONDS"])
+    if platform_now() >= until:
+        return None
+    # The latest line about an attempt: its start (sender, attempt) or its answer (retry).
+    latest = db.session.scalars(
+        select(SmsStatusChange.detail)
+        .where(SmsStatusChange.message_id == message.id)
+        .order_by(SmsStatusChange.id.desc())
+        .limit(10)
+    )
+    for detail in latest:
+        code = uncoded(detail)[0]
+        if code == Step.RETRY:
+            return None  # answered: nothing of it is on its way
+        if code in (Step.SENDER, Step.ATTEMPT):
+            break
+    return until
 
 
 def wait(message_id: int, config, candidates: int = 0) -> SendResult:
@@ -110,6 +152,14 @@ def record_sent(message: SmsMessage, receipt: CarrierMessage, source: str) -> bo
         db.session.rollback()
         log.warning("message %s: carrier SID %s is another message's", message_id, receipt.sid)
         return False
+    if message.provider_sid and receipt.sid and receipt.sid != message.provider_sid:
+        # A second record of one message at the carrier: never silent (issue 15).
+        log.error(
+            "message %s: carrier has it twice, %s and %s",
+            message_id,
+            message.provider_sid,
+            receipt.sid,
+        )
     try:
         message.provider_sid = message.provider_sid or receipt.sid
         message.reconcile_wait_since = message.reconcile_flagged_at = None
@@ -152,7 +202,7 @@ def carrier_refused(message_id: int, error: CarrierError, config) -> SendResult:
         lifecycle.note(message, Status.SENDING, Source.MODULE, retry)
         db.session.commit()
         # Still Sending: the retry asks the carrier first, in case it did take the message.
-        outbox.enqueue(message, at=utcnow() + timedelta(seconds=delay), force=True)
+        outbox.enqueue(message, at=platform_now() + timedelta(seconds=delay), force=True)
         return SendResult(Outcome.RETRY)
     log.info("message %s: the carrier refused it: %s", message_id, error.message)
     code = str(error.code) if error.code else FailureCode.CARRIER_ERROR

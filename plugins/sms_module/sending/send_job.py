@@ -19,7 +19,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from host.api import db, get_redis, utcnow
+from host.api import db, get_redis, platform_now, utcnow
 from plugins.sms_module.carriers import carrier_for
 from plugins.sms_module.carriers.base import CarrierError
 from plugins.sms_module.models import (
@@ -73,12 +73,14 @@ def send_leased(
     if not held.acquire():
         return SendResult(Outcome.HELD)
     try:
-        return _send(message_id, config, in_backlog, booking)
+        return _send(message_id, config, in_backlog, booking, held)
     finally:
         held.release()
 
 
-def _send(message_id: int, config, in_backlog: bool, booking: Booking | None) -> SendResult:
+def _send(
+    message_id: int, config, in_backlog: bool, booking: Booking | None, held: Lease
+) -> SendResult:
     message = reconciliation.locked(message_id)
     if message is None or message.status in TERMINAL or message.status == Status.SENT:
         db.session.commit()
@@ -113,7 +115,7 @@ def _send(message_id: int, config, in_backlog: bool, booking: Booking | None) ->
             raise NumberBusy(sender.number, reservation.retry_after)  # its job stays queued
         # The number is busy for a while: free this worker, come back when it has room.
         outbox.enqueue(
-            message, at=utcnow() + timedelta(seconds=reservation.retry_after), force=True
+            message, at=platform_now() + timedelta(seconds=reservation.retry_after), force=True
         )
         return SendResult(Outcome.WAITING_FOR_NUMBER)
     sending = _mark_sending(message, sender)
@@ -125,6 +127,12 @@ def _send(message_id: int, config, in_backlog: bool, booking: Booking | None) ->
     if booking is not None and booking.used:
         booking.ready_at = time.monotonic()
     reservation = _keep_slot(limiter, slot, reservation, go_at)
+    if not held.still_ours():
+        # Frozen past the lease (a stopped process, swap): another worker took the message
+        # up meanwhile and may have sent it already. Sending now could send it twice.
+        log.warning("message %s: lease lost before the carrier call; not sent", message_id)
+        limiter.release(sender.number, reservation)
+        return SendResult(Outcome.HELD)
     try:
         receipt = carrier.send(
             to=to, from_=from_, body=body, status_callback=status_callback_url(config, message_id)
@@ -156,7 +164,7 @@ def _no_sender_number(message_id: int) -> SendResult:
     """Every number of the pool is disabled: wait for the operator to enable one."""
     db.session.rollback()
     log.warning("no enabled number for message %s; trying again in a minute", message_id)
-    again = utcnow() + timedelta(seconds=NO_SENDER_RETRY_SECONDS)
+    again = platform_now() + timedelta(seconds=NO_SENDER_RETRY_SECONDS)
     outbox.enqueue(db.session.get(SmsMessage, message_id), at=again, force=True)
     return SendResult(Outcome.NO_SENDER_NUMBER)
 
@@ -184,7 +192,7 @@ def _mark_sending(message: SmsMessage, sender: SenderNumber) -> tuple[str, str, 
     message.sender_number = sender.number
     message.attempts += 1  # every delivery attempt is charged (§8)
     # The carrier's record of this attempt is looked for near this moment (issue 15).
-    message.attempt_started_at = utcnow()
+    message.attempt_started_at = platform_now()  # judged on that clock (in_flight_until)
     message.reconcile_wait_since = message.reconcile_flagged_at = None
     if message.status != Status.SENDING:
         if message.status == Status.SCHEDULED:
