@@ -48,6 +48,8 @@ def settings(short: bool) -> dict:
     fetch (the default 10 asks 50 messages a minute); in the short run a send lease of 20 s (twice
     the SDK's 10-second timeout) so that a killed worker's message is examined sooner."""
     found = {"SMS_STATUS_FETCH_AFTER_HOURS": 0.005, "SMS_CARRIER_API_PER_SECOND": 50}
+    # A forward's retries are set when the web enqueues it: short ones in every process.
+    found["SMS_MAIL_RETRY_SECONDS"] = [1, 2]
     if short:
         found["SMS_SEND_LEASE_SECONDS"] = 20
     return found

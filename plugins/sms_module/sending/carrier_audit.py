@@ -136,7 +136,7 @@ def _match_unresolved(record: CarrierMessage, carrier: Carrier, config, pacer: P
     could be its and the rule of ``carrier_match`` gives it that very record."""
     possible = [
         m
-        for m in _unresolved(record)
+        for m in carrier_match.unresolved(record.to, record.from_, record.body)
         if (span := carrier_match.window(m, config)) is not None
         and carrier_match.matches(record, m, span)
     ]
@@ -160,21 +160,6 @@ def _match_unresolved(record: CarrierMessage, carrier: Carrier, config, pacer: P
         return reconciliation.record_sent(message, found, Source.RECONCILIATION)
     finally:
         held.release()
-
-
-def _unresolved(record: CarrierMessage) -> list[SmsMessage]:
-    return list(
-        db.session.scalars(
-            select(SmsMessage).where(
-                SmsMessage.direction == Direction.OUTBOUND,
-                SmsMessage.status == Status.SENDING,
-                SmsMessage.provider_sid.is_(None),
-                SmsMessage.phone == record.to,
-                SmsMessage.sender_number == record.from_,
-                SmsMessage.body == record.body,
-            )
-        )
-    )
 
 
 def latest() -> SmsCarrierAudit | None:

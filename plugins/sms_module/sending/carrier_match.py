@@ -116,22 +116,28 @@ def candidates(carrier: Carrier, message: SmsMessage, span: Window) -> list[Carr
     return sorted(kept, key=lambda r: (r.date_created, r.sid))
 
 
-def unresolved_like(message: SmsMessage) -> list[SmsMessage]:
-    """Return the other messages in Sending with no SID, to the same phone, from the same
-    number, with the same body: the ones a matching record could belong to."""
+def unresolved(phone: str, sender_number: str, body: str) -> list[SmsMessage]:
+    """Return our outbound messages in Sending with no SID to ``phone`` from
+    ``sender_number`` with ``body``: the ones a carrier record of that text could be."""
     return list(
         db.session.scalars(
             select(SmsMessage).where(
-                SmsMessage.id != message.id,
                 SmsMessage.direction == Direction.OUTBOUND,
                 SmsMessage.status == Status.SENDING,
                 SmsMessage.provider_sid.is_(None),
-                SmsMessage.phone == message.phone,
-                SmsMessage.sender_number == message.sender_number,
-                SmsMessage.body == message.body,
+                SmsMessage.phone == phone,
+                SmsMessage.sender_number == sender_number,
+                SmsMessage.body == body,
             )
         )
     )
+
+
+def unresolved_like(message: SmsMessage) -> list[SmsMessage]:
+    """Return the other messages in Sending with no SID, to the same phone, from the same
+    number, with the same body: the ones a matching record could belong to."""
+    found = unresolved(message.phone, message.sender_number, message.body)
+    return [other for other in found if other.id != message.id]
 
 
 def in_call(message_id: int) -> bool:
