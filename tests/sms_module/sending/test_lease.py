@@ -6,22 +6,15 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 
 import redis
 
 from plugins.sms_module.sending.lease import Lease
+from tests.support_pipeline import wait_for
 
 TTL = 0.6  # seconds
-
-
-def wait_for(condition, deadline: float = 5.0) -> float:
-    """Poll ``condition`` until it is true; return the seconds it took (fails at deadline)."""
-    started = time.monotonic()
-    while not condition():
-        assert time.monotonic() - started < deadline, "condition never became true"
-        time.sleep(0.02)
-    return time.monotonic() - started
 
 
 def test_a_living_holder_keeps_its_lease_past_the_ttl_and_gives_it_back(redis_url):
@@ -31,10 +24,9 @@ def test_a_living_holder_keeps_its_lease_past_the_ttl_and_gives_it_back(redis_ur
     assert lease.acquire()
     assert not Lease(client, "test:lease:a", TTL).acquire()  # another worker is refused
     # Renewed while held: still there after several TTLs (the carrier slow, say).
-    ends = time.monotonic() + 4 * TTL
-    while time.monotonic() < ends:
-        assert client.exists("test:lease:a")
-        time.sleep(0.05)
+    threading.Event().wait(4 * TTL)  # the condition under test: time passing while held
+    assert client.exists("test:lease:a")
+    assert client.pttl("test:lease:a") > 0  # and still expiring on its own
     lease.release()
     assert not client.exists("test:lease:a")
 
@@ -49,14 +41,15 @@ def test_a_killed_holders_lease_lapses_within_its_ttl(redis_url):
         Lease(child, "test:lease:b", TTL).acquire()
         os.write(write, b"x")
         while True:
-            time.sleep(1)
+            signal.pause()
     try:
         assert os.read(read, 1) == b"x"
         assert client.exists("test:lease:b")
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-        took = wait_for(lambda: not client.exists("test:lease:b"))
-        assert took <= TTL + 0.3  # not the minute a fixed lease lived
+        killed = time.monotonic()
+        wait_for(lambda: not client.exists("test:lease:b"), timeout=5, what="the lease to lapse")
+        assert time.monotonic() - killed <= TTL + 1  # not the minute a fixed lease lived
     finally:
         os.close(read)
         os.close(write)
