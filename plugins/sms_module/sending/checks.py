@@ -5,7 +5,7 @@ disclaimer reached the carrier first (§5)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from host.api import db, platform_now
 from plugins.sms_module.compliance import disclaimer, guards, quiet_hours, rules
@@ -21,10 +21,10 @@ EARLY_TOLERANCE = timedelta(0)
 DISCLAIMER_WAIT_SECONDS = 1
 
 
-def no_longer_true(message: SmsMessage) -> SendResult | None:
+def no_longer_true(message: SmsMessage, now: datetime) -> SendResult | None:
     """Cancel a message its event made untrue or that waited past its useful time
     (``guards.stale``): a reminder of a completed job, one held past the appointment."""
-    reason = guards.stale(message, platform_now())
+    reason = guards.stale(message, now)
     if reason is None:
         return None
     withdrawn = lifecycle.withdraw(message, Source.MODULE, reason)
@@ -33,19 +33,20 @@ def no_longer_true(message: SmsMessage) -> SendResult | None:
     return SendResult(Outcome.NO_LONGER_TRUE if withdrawn else Outcome.NOTHING_TO_DO)
 
 
-def not_due(message: SmsMessage) -> SendResult | None:
-    """A job that came early goes back to wait for the send time, judged by the platform's
-    clock (Redis's ``TIME``), not this worker's: a fast clock never sends early (issue 15)."""
-    if message.send_at and message.send_at > platform_now() + EARLY_TOLERANCE:
+def not_due(message: SmsMessage, now: datetime) -> SendResult | None:
+    """A job that came early goes back to wait for the send time, judged by ``now`` on the
+    platform's clock (``platform_now``: Redis's ``TIME``), not this worker's: a fast clock
+    never sends early (issue 15)."""
+    if message.send_at and message.send_at > now + EARLY_TOLERANCE:
         db.session.commit()
         outbox.enqueue(message, force=True)
         return SendResult(Outcome.NOT_DUE)
     return None
 
 
-def held_for_the_night(message: SmsMessage) -> SendResult | None:
+def held_for_the_night(message: SmsMessage, now: datetime) -> SendResult | None:
     """A campaign that outlasts the evening waits for the morning, shop time (§7)."""
-    morning = quiet_hours.held_until_morning(message.queue, message.company, platform_now())
+    morning = quiet_hours.held_until_morning(message.queue, message.company, now)
     if morning is None:
         return None
     message.send_at = morning

@@ -92,10 +92,11 @@ def _send(
         if reconciled := reconciliation.reconcile(carrier, message, config):
             return reconciled
     else:
+        now = platform_now()  # one read of the platform's clock for the three checks
         stop = (
-            checks.no_longer_true(message)
-            or checks.not_due(message)
-            or checks.held_for_the_night(message)
+            checks.no_longer_true(message, now)
+            or checks.not_due(message, now)
+            or checks.held_for_the_night(message, now)
         )
         if stop:
             return stop
