@@ -199,6 +199,18 @@ def main() -> int:
         for line in check_messages(before, message_counts(bench, variants), variants):
             print(line)
         print(f"Goal: median(on) / median(off) ≤ {GOAL} against both baselines — {verdict(ok)}")
+        from bench.figures import write_json  # --json PATH: the figures for bench/run_all.py
+
+        write_json(
+            "appointment_save",
+            f"median(on) / median(off) ≤ {GOAL}",
+            ok,
+            {f"{name} median (ms)": s["median"] for name, s in stats.items()}
+            | {
+                f"on / {b}": stats["on"]["median"] / stats[b]["median"]
+                for b in ("absent", "opt-off")
+            },
+        )
         if PROFILE or not ok:
             profile_on(variants["on"])
         return 0

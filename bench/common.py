@@ -10,6 +10,7 @@ PostgreSQL and a system Redis instead; both are emptied first, so give them ones
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -52,6 +53,8 @@ class Bench:
         self.config = {"SMS_PROVIDER": "simulator", "SMS_SIMULATOR_CALLBACK_DELAY": None}
         self.config.update(config)
         os.environ["CRMHOST_INSTANCE_PATH"] = self.tmp  # no instance/config.py of the checkout
+        # The app refuses to start without a secret key; the workers inherit this one.
+        os.environ.setdefault("SECRET_KEY", secrets.token_hex(32))
         self.app: Flask = create_app(
             {
                 "SQLALCHEMY_DATABASE_URI": self.database_url,

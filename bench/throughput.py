@@ -140,6 +140,10 @@ def main() -> int:
     wall_ratio = (JOBS / sms_wall) / (JOBS / noop_wall)
     print(f"  ratio send/no-op: {ratio:.2f} (job spans; wall-clock {wall_ratio:.2f})")
     print(f"  goal ≥ {GOAL}: {verdict(ratio >= GOAL)}")
+    from bench.figures import write_json  # --json PATH: the figures for bench/run_all.py
+
+    figures = {"no-op jobs/s": noop_rate, "sends/s": sms_rate, "ratio send/no-op": ratio}
+    write_json("throughput", f"sends/no-op ≥ {GOAL}", ratio >= GOAL, figures)
     return 0
 
 

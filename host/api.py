@@ -6,7 +6,7 @@ as in ``docs/plugin_hooks.md`` ("The host's published surface"):
 
 - the marker of hook implementations: ``hookimpl``;
 - the value types plugins hand to hooks: ``MenuLink``, ``ShopOption``, ``CustomerTab``,
-  ``CustomerField``, ``PeriodicTask``, ``Report``, ``Chart``, ``ReportDetail``;
+  ``CustomerField``, ``PeriodicTask``, ``Report``, ``Chart``, ``ReportDetail``, ``CsvText``;
 - the data: ``db``, the models and their types, ``utcnow`` and ``option_enabled``;
   ``HostEvent``, the host's event log (the hooks' ``event_id``);
 - pages: ``csrf``, the access helpers, ``customer_tabs``, ``ShopForm`` and its rule for
@@ -33,6 +33,7 @@ from host.csv_export import csv_lines, csv_response, spreadsheet_cell
 from host.event_log import HostEvent
 from host.extension_points import (
     Chart,
+    CsvText,
     CustomerField,
     CustomerTab,
     MenuLink,
@@ -72,6 +73,7 @@ __all__ = [
     "hookimpl",
     # value types handed to hooks
     "Chart",
+    "CsvText",
     "CustomerField",
     "CustomerTab",
     "MenuLink",

@@ -80,6 +80,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("CRMHOST")
     if test_config:
         app.config.from_mapping(test_config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # PostgreSQL's JIT compiles a report's query for longer than it runs (up to 4 s):
+        # off for the application's connections (issue 14, point 2).
+        options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        options.setdefault("connect_args", {}).setdefault("options", "-c jit=off")
     # No start on a public SECRET_KEY; cookie flags and security headers (host/security.py).
     security.init_app(app)
 

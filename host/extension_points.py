@@ -71,6 +71,19 @@ class ReportDetail:
     table_rows: Sequence[tuple] = ()
 
 
+class CsvText:
+    """A report's CSV rows already written (by the database), as pieces of text in order,
+    each a whole number of lines ending "\\r\\n", every cell quoted and made safe as
+    ``host.api.csv_response`` does: what a report's ``export`` may return instead of rows,
+    for an export of a million rows. The header is written by the reports plugin."""
+
+    def __init__(self, pieces: Iterable[str]) -> None:
+        self.pieces = pieces
+
+    def __iter__(self):
+        return iter(self.pieces)
+
+
 @dataclass(frozen=True)
 class Report:
     """A report the reports plugin lists, filters, shows and exports as CSV.
@@ -87,7 +100,15 @@ class Report:
     - ``check_filters(filters)``: the notes about filter values that are ignored
       (e.g. an invalid date), shown above the table;
     - ``filter_choices``: filter name -> the values it accepts (a drop-down list);
-    - ``filter_hints``: filter name -> what to type (an input's placeholder).
+    - ``filter_hints``: filter name -> what to type (an input's placeholder);
+    - ``page(company, filters, after, size)``: the ``size`` rows that follow the cursor
+      ``after`` (``None``: from the first) and the cursor of the next page (``None``: it was
+      the last), for a long report that pages by keyset: a page reads its rows only, never
+      the ones before it (issue 14, point 2). Without it, the pages are cut from ``rows``;
+    - ``export(company, filters)``: the CSV's rows, already as the CSV writes them (only
+      the exported columns, machine values), for a long report whose ``rows`` carry more
+      than the CSV needs, or a :class:`CsvText` the database wrote; without it, the CSV
+      writes ``rows``.
     """
 
     name: str
@@ -103,6 +124,11 @@ class Report:
         default_factory=dict, hash=False, compare=False
     )
     filter_hints: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)
+    page: (
+        Callable[[Any, Mapping[str, str], str | None, int], tuple[Sequence[tuple], str | None]]
+        | None
+    ) = None
+    export: Callable[[Any, Mapping[str, str]], Iterable[Sequence]] | None = None
 
 
 class CustomerField:

@@ -8,9 +8,11 @@ pattern) and the job opens fresh connections of its own.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 import weakref
@@ -34,6 +36,8 @@ from host.scheduling import (
 )
 
 log = logging.getLogger(__name__)
+# libc's prctl, looked up in the worker (a forked horse only calls it); None off Linux.
+_PRCTL = getattr(ctypes.CDLL(None), "prctl", None) if sys.platform.startswith("linux") else None
 
 
 class UnknownQueue(ValueError):
@@ -86,6 +90,15 @@ class AppWorker(Worker):
         """RQ's warm shutdown (SIGTERM, SIGINT), noted: the loop ended because it was asked."""
         self.stop_asked = True
         super().request_stop(signum, frame)
+
+    def setup_work_horse_signals(self) -> None:
+        """RQ's signals of a work horse, and the horse dies with its worker however that
+        ends (killed, crashed): no job runs on as an orphan (issue 14 point 4)."""
+        super().setup_work_horse_signals()
+        if _PRCTL is not None:  # Linux: SIGKILL when the worker ends (PR_SET_PDEATHSIG = 1)
+            _PRCTL(1, signal.SIGKILL)
+        if self.pid and os.getppid() != self.pid:  # the worker ended before that
+            os._exit(1)
 
     def perform_job(self, job: Job, queue: Queue, execution: Execution) -> bool:
         # A context per job: the job gets its own session, removed when it ends.

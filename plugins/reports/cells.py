@@ -5,15 +5,16 @@ values (codes, ISO 8601 times, amounts as stored)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from functools import lru_cache
 
-from babel.dates import format_date
+from babel.dates import format_date, format_time, get_datetime_format
 from babel.numbers import format_decimal
 from flask import g
 from flask_babel import gettext as _
 
-from host.api import localtime, reader_locale
+from host.api import reader_locale, shop_zone
 
 
 def heading(column: str) -> str:
@@ -22,11 +23,58 @@ def heading(column: str) -> str:
     return str(label) if label is not None else column.replace("_", " ")
 
 
+def locale() -> str:
+    """The reader's locale for the report's shop (``host.api.reader_locale``), found once
+    a page: a page of 500 rows writes thousands of cells."""
+    found = g.get("report_locale")
+    if found is None:
+        found = g.report_locale = reader_locale(g.get("report_shop"))
+    return found
+
+
 def time_text(moment: datetime) -> str:
     """Write a time the reader's way in the zone of the shop the report is about
     ("5 janv. 2025, 10 h 00"); for every shop (the operator) in UTC, named ("… UTC"):
-    ``host.api.localtime``."""
-    return localtime(moment, g.get("report_shop"))
+    what ``host.api.localtime`` writes, its day and its hour each formatted once a page."""
+    shop = g.get("report_shop")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # stored moments are UTC
+    local = moment.astimezone(shop_zone(shop))
+    text = _moment_text(local.date(), local.hour, local.minute, locale())
+    return f"{text} UTC" if shop is None or not shop.time_zone else text
+
+
+@lru_cache(maxsize=8192)
+def _moment_text(day: date, hour: int, minute: int, where: str) -> str:
+    return get_datetime_format("medium", locale=where).format(
+        format_time(time(hour, minute), "short", locale=where),
+        format_date(day, "medium", locale=where),
+    )
+
+
+@lru_cache(maxsize=8192)
+def number_text(value: int | float | Decimal, where: str) -> str:
+    return format_decimal(value, locale=where)
+
+
+@lru_cache(maxsize=4096)
+def _day_text(day: date, where: str) -> str:
+    return format_date(day, "medium", locale=where)
+
+
+def _label_text(label: object) -> str:
+    """A label as read on this page: a translated label (a lazy string) is looked up once
+    a page (the log's 500 rows show the same few)."""
+    if isinstance(label, str):
+        return label
+    labels = g.get("report_labels")
+    if labels is None:
+        labels = g.report_labels = {}
+    key = id(label)
+    found = labels.get(key)
+    if found is None or found[0] is not label:
+        found = labels[key] = (label, str(label))
+    return found[1]
 
 
 def cell_text(value: object) -> str:
@@ -36,15 +84,15 @@ def cell_text(value: object) -> str:
         return ""
     label = getattr(value, "label", None)
     if label is not None:
-        return str(label)
+        return _label_text(label)
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, datetime):
         return time_text(value)
     if isinstance(value, date):
-        return format_date(value, "medium", locale=reader_locale())
+        return _day_text(value, locale())
     if isinstance(value, int | float | Decimal):
-        return format_decimal(value, locale=reader_locale())
+        return number_text(value, locale())
     return str(value)
 
 

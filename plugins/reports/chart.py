@@ -9,10 +9,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from babel.numbers import format_decimal
+from flask_babel import gettext as _
 
-from host.api import Chart, reader_locale
-from plugins.reports.cells import cell_text, heading
+from host.api import Chart
+from plugins.reports.cells import cell_text, heading, locale, number_text
 
 # Colours of a chart's series when the report gives none (distinguishable, colour-blind safe).
 PALETTE = (
@@ -43,6 +43,7 @@ class ChartPart:
     height: float
     name: str = ""
     text: str = ""
+    title: str = ""  # what hovering it says: "5 janv. 2025 · Distribué : 3"
 
 
 @dataclass
@@ -114,7 +115,7 @@ def _read(value: float) -> str:
     """Write a chart figure the reader's way (Babel): "1 234", "2,5" in French."""
     value = float(value)
     number = int(value) if value.is_integer() else Decimal(_shown(value))
-    return format_decimal(number, locale=reader_locale())
+    return number_text(number, locale())
 
 
 def _nice_step(top: float) -> float:
@@ -167,6 +168,7 @@ def chart_layout(chart: Chart, columns: Sequence[str], rows: Iterable[tuple]) ->
     scale = PLOT_HEIGHT / top
     bars = []
     totals = dict.fromkeys(series, 0.0)
+    titled = _("%(x)s · %(series)s: %(value)s")  # translated once, filled for each part
     for i, (label, values) in enumerate(sums.items()):
         total = sum(values.values())
         bar = ChartBar(
@@ -191,6 +193,12 @@ def chart_layout(chart: Chart, columns: Sequence[str], rows: Iterable[tuple]) ->
                         height,
                         names[name],
                         _read(values[name]),
+                        titled
+                        % {
+                            "x": x_texts[label],
+                            "series": names[name],
+                            "value": _read(values[name]),
+                        },
                     )
                 )
         bars.append(bar)

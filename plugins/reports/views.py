@@ -13,6 +13,11 @@ points 1, 2 and 6):
 
 The chart is drawn from the whole report, not the rows shown (issue 12 point 6), and the
 operator, with no shop picked, narrows a report to one shop with the ``shop`` filter.
+
+A page shows ``SHOWN_ROWS`` rows and links to the next (issue 14, point 2): a long report
+reads a page by keyset (its ``page``), from the cursor in the ``after`` parameter; the
+others are cut from their rows. A report's CSV is streamed as it is read, from rows or
+from the text the database wrote (``CsvText``).
 """
 
 from __future__ import annotations
@@ -20,17 +25,28 @@ from __future__ import annotations
 from collections.abc import Mapping
 from itertools import islice
 
-from flask import Blueprint, abort, current_app, g, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from host.api import Company, csv_response, current_shop, db
+from host.api import Company, CsvText, csv_lines, csv_response, current_shop, db
 from plugins.reports.cells import cell_text, csv_rows, exported, heading
 from plugins.reports.chart import chart_layout
 
 bp = Blueprint("reports", __name__, url_prefix="/reports", template_folder="templates")
 
 SHOWN_ROWS = 500
+TEXT_CHUNK = 65536  # characters of a database-written CSV sent at a time
 
 
 def _report(name: str):
@@ -82,26 +98,34 @@ def index():
 @bp.get("/<name>")
 @login_required
 def show(name: str):
-    """Show a report's first rows with its filters; its chart, and the count of its rows,
-    over the whole report (issue 12 point 6)."""
+    """Show a page of a report's rows with its filters; its chart, and the count of its
+    rows, over the whole report (issue 12 point 6). The ``after`` parameter is the cursor
+    of the page (a "next page" link gives it): a report that pages by keyset (``page``)
+    reads only that page's rows (issue 14, point 2); another's pages are cut from its
+    rows, ``after`` the number of rows before."""
     report = _report(name)
     filters = _filters(report)
     scope = _scope()
-    rows = iter(report.rows(scope, filters))
-    first = list(islice(rows, SHOWN_ROWS + 1))
-    shown = first[:SHOWN_ROWS]
+    after = request.args.get("after", "")[:100] or None
     chart = count = None
-    if report.chart:
-        counted = []  # the rows past the shown ones, counted as the chart reads them
-
-        def everything():
-            yield from first
-            for row in rows:
-                counted.append(None)
-                yield row
-
-        chart = chart_layout(report.chart, report.columns, everything())
-        count = len(first) + len(counted)
+    offset = 0
+    if report.page is not None:
+        shown, next_after = report.page(scope, filters, after, SHOWN_ROWS)
+        shown = list(shown)
+        if report.chart:
+            every = list(report.rows(scope, filters))
+            chart, count = chart_layout(report.chart, report.columns, every), len(every)
+    else:
+        offset = int(after) if after and after.isdigit() and len(after) < 10 else 0
+        rows = iter(report.rows(scope, filters))
+        if report.chart:
+            every = list(rows)
+            chart, count = chart_layout(report.chart, report.columns, every), len(every)
+            window = every[offset : offset + SHOWN_ROWS + 1]
+        else:
+            window = list(islice(rows, offset, offset + SHOWN_ROWS + 1))
+        shown = window[:SHOWN_ROWS]
+        next_after = str(offset + SHOWN_ROWS) if len(window) > SHOWN_ROWS else None
     shops = _shops()
     export_args = dict(filters)
     if shops is not None and scope is not None:
@@ -109,10 +133,13 @@ def show(name: str):
     return render_template(
         "reports/show.html",
         report=report,
-        rows=shown,
-        truncated=len(first) > SHOWN_ROWS,
+        cells=_cells(report, shown),
+        truncated=next_after is not None and after is None,
         count=count,
         shown_count=len(shown),
+        first_row=offset + 1,
+        next_after=next_after,
+        after=after,
         filters=filters,
         notes=_notes(report, filters),
         chart=chart,
@@ -123,6 +150,27 @@ def show(name: str):
         filter_labels={f: heading(f) for f in report.filters},
         filter_types={f: getattr(f, "input_type", "text") for f in report.filters},
     )
+
+
+def _cells(report, rows) -> list[list[tuple[str, bool, str | None]]]:
+    """Each row's cells as the page writes them: the text people read (``cell_text``),
+    whether it is people's text that may wrap anywhere (a string without a label, not a
+    phone number: issue 12 point 4), and the link of a row's first cell to its detail."""
+    link = None
+    if report.detail is not None and rows:
+        link = url_for("reports.detail", name=report.name, row_id=0)[:-1]  # ".../<row id>"
+    shown = []
+    for row in rows:
+        cells = []
+        for i, value in enumerate(row):
+            wraps = isinstance(value, str) and getattr(value, "label", None) is None
+            wraps = wraps and not (value[:1] == "+" and value[1:].isdigit())
+            if i == 0 and link is not None:
+                cells.append((str(value), wraps, f"{link}{value}"))
+            else:
+                cells.append((cell_text(value), wraps, None))
+        shown.append(cells)
+    return shown
 
 
 @bp.get("/<name>/<int:row_id>")
@@ -143,11 +191,42 @@ def detail(name: str, row_id: int):
 def export(name: str):
     """Export a whole report as CSV, streamed: UTF-8 with a byte-order mark, each cell safe
     in a spreadsheet (``host.api.csv_response``, issue 13 §7); its columns' keys and the
-    machine values (codes, ISO times, "0.00830"), never the page's labels (``csv_cell``)."""
+    machine values (codes, ISO times, "0.00830"), never the page's labels (``csv_cell``).
+    The rows are read while the file is sent (a report's ``rows`` or ``export`` streams
+    them from the database): the download starts at once, in bounded memory."""
     report = _report(name)
-    rows = report.rows(_scope(), _filters(report))
     columns = [str(report.columns[i]) for i in exported(report.columns)]
-    return csv_response(f"{report.name}.csv", columns, csv_rows(report.columns, rows))
+    if report.export is not None:  # rows already as the CSV writes them
+        rows = report.export(_scope(), _filters(report))
+        if isinstance(rows, CsvText):
+            return _text_response(f"{report.name}.csv", columns, rows)
+    else:
+        rows = csv_rows(report.columns, report.rows(_scope(), _filters(report)))
+    return csv_response(f"{report.name}.csv", columns, rows)
+
+
+def _text_response(filename: str, columns: list[str], text: CsvText) -> Response:
+    """Stream a CSV the database wrote (``CsvText``) as ``csv_response`` streams rows: the
+    byte-order mark and the header first, then the text as it comes, gathered in chunks
+    of some 64 kB."""
+
+    def chunks():
+        yield from csv_lines(columns, [])
+        batch, size = [], 0
+        for piece in text:
+            batch.append(piece)
+            size += len(piece)
+            if size >= TEXT_CHUNK:
+                yield "".join(batch)
+                batch, size = [], 0
+        if batch:
+            yield "".join(batch)
+
+    return Response(
+        stream_with_context(chunks()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @bp.app_template_filter("report_cell")

@@ -167,3 +167,24 @@ def receive(phone: str, number: str, text: str) -> None:
     routed = received.message.company.name if received.message.company else "the operator"
     what = f"keyword {received.keyword.upper()}" if received.keyword else "reply"
     click.echo(f"Received {what} from {phone} to {number}: routed to {routed}.")
+
+
+@sms.command("seed-bench")
+@click.option("--messages", type=click.IntRange(min=1), required=True, help="How many.")
+@click.option("--shops", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--append", is_flag=True, help="Add to a database that already has messages.")
+@with_appcontext
+def seed_bench(messages: int, shops: int, append: bool) -> None:
+    """Fill the database with realistic shops, customers and messages for the benchmarks
+    (issue 14). Seeded users: admin-<shop id>@seed.example and staff-<shop id>@seed.example,
+    password "seed-bench"."""
+    from plugins.sms_module.seed_bench import count_messages, described, seed
+
+    if count_messages() and not append:
+        click.echo(
+            "Error: the database already holds messages: use --append to add more.", err=True
+        )
+        raise SystemExit(2)
+    with click.progressbar(length=messages, label="Seeding messages") as bar:
+        counts, seconds = seed(messages, shops, append=append, progress=bar.update)
+    click.echo(described(counts, seconds))

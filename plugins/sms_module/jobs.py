@@ -46,10 +46,12 @@ def sweep() -> None:
     if count:
         log.info("sweeper re-enqueued %d message(s)", count)
     grace = current_app.config["SMS_SWEEP_GRACE_SECONDS"]
-    forwards = forwarding.sweep_forwards(grace)
+    # Each reply's forward gets its job here, within a second of its commit (issue 14).
+    forwards = forwarding.sweep_forwards(0)
     if forwards:
-        log.info("sweeper re-enqueued the forward of %d repl(ies)", forwards)
+        log.info("sweeper queued the forward of %d repl(ies)", forwards)
     campaigns.sweep_unprepared(grace)
+    campaigns.keep_draining()  # a send job for campaigns' messages, which have none each
     events = event_outbox.sweep_events()
     if events:
         log.info("sweeper queued %d host event(s) that had no job", events)

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from host.api import CustomerTab, MenuLink, PeriodicTask, ShopOption, hookimpl, utcnow
 from plugins.sms_module import demo, jobs, models  # noqa: F401  (models: tables for Alembic)
 from plugins.sms_module.api import views as api
+from plugins.sms_module.campaigns.queueing import QUEUE as FANOUT_QUEUE
 from plugins.sms_module.cli import sms as sms_command
 from plugins.sms_module.compliance import rules
 from plugins.sms_module.conversations.mail_jobs import MAIL_QUEUE
@@ -16,6 +17,7 @@ from plugins.sms_module.extension import sms
 from plugins.sms_module.models import Queue
 from plugins.sms_module.notifications import event_jobs
 from plugins.sms_module.reports import all_reports
+from plugins.sms_module.reports.summary import compact_deltas
 from plugins.sms_module.views import (
     campaigns,
     customer_sms,
@@ -61,8 +63,9 @@ def register_commands(cli):
 
 @hookimpl
 def register_queues():
-    # The SMS queues first (a worker serves them in this order), then the mail (issue 15).
-    return [*(queue.value for queue in Queue), MAIL_QUEUE]
+    # A worker serves them in this order: campaigns' fan-outs first, never behind a backlog
+    # of sends (issue 14 point 4), then the SMS queues, then the mail (issue 15).
+    return [FANOUT_QUEUE, *(queue.value for queue in Queue), MAIL_QUEUE]
 
 
 @hookimpl
@@ -72,6 +75,8 @@ def register_periodic_tasks():
         # Delivery reports that did not come, and the daily check with the carrier (issue 15).
         PeriodicTask("sms-status-fetch", 60, jobs.fetch_statuses),
         PeriodicTask("sms-carrier-audit", 600, jobs.audit_carrier),
+        # The report summaries' deltas folded into their day rows (issue 14, point 2).
+        PeriodicTask("sms-report-compact", 30, compact_deltas),
     ]
 
 

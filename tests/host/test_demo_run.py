@@ -185,7 +185,7 @@ def test_demo_runs_everything_and_ctrl_c_leaves_no_process(tmp_path):
         # The SMS module's note, printed through the demo_notes hook.
         output.wait_for(r"^Customers whose number ends in 0777 answer each SMS they get")
         output.wait_for("Press Ctrl-C to stop")
-        output.wait_for("Listening on transactional, promotional")  # the worker is up
+        output.wait_for("Listening on campaigns, transactional, promotional")  # the worker is up
 
         browser, page = logged_in(base, email, password)
         assert "Garage Beaubien" in page

@@ -1,8 +1,9 @@
 """Marketing campaigns (PRODUCT.md §7, §10): who a campaign reaches (``audience``), what it
 will send and cost before it goes (``review``), what the shop does to it: confirm, edit,
-cancel (``control``), a test to a phone of the shop's own (``trial``), its fan-out to the
-send service as a job on the promotional queue (``fanout``, ``queueing``), its messages
-that have not left (``messages``), and how far it went (``progress``). The public names
+cancel (``control``), a test to a phone of the shop's own (``trial``), its fan-out as a job
+on a queue of its own, writing its messages a chunk at a time (``fanout``, ``chunks``,
+``rows``, ``queueing``), its messages that have not left (``messages``), and how far it
+went (``progress``). The public names
 are re-exported here; ``prepare`` keeps the dotted path of fan-out jobs queued by an
 earlier layout."""
 
@@ -29,8 +30,10 @@ from plugins.sms_module.campaigns.queueing import (
     JOBS_KEY,
     PREPARE_FUNCTION,
     QUEUE,
+    drain,
     enqueue,
     job_of,
+    keep_draining,
     lease_key,
     sweep_unprepared,
 )
@@ -61,12 +64,14 @@ __all__ = [
     "cancel",
     "confirm",
     "dedupe_key",
+    "drain",
     "edit_text",
     "enqueue",
     "estimate",
     "fingerprint",
     "finished",
     "job_of",
+    "keep_draining",
     "lease_key",
     "message_text",
     "outcomes",

@@ -87,13 +87,20 @@ def _disclaimed_phones(company: Company) -> set[str]:
     """The phones the shop's disclaimer reached or is on its way to (``disclaimer.state``
     is not None): they get none before the campaign."""
     return set(
-        db.session.scalars(
-            select(SmsMessage.phone)
-            .where(
-                SmsMessage.company_id == company.id,
-                SmsMessage.kind == Kind.DISCLAIMER,
-                SmsMessage.status.in_(disclaimer.REACHED_CARRIER + disclaimer.PENDING),
-            )
-            .distinct()
-        )
+        db.session.scalars(select(SmsMessage.phone).where(disclaimed_rows(company.id)).distinct())
+    )
+
+
+# The statuses of a disclaimer that went (it reached the carrier) or is on its way: a phone
+# with one needs no other (``disclaimer.state`` is SENT or PENDING; PRODUCT.md §5).
+DISCLAIMED = disclaimer.REACHED_CARRIER + disclaimer.PENDING
+
+
+def disclaimed_rows(company_id: int):
+    """The condition on ``SmsMessage`` rows: the shop's disclaimers that went or are on
+    their way."""
+    return and_(
+        SmsMessage.company_id == company_id,
+        SmsMessage.kind == Kind.DISCLAIMER,
+        SmsMessage.status.in_(DISCLAIMED),
     )

@@ -1,19 +1,27 @@
 """Marketing campaigns (PRODUCT.md §7, §10): one text a shop sends on the promotional queue
-to every customer of its audience, through the send service like any other SMS.
+to every customer of its audience, checked by the send service's rules.
 
 A campaign is committed first, reviewed, then confirmed; its fan-out (``prepare``) runs as a
-job on the promotional queue at the send time (``queueing``) and asks the send service,
-customer by customer (a page at a time), to send the campaign's text in the customer's
-language, with the shop's name and how to unsubscribe (``review.message_text``). The send
-service checks consent, the opt-out list and the rest, keeping each refusal as a Failed
-message with its reason. Every message carries the key ``campaign:<campaign>:<customer>``,
-and customers the campaign already reached are passed over, so a fan-out run twice (a
-retried job, two workers) sends nobody twice.
+job on a queue of its own at the send time (``queueing``: it never waits behind the sends)
+and writes the campaign's messages set-based, a chunk of a few thousand customers per
+transaction (``pipeline``, ``chunks``, ``rows``; issue 14 point 4): each chunk is read in
+one query with the facts the rules need (consent, the opt-out list), decided as the send
+service decides, and written in a few bulk statements, each refusal kept as a Failed
+message with its code, each first contact preceded by the shop's disclaimer on the
+campaign's queue. The messages are committed Queued (or Scheduled for later) with no RQ job
+each: a few send jobs drain them with their queue's backlog (``queueing.drain``).
 
-The shop may cancel or edit the campaign while the fan-out runs: before each customer the
-fan-out reads the campaign's status and texts with its row locked, so a cancel or an edit
-waits for that customer's message and the next one sees it. A canceled campaign stops the
-fan-out, which cancels what it wrote meanwhile (``messages.cancel_waiting``).
+Every message carries the key ``campaign:<campaign>:<customer>`` (unique), and a run reads
+what earlier runs wrote before it starts, so a fan-out run twice (a retried job, a worker
+killed half way and the job run again) sends nobody twice: it writes what is missing.
+
+The shop may cancel or edit the campaign while the fan-out runs: each chunk checks the
+campaign with its row locked just before it commits (``pipeline``), so a cancel or an edit
+waits for that commit at most; a canceled campaign's chunk is rolled back, an edited one's
+is written with the new text, and the fan-out stops at a cancel and cancels what it wrote
+(``messages.cancel_waiting``). A worker asked to stop (SIGTERM) stops the fan-out after the
+chunk in hand; the job is taken up again by another worker (``queueing.sweep_unprepared``)
+and resumes.
 
 A campaign never goes at night: a send time in the shop's quiet hours moves to the end of
 them (the next morning), shop time, and a promotional message still waiting when the night
@@ -25,13 +33,14 @@ from __future__ import annotations
 
 import logging
 
-from rq import get_current_job
-from sqlalchemy import case, func, or_, select, update
+from flask import current_app
+from rq import Worker, get_current_job
+from sqlalchemy import case, func, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 
-from host.api import Customer, db, get_redis, platform_now, utcnow
-from plugins.sms_module.campaigns import messages, review
-from plugins.sms_module.campaigns.audience import audience
-from plugins.sms_module.campaigns.queueing import lease_key, replaced
+from host.api import db, get_redis, platform_now, utcnow
+from plugins.sms_module.campaigns import chunks, messages, pipeline
+from plugins.sms_module.campaigns.queueing import drain, lease_key, replaced
 from plugins.sms_module.compliance import quiet_hours, rules
 from plugins.sms_module.models import (
     FailureCode,
@@ -43,24 +52,20 @@ from plugins.sms_module.models import (
     Withdrawal,
 )
 from plugins.sms_module.models.campaigns import CampaignStatus
-from plugins.sms_module.models.statuses import Status, refusal_sql
-from plugins.sms_module.sending import service
-from plugins.sms_module.texts.templates import message_language
+from plugins.sms_module.models.statuses import refusal_sql
+from plugins.sms_module.sending.lease import Lease
 
 log = logging.getLogger(__name__)
 
 KIND = Kind.CAMPAIGN
 SOURCE = Source.CAMPAIGN
 QUEUE = Queue.PROMOTIONAL.value
-# Customers asked per page of the fan-out (never the whole shop at once).
-PAGE = 200
-# The Redis lease a fan-out holds while it runs, renewed after each page.
-LEASE_SECONDS = 300
+# Customers read and written per transaction of the fan-out (``chunks.SIZE``).
+PAGE = chunks.SIZE
+# A chunk that met another run's rows (a unique key) is read again, this many times at most.
+RETRIES = 3
 CANCELED_REASON = Withdrawal.CAMPAIGN_CANCELED  # stored as its code (issue 12 point 1)
-
-
-def dedupe_key(campaign_id: int, customer_id: int) -> str:
-    return f"campaign:{campaign_id}:{customer_id}"
+dedupe_key = chunks.dedupe_key
 
 
 def stopped_message(code: str | None) -> str | None:
@@ -75,21 +80,23 @@ def stopped_message(code: str | None) -> str | None:
 
 
 def prepare(campaign_id: int) -> str:
-    """Job: ask the send service to send the campaign to each customer of its audience;
+    """Job: write the campaign's message to each customer of its audience (or its refusal);
     return what happened. Safe to run twice, and to resume after a crash; does nothing for
     a draft, a canceled campaign, or when a newer job of the campaign replaced this one."""
-    redis = get_redis()
-    lease = lease_key(campaign_id)
-    if not redis.set(lease, 1, nx=True, ex=LEASE_SECONDS):
+    # Renewed by a thread while the fan-out lives: a killed one's lapses within
+    # SMS_LEASE_TTL_SECONDS, and the sweeper gives the campaign to another worker.
+    ttl = current_app.config["SMS_LEASE_TTL_SECONDS"]
+    lease = Lease(get_redis(), lease_key(campaign_id), ttl)
+    if not lease.acquire():
         return "another worker holds it"
     try:
-        return _prepare(campaign_id, lambda: redis.expire(lease, LEASE_SECONDS))
+        return _prepare(campaign_id)
     finally:
-        redis.delete(lease)
+        lease.release()
         db.session.rollback()
 
 
-def _prepare(campaign_id: int, renew) -> str:
+def _prepare(campaign_id: int) -> str:
     campaign = db.session.get(SmsCampaign, campaign_id)
     if campaign is None:
         return "campaign gone"
@@ -119,27 +126,43 @@ def _prepare(campaign_id: int, renew) -> str:
     if due != start:
         campaign.requested_send_at = campaign.requested_send_at or campaign.send_at
         campaign.send_at = due
-    send_at, language, user_id = due, campaign.language, campaign.created_by_id
+    job = pipeline.Run(campaign_id, company.id, campaign.language, campaign.created_by_id, due)
     db.session.commit()
-
-    last_id = 0
-    while True:
-        page = db.session.scalars(
-            audience(company, language)
-            .where(Customer.id > last_id)
-            .order_by(Customer.id)
-            .limit(PAGE)
-        ).all()
-        if not page:
+    for attempt in range(RETRIES + 1):
+        try:
+            outcome = pipeline.run(job, _worker_stopping, lambda: drain(chunks.QUEUE))
             break
-        last_id = page[-1].id
-        going = _send_page(company, page, send_at, campaign_id, user_id)
-        renew()
-        if not going or _status(campaign_id) != CampaignStatus.SENDING:
-            canceled = messages.cancel_waiting(campaign_id, Source.CAMPAIGN, CANCELED_REASON)
-            log.info("campaign %s canceled during its fan-out (%s more)", campaign_id, canceled)
-            return "canceled"
+        except (IntegrityError, OperationalError) as error:
+            # Another run wrote some of the same customers meanwhile (their unique key), or
+            # the database broke a deadlock: what is committed stays, the rest is read again.
+            db.session.rollback()
+            if attempt == RETRIES or not _retryable(error):
+                raise
+            log.warning("campaign %s: fan-out read again after %s", campaign_id, error.orig)
+    if outcome == pipeline.INTERRUPTED:
+        log.info("campaign %s: the worker is stopping; the fan-out resumes later", campaign_id)
+        return "interrupted: the worker is stopping"
+    if outcome == pipeline.CANCELED:
+        canceled = messages.cancel_waiting(campaign_id, Source.CAMPAIGN, CANCELED_REASON)
+        log.info("campaign %s canceled during its fan-out (%s more)", campaign_id, canceled)
+        return "canceled"
     return _finish(campaign_id)
+
+
+def _retryable(error) -> bool:
+    """A unique key met, or a deadlock the database broke (its SQLSTATE)."""
+    return isinstance(error, IntegrityError) or getattr(error.orig, "sqlstate", "") == "40P01"
+
+
+def _worker_stopping() -> bool:
+    """Tell whether the worker running this job was asked to stop (a SIGTERM: RQ's warm
+    shutdown, noted in Redis): the fan-out stops after its chunk instead of holding the
+    worker's stop up (issue 14 point 4)."""
+    job = get_current_job()
+    if job is None or not job.worker_name:
+        return False
+    key = f"{Worker.redis_worker_namespace_prefix}{job.worker_name}"
+    return bool(get_redis().hexists(key, "shutdown_requested_date"))
 
 
 def _start(campaign_id: int) -> bool:
@@ -158,19 +181,6 @@ def _status(campaign_id: int) -> str | None:
     return db.session.scalar(select(SmsCampaign.status).where(SmsCampaign.id == campaign_id))
 
 
-def _locked_texts(campaign_id: int):
-    """Return the campaign's (body, body_fr) with its row locked until the next commit, or
-    None once it is no longer Sending (canceled)."""
-    row = db.session.execute(
-        select(SmsCampaign.status, SmsCampaign.body, SmsCampaign.body_fr)
-        .where(SmsCampaign.id == campaign_id)
-        .with_for_update()
-    ).one_or_none()
-    if row is None or row.status != CampaignStatus.SENDING:
-        return None
-    return row.body, row.body_fr
-
-
 def _finish(campaign_id: int) -> str:
     campaign = db.session.get(SmsCampaign, campaign_id)
     recipients, refused = db.session.execute(
@@ -184,64 +194,3 @@ def _finish(campaign_id: int) -> str:
     db.session.commit()
     log.info("campaign %s: %s recipient(s), %s refused", campaign_id, recipients, refused)
     return f"prepared: {recipients} recipient(s), {int(refused or 0)} refused"
-
-
-def _send_page(company, customers, send_at, campaign_id, user_id) -> bool:
-    """Ask the send service for each customer of the page the campaign has not reached;
-    return False, at once, if the campaign is no longer Sending (canceled).
-
-    A customer already asked (an earlier run) is passed over, and so is one whose phone
-    already has the campaign through another customer: a shared phone gets it once."""
-    ids = [c.id for c in customers]
-    phones = {c.mobile_phone for c in customers}
-    asked = set(
-        db.session.scalars(
-            select(SmsMessage.customer_id).where(
-                SmsMessage.campaign_id == campaign_id,
-                SmsMessage.kind == KIND,
-                SmsMessage.customer_id.in_(ids),
-            )
-        )
-    )
-    reached = set(
-        db.session.scalars(
-            select(SmsMessage.phone).where(
-                SmsMessage.campaign_id == campaign_id,
-                SmsMessage.kind == KIND,
-                SmsMessage.phone.in_(phones),
-                or_(SmsMessage.status != Status.FAILED, SmsMessage.attempts > 0),
-            )
-        )
-    )
-    db.session.commit()
-    pending = [(c.id, c.mobile_phone) for c in customers if c.id not in asked]
-    for customer_id, phone in pending:
-        if phone in reached:
-            continue
-        texts = _locked_texts(campaign_id)  # held until the send service commits
-        if texts is None:
-            db.session.commit()
-            return False
-        customer = db.session.get(Customer, customer_id)
-        body = review.message_text(company, *texts, message_language(customer, company))
-        # A phone the shop never texted: the send service writes its disclaimer first (§5).
-        try:
-            service.request_send(
-                company,
-                customer=customer,
-                body=body,
-                queue=QUEUE,
-                send_at=send_at,
-                kind=KIND,
-                source=SOURCE,
-                user_id=user_id,
-                campaign=True,
-                campaign_id=campaign_id,
-                dedupe_key=dedupe_key(campaign_id, customer_id),
-            )
-        except service.SendRefused as refused:
-            log.info("campaign %s, customer %s: %s", campaign_id, customer_id, refused.code)
-            continue
-        reached.add(phone)
-    db.session.commit()
-    return True

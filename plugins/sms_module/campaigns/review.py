@@ -91,6 +91,14 @@ class Estimate:
         return max((line.segments for line in self.lines), default=0)
 
     @property
+    def total_segments(self) -> int:
+        """Every segment the campaign sends: its messages and first-contact disclaimers."""
+        return sum(
+            line.segments * line.phones + line.disclaimer_segments * line.first_time
+            for line in self.lines
+        )
+
+    @property
     def price_text(self) -> str:
         """The price per segment as the reader writes it, every stored decimal kept."""
         return price_text(self.price_per_segment, self.currency)

@@ -16,6 +16,7 @@ from plugins.sms_module.models import (
     ConsentEvent,
     ConsentKind,
     Kind,
+    Queue,
     SmsMessage,
     Source,
     Status,
@@ -97,27 +98,39 @@ def writing(company_id: int, phone: str) -> Iterator[bool]:
     when another process is writing one right now (the caller writes none: that one will be
     on its way). The caller checks ``state`` and commits inside the block, so at most one
     disclaimer per phone and shop is ever on its way (PRODUCT.md §5)."""
+    with writing_many(company_id, [phone]) as held:
+        yield phone in held
+
+
+@contextmanager
+def writing_many(company_id: int, phones: list[str]) -> Iterator[set[str]]:
+    """``writing`` for many phones at once, in one Redis round trip (a campaign's chunk of
+    customers, issue 14 point 4): yield the phones whose lease this process holds."""
     redis = get_redis()
-    key = f"sms:disclaimer:writing:{company_id}:{phone}"
+    keys = {phone: f"sms:disclaimer:writing:{company_id}:{phone}" for phone in phones}
     try:
-        held = bool(redis.set(key, 1, nx=True, ex=WRITING_LEASE_SECONDS))
+        pipe = redis.pipeline(transaction=False)
+        for key in keys.values():
+            pipe.set(key, 1, nx=True, ex=WRITING_LEASE_SECONDS)
+        held = {phone for phone, ok in zip(keys, pipe.execute(), strict=True) if ok}
     except RedisError:
         # Redis away (issue 15): none written now, the send is still accepted; the send
         # job writes the disclaimer if none is on its way (sending/checks.py).
-        held = False
+        held = set()
     try:
         yield held
     finally:
         if held:
-            redis.delete(key)
+            redis.delete(*(keys[phone] for phone in held))
 
 
-def message_for(company: Company, customer: Customer, phone: str) -> SmsMessage:
-    """Build (not commit) the disclaimer message for ``phone``, due now."""
+def message_for(
+    company: Company, customer: Customer, phone: str, queue: Queue = Queue.TRANSACTIONAL
+) -> SmsMessage:
+    """Build (not commit) the disclaimer message for ``phone`` on ``queue``, due now."""
     language = templates.message_language(customer, company)
-    return new_message(
-        company, customer, phone, templates.disclaimer_text(company, language), KIND, utcnow()
-    )
+    text = templates.disclaimer_text(company, language)
+    return new_message(company, customer, phone, text, KIND, utcnow(), queue)
 
 
 def must_precede(kind: str, to_customer: bool) -> bool:
@@ -136,10 +149,15 @@ def needed(company_id: int, phone: str, kind: str, to_customer: bool) -> bool:
     return state(company_id, phone) in (None, State.FAILED)
 
 
-def schedule_first(company: Company, customer: Customer | None, phone: str) -> SmsMessage:
+def schedule_first(
+    company: Company, customer: Customer | None, phone: str, queue: Queue = Queue.TRANSACTIONAL
+) -> SmsMessage:
     """Add the phone's disclaimer to the session, Scheduled and due now, so it goes before
-    the message that needed it (the caller commits and hands it to the outbox)."""
-    first = message_for(company, customer, phone)
+    the message that needed it (the caller commits and hands it to the outbox). It goes on
+    that message's ``queue``: a campaign's first-contact disclaimers travel with the
+    campaign, on its numbers, at its pace and in its turn (issue 14), never on the
+    transactional numbers."""
+    first = message_for(company, customer, phone, queue)
     lifecycle.start(first, Status.ACCEPTED, Source.MODULE, Step.DISCLAIMER)
     lifecycle.move(first, Status.SCHEDULED, Source.MODULE)
     db.session.add(first)

@@ -53,10 +53,17 @@ def evening_before(at: datetime, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, start, zone) - timedelta(hours=1)
 
 
+def held_at_night(queue: str) -> bool:
+    """Tell whether messages of ``queue`` wait through the night for the morning: the
+    promotional ones (a campaign that outlasts the evening). The send job asks it before
+    reading the shop (``held_until_morning``), so a transactional send reads no shop row."""
+    return queue == Queue.PROMOTIONAL
+
+
 def held_until_morning(queue: str, company: Company | None, now: datetime) -> datetime | None:
     """Return when a promotional message may go if ``now`` is the shop's night, else None:
     a campaign that outlasts the evening waits for the morning."""
-    if queue != Queue.PROMOTIONAL or company is None:
+    if not held_at_night(queue) or company is None:
         return None
     morning = next_morning(now, company)
     return morning if morning > now else None

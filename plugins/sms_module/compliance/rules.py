@@ -20,11 +20,13 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
-from host.api import Company, option_enabled
+from host.api import Company, db, option_enabled
+from plugins.sms_module.compliance import consent, opt_out
 from plugins.sms_module.compliance.consent import has_consent
 from plugins.sms_module.compliance.opt_out import is_opted_out
-from plugins.sms_module.models import FailureCode, Kind, SmsMessage
+from plugins.sms_module.models import FailureCode, Kind, OptOut, SmsMessage
 from plugins.sms_module.texts.reasons import BEFORE_SENDING
 
 # "Use the new SMS module" on the shop's Options tab (PRODUCT.md §3).
@@ -74,7 +76,12 @@ def location_filled(company: Company) -> bool:
 
 def v2v_filled(company: Company) -> bool:
     """Tell whether the shop's V2V organization number is filled: option 124 needs it (§3)."""
-    return bool((company.v2v_number or "").strip())
+    return _written(company.v2v_number)
+
+
+def _written(v2v_number: str | None) -> bool:
+    """Tell whether a V2V organization number is written (not empty, not blank)."""
+    return bool((v2v_number or "").strip())
 
 
 def v2v_message() -> str:
@@ -184,16 +191,35 @@ def may_go_now(message: SmsMessage) -> Refusal | None:
 
     The answer to STOP, START or HELP goes in any case: it is what the phone asked for.
     The message is stored by its code only (``codes.Reason.BEFORE_SENDING``), and read in
-    the reader's language (``texts.reasons.BEFORE_SENDING``)."""
+    the reader's language (``texts.reasons.BEFORE_SENDING``).
+
+    Each is read afresh for every message (nothing is kept from one send to the next); the
+    shop's V2V number, the opt-out list and the consent are read in one statement, each by
+    its rule's own SQL (issue 14, point 7)."""
     if message.kind == Kind.KEYWORD_ANSWER:
         return None
     code = None
     if message.company_id is not None and not module_on(message.company_id):
         code = FailureCode.MODULE_OFF
-    elif message.company is not None and not v2v_filled(message.company):
-        code = FailureCode.V2V_MISSING
-    elif is_opted_out(message.phone):
-        code = FailureCode.OPTED_OUT
-    elif message.customer_id is not None and not has_consent(message.customer_id):
-        code = FailureCode.NO_CONSENT
+    else:
+        facts = _send_time_facts(message.company_id, message.phone, message.customer_id)
+        v2v_number, opted_out, consented = facts
+        if message.company_id is not None and not _written(v2v_number):
+            code = FailureCode.V2V_MISSING
+        elif opted_out:
+            code = FailureCode.OPTED_OUT
+        elif message.customer_id is not None and not consented:
+            code = FailureCode.NO_CONSENT
     return Refusal(code, str(BEFORE_SENDING[code])) if code is not None else None
+
+
+def _send_time_facts(
+    company_id: int | None, phone: str, customer_id: int | None
+) -> tuple[str | None, bool, bool]:
+    """Return, in one statement, the shop's V2V organization number, whether ``phone`` is
+    on the opt-out list (``opt_out.listed``: ``is_opted_out`` in SQL) and whether the
+    customer's consent is on record (``consent.consents``: ``has_consent`` in SQL)."""
+    v2v_number = select(Company.v2v_number).where(Company.id == company_id).scalar_subquery()
+    listed = select(OptOut.id).where(opt_out.listed(phone)).exists()
+    row = db.session.execute(select(v2v_number, listed, consent.consents(customer_id))).one()
+    return row[0], bool(row[1]), bool(row[2])

@@ -1,8 +1,10 @@
 """Forwarding customers' replies to the shop (PRODUCT.md §9), by e-mail and/or SMS.
 
-A reply's forward runs as a job after the commit, on the mail queue (``mail_jobs``: no SMS
-send waits behind a slow SMTP server); an SMTP server that cannot be reached is tried again
-later (``FORWARD_RETRIES``), and the sweeper puts back a forward Redis lost. A forward whose
+A reply's forward runs as a job on the mail queue (``mail_jobs``: no SMS send waits behind
+a slow SMTP server), given by the sweeper to every committed reply that has none, within a
+second (``sweep_forwards``: the reply's row is the outbox, so the webhook answers the
+carrier without touching Redis, and a job Redis lost is given again; issue 14); an SMTP
+server that cannot be reached is tried again later (``FORWARD_RETRIES``). A forward whose
 e-mail finally fails is recorded as failed (``forward_failed_at``, ``forward_error``), never
 as forwarded, also when its SMS to the shop's cell went (issue 15, point 5).
 The forward says not to answer it and links to the reply page. The e-mail goes at once; the
@@ -219,7 +221,9 @@ def unforwarded(grace_seconds: float, limit: int = 200) -> list[int]:
 
 
 def sweep_forwards(grace_seconds: float) -> int:
-    """Re-enqueue the forwards that were lost (Redis emptied, a process died)."""
+    """Give a forward job to every reply older than ``grace_seconds`` whose forward has not
+    run and has no job: a new reply, or one whose job was lost (Redis emptied, a process
+    died); return how many."""
     waiting = unforwarded(grace_seconds)
     db.session.commit()
     if not waiting:

@@ -4,10 +4,10 @@ An inbound SMS is kept once (by the carrier's SID) and routed to the shop whose
 conversation it answers: the last message sent to that phone from the number it was
 written to. A keyword (STOP, START, HELP: §5) acts on the platform-wide opt-out list and is
 answered from that same number (``answers``), at most as often as ``limits`` allows per
-phone; any other reply is forwarded after the commit (``forwarding``). Replies nobody could
-route go to the operator. A request no column can hold (a ``whatsapp:`` sender, a SID longer
-than Twilio's) is refused with ``UnstorableInbound``; NUL and lone surrogates in the text
-are kept as U+FFFD (issue 13).
+phone; any other reply is forwarded after the commit (``forwarding``: the sweeper gives it
+its job). Replies nobody could route go to the operator. A request no column can hold (a
+``whatsapp:`` sender, a SID longer than Twilio's) is refused with ``UnstorableInbound``;
+NUL and lone surrogates in the text are kept as U+FFFD (issue 13).
 """
 
 from __future__ import annotations
@@ -21,9 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from host.api import Company, Customer, db, utcnow
 from plugins.sms_module.carriers.webhooks import clean, fits
 from plugins.sms_module.compliance import keywords, opt_out
-from plugins.sms_module.conversations import answers, forwarding, limits
+from plugins.sms_module.conversations import answers, inbound_store, limits
 from plugins.sms_module.models import (
-    Conversation,
     Direction,
     Kind,
     Queue,
@@ -34,13 +33,10 @@ from plugins.sms_module.models import (
     lifecycle,
 )
 from plugins.sms_module.models.codes import Step, coded
-from plugins.sms_module.sending import outbox
+from plugins.sms_module.sending import alone, outbox
 from plugins.sms_module.texts.segments import count_segments
 
 log = logging.getLogger(__name__)
-
-# Statuses of an outbound message that reached (or was on its way to) the carrier.
-WENT_OUT = (Status.SENDING, Status.SENT, Status.DELIVERED, Status.UNDELIVERED)
 
 
 class InvalidInbound(ValueError):
@@ -58,23 +54,36 @@ PHONE_LENGTH = SmsMessage.__table__.c.phone.type.length
 
 @dataclass(frozen=True)
 class Received:
-    """What ``receive`` did: the message kept, and the keyword it carried, if any."""
+    """What ``receive`` did: the id of the message kept, and the keyword it carried, if
+    any; ``message`` loads the message (one more statement, for the callers that show it)."""
 
-    message: SmsMessage
+    message_id: int
     keyword: str | None
     duplicate: bool = False
+
+    @property
+    def message(self) -> SmsMessage:
+        return db.session.get(SmsMessage, self.message_id)
 
 
 def receive(sid: str, phone: str, number: str, body: str) -> Received:
     """Keep the inbound SMS ``sid`` from ``phone`` to our ``number`` once, route it, act on a
-    keyword; commit. A SID already kept is a repeated delivery: nothing happens again."""
+    keyword; commit. A SID already kept is a repeated delivery: nothing happens again.
+
+    A reply that is no keyword (nearly all) costs one SQL statement on PostgreSQL, two on
+    SQLite (``inbound_store``), and nothing in Redis: the sweeper gives it its forward job
+    within a second (``forwarding.sweep_forwards``). A keyword is acted on here, in the same
+    transaction as the SMS that carried it (issue 14, point 5)."""
     sid, phone, number = clean(sid).strip(), clean(phone).strip(), clean(number).strip()
     if not sid or not phone or not number:
         raise InvalidInbound("An inbound SMS needs MessageSid, From and To.")
     _check_storable(sid, phone, number)
     body = clean(body)
-    existing = _by_sid(sid)
+    if keywords.classify(body, opted_out=True) is None:  # no keyword, opted out or not
+        return _receive_reply(sid, phone, number, body)
+    existing = inbound_store.kept_before(sid)
     if existing is not None:
+        db.session.commit()
         return Received(existing, None, duplicate=True)
     company_id = route(phone, number)
     customer = customer_for(company_id, phone)
@@ -110,19 +119,32 @@ def receive(sid: str, phone: str, number: str, body: str) -> Received:
     if answer is not None:
         db.session.add(answer)
     try:
+        db.session.flush()
+        message_id, answer_id = message.id, answer.id if answer is not None else None
         db.session.commit()
     except IntegrityError:
         # The carrier delivered the same SMS twice at the same moment: the other one kept it.
         db.session.rollback()
-        existing = _by_sid(sid)
+        existing = inbound_store.kept_before(sid)
+        db.session.commit()
         if existing is None:
             raise
         return Received(existing, None, duplicate=True)
-    if answer is not None:
-        outbox.message_scheduled(answer.id)
-    else:
-        forwarding.enqueue_forward(message.id)
-    return Received(message, word)
+    if answer_id is not None:
+        outbox.message_scheduled(answer_id)
+    return Received(message_id, word)
+
+
+def _receive_reply(sid: str, phone: str, number: str, body: str) -> Received:
+    """Keep a reply that is no keyword (``inbound_store.keep_reply``) and commit; the
+    sweeper gives it its forward job (``forwarding.sweep_forwards``)."""
+    kept = inbound_store.keep_reply(sid, phone, number, body, _segments(body), utcnow())
+    if kept is None:  # the carrier delivered it before (a retry, or twice at once)
+        existing = inbound_store.kept_before(sid)
+        db.session.commit()
+        return Received(existing, None, duplicate=True)
+    alone.commit()
+    return Received(kept[0], None)
 
 
 def _check_storable(sid: str, phone: str, number: str) -> None:
@@ -138,33 +160,9 @@ def _check_storable(sid: str, phone: str, number: str) -> None:
 
 def route(phone: str, number: str) -> int | None:
     """Return the shop whose conversation a reply from ``phone`` to ``number`` answers: the
-    shop of the last message sent to that phone from that number; None when there is none."""
-    company_id = db.session.scalar(
-        select(SmsMessage.company_id)
-        .where(
-            SmsMessage.phone == phone,
-            SmsMessage.sender_number == number,
-            SmsMessage.direction != Direction.INBOUND,
-            SmsMessage.company_id.is_not(None),
-            SmsMessage.status.in_(WENT_OUT),
-        )
-        .order_by(SmsMessage.id.desc())
-        .limit(1)
-    )
-    if company_id is not None:
-        return company_id
-    # A conversation started, its first message not gone yet.
-    return db.session.scalar(
-        select(Conversation.company_id)
-        .join(SenderNumber, SenderNumber.id == Conversation.sender_number_id)
-        .where(Conversation.phone == phone, SenderNumber.number == number)
-        .order_by(Conversation.last_message_at.desc())
-        .limit(1)
-    )
-
-
-def _by_sid(sid: str) -> SmsMessage | None:
-    return db.session.scalar(select(SmsMessage).where(SmsMessage.provider_sid == sid))
+    shop of the last message sent to that phone from that number; None when there is none
+    (one statement: ``inbound_store.shop_of``)."""
+    return db.session.scalar(select(inbound_store.shop_of(phone, number)))
 
 
 def customer_for(company_id: int | None, phone: str) -> Customer | None:

@@ -40,6 +40,9 @@ from plugins.sms_module.models.statuses import Status
 # Imported after the tables it moves: the status transitions of a message.
 from plugins.sms_module.models import lifecycle  # noqa: E402  isort: skip
 
+# The report summaries' tables, and the SQLite functions their triggers call (issue 14).
+from plugins.sms_module.models import report_sql, report_tables  # noqa: E402, F401  isort: skip
+
 __all__ = [
     "ApiToken",
     "AppendOnlyError",

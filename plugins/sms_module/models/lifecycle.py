@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.orm import object_session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from host.api import utcnow
 from plugins.sms_module.models.codes import Step, coded
@@ -70,6 +71,50 @@ def hold(message: SmsMessage) -> bool:
         execution_options={"synchronize_session": False},
     )
     return result.rowcount == 1
+
+
+def claim(
+    message: SmsMessage,
+    steps: list[tuple[Status, str | None]],
+    source: str,
+    **values,
+) -> bool:
+    """Move ``message`` through ``steps`` ((status, history detail), in order) and write
+    ``values`` (its other columns) in one compare-and-set ``UPDATE … WHERE status = <read>``
+    (``hold`` and ``move`` in one statement), then add the steps' history lines; return
+    ``False``, changing nothing, when another process moved the message since it was read
+    (a shop's cancel). A step the table refuses is left out, as ``move`` leaves it.
+
+    The send job's Sending: one UPDATE and one INSERT, with no unit of work of the ORM, on
+    a row its caller reads ``FOR UPDATE`` (issue 14, point 7). The object is left as the
+    row now is. Raises ``ValueError`` for Failed and Undelivered (``fail``). The caller
+    commits."""
+    read = current = message.status
+    taken = []
+    for target, detail in steps:
+        if target in FAILURES:
+            raise ValueError(f"a move to {target} goes through fail(), with its code and reason")
+        if current != target and can_move(current, target):
+            taken.append((target, detail))
+            current = target
+    session = object_session(message)
+    now = utcnow()
+    values = {"status": current, "updated_at": now, **values}
+    table = SmsMessage.__table__  # Core statements: none of the ORM's bulk machinery
+    result = session.execute(
+        update(table).where(table.c.id == message.id, table.c.status == read).values(**values)
+    )
+    if result.rowcount != 1:
+        return False
+    if taken:
+        lines = [
+            {"message_id": message.id, "status": s, "at": now, "source": source, "detail": d}
+            for s, d in taken
+        ]
+        session.execute(insert(SmsStatusChange.__table__), lines)
+    for key, value in values.items():
+        set_committed_value(message, key, value)  # as stored: nothing left to flush
+    return True
 
 
 def withdraw(message: SmsMessage, source: str, detail: str) -> bool:

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import Double, ForeignKey, Index, Integer, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from host.api import UTCDateTime, db, utcnow
@@ -20,6 +20,10 @@ class Queue(enum.StrEnum):
     PROMOTIONAL = "promotional"
 
 
+# The waiting statuses the fair order covers (``sending.fairness.WAITING``), as SQL.
+FAIR_WAITING = "status IN ('queued', 'scheduled')"
+
+
 class SmsMessage(db.Model):
     """One SMS, outbound or inbound, with its status and why it failed."""
 
@@ -30,6 +34,25 @@ class SmsMessage(db.Model):
         Index("ix_sms_message_direction_forwarded_at", "direction", "forwarded_at"),
         # The status fetch looks for Sent messages by the age of their acceptance (issue 15).
         Index("ix_sms_message_status_updated_at", "status", "updated_at"),
+        # A reply's routing: the last message to a phone from a number, one index step back.
+        Index("ix_sms_message_phone_sender_number_id", "phone", "sender_number", "id"),
+        # Fair sending (issue 14): waiting messages in their turn's order, and the due ones
+        # still to be given their turn (``sending.fairness``).
+        Index(
+            "ix_sms_message_fair_order",
+            "queue",
+            "fair_tag",
+            "id",
+            postgresql_where=text(FAIR_WAITING + " AND fair_tag IS NOT NULL"),
+            sqlite_where=text(FAIR_WAITING + " AND fair_tag IS NOT NULL"),
+        ),
+        Index(
+            "ix_sms_message_fair_untagged",
+            "queue",
+            "send_at",
+            postgresql_where=text(FAIR_WAITING + " AND fair_tag IS NULL"),
+            sqlite_where=text(FAIR_WAITING + " AND fair_tag IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -52,6 +75,9 @@ class SmsMessage(db.Model):
     currency: Mapped[str] = mapped_column(String(3), default="CAD")
     send_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Its turn on its sender number once due: a virtual send time in seconds, given by
+    # ``sending.fairness`` (issue 14, point 1); NULL until due, cleared when it must wait.
+    fair_tag: Mapped[float | None] = mapped_column(Double)
     # When the latest delivery attempt began (committed with its Sending): the carrier's
     # record of the message is looked for near it (``sending.carrier_match``; issue 15).
     attempt_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -5,9 +5,12 @@ segments and cost (``cost``), delivery performance and error codes (``delivery``
 consent and opt-out registers (``registers``); the filters they share (``filters``) and
 the queries and formatting they share (``sql``). ``all_reports`` lists them for the hook.
 
-Each report reads with a fixed number of queries (aggregates in SQL, or one streamed
-query), never one query per row, and only the rows of the viewer's shop: ``company`` is
-the shop, ``None`` for the platform operator (every shop).
+Each report reads with a fixed number of queries, never one query per row, and only the
+rows of the viewer's shop: ``company`` is the shop, ``None`` for the platform operator
+(every shop). None reads the whole table (issue 14, point 2): the status, cost, delivery
+and error-code reports add up the summary rows the database keeps per day (``summary``);
+the message log and the registers read a page by keyset through an index in their order
+(``paging``), and their CSV is streamed (written by PostgreSQL itself: ``csv_sql``).
 
 Days and months are those of the shop's time zone for a shop's users, and UTC for the
 operator; the ``from`` and ``to`` filters (YYYY-MM-DD, both included) use the same zone.

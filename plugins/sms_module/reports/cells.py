@@ -21,9 +21,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from babel.dates import format_date, format_skeleton
 from babel.numbers import format_currency, format_decimal, format_percent
+from flask import g, has_app_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
@@ -46,6 +48,36 @@ from plugins.sms_module.texts.reasons import failure_text
 
 NO_REPORT = "sent (no delivery report)"  # how a Sent message long without report is coded (§6)
 EXCERPT_CHARACTERS = 60  # how much of a message's text the message log shows
+
+
+def _locale() -> str:
+    """The reader's locale (``host.api.reader_locale``), found once a page."""
+    if not has_app_context():
+        return reader_locale()
+    found = g.get("sms_report_locale")
+    if found is None:
+        found = g.sms_report_locale = reader_locale()
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _period_text(period: str, where: str) -> str:
+    if len(period) == 7:
+        return format_skeleton("yMMMM", date.fromisoformat(f"{period}-01"), locale=where)
+    return format_date(date.fromisoformat(period), "medium", locale=where)
+
+
+@lru_cache(maxsize=4096)
+def _amount_text(amount: Decimal, currency: str, where: str) -> str:
+    if amount == amount.quantize(Decimal("0.01")):
+        return money(amount, currency)
+    return format_currency(
+        amount.normalize(),
+        currency,
+        locale=where,
+        currency_digits=False,
+        decimal_quantization=False,
+    )
 
 
 class Column(str):
@@ -93,10 +125,7 @@ class Period(str):
 
     @property
     def label(self) -> str:
-        if len(self) == 7:
-            first = date.fromisoformat(f"{self}-01")
-            return format_skeleton("yMMMM", first, locale=reader_locale())
-        return format_date(date.fromisoformat(self), "medium", locale=reader_locale())
+        return _period_text(str(self), _locale())
 
 
 class Amount(Decimal):
@@ -113,15 +142,7 @@ class Amount(Decimal):
     def label(self) -> str:
         """The amount the reader's way: "75,50 $" in French, "$75.50" in English; a price
         finer than a cent keeps its digits ("0,0083 $"), never rounded to "0,01 $"."""
-        if self == self.quantize(Decimal("0.01")):
-            return money(self, self.currency)
-        return format_currency(
-            self.normalize(),
-            self.currency,
-            locale=reader_locale(),
-            currency_digits=False,
-            decimal_quantization=False,
-        )
+        return _amount_text(Decimal(self), self.currency, _locale())
 
 
 class Figure(Decimal):
@@ -214,8 +235,18 @@ def _coded(labels):
 
 
 def status(code) -> Coded | str:
-    """A status cell: its code and its label (``status_name``)."""
-    return "" if not code else Coded(str(code), _LazyStatus(str(code)))
+    """A status cell: its code and its label (``status_name``), one label per code (the
+    page translates each once)."""
+    if not code:
+        return ""
+    code = str(code)
+    label = _STATUS_LABELS.get(code)
+    if label is None:
+        label = _STATUS_LABELS[code] = _LazyStatus(code)
+    return Coded(code, label)
+
+
+_STATUS_LABELS: dict[str, _LazyStatus] = {}
 
 
 class _LazyStatus:

@@ -3,13 +3,12 @@ queue. Every delivery attempt is charged (PRODUCT.md §8)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Numeric, String, func, select, type_coerce
+from sqlalchemy import Numeric, select, type_coerce
 
 from host.api import Company, Report, db
-from plugins.sms_module.models import Direction, SmsMessage
 from plugins.sms_module.reports import cells
 from plugins.sms_module.reports.cells import Column, Period
 from plugins.sms_module.reports.filters import (
@@ -19,7 +18,8 @@ from plugins.sms_module.reports.filters import (
     read_filters,
     zone_name,
 )
-from plugins.sms_module.reports.sql import in_window, money, period_sql, scoped
+from plugins.sms_module.reports.sql import money
+from plugins.sms_module.reports.summary import figures, period_of, total
 
 COST_COLUMNS = (
     Column("period", _l("Period")),
@@ -33,52 +33,45 @@ COST_COLUMNS = (
 )
 
 
-def cost_rows(company, filtered: Mapping[str, str]) -> list[tuple]:
+def cost_rows(company, filtered: Mapping[str, str]) -> Iterator[tuple]:
     """Sum the charged segments and the cost of outbound messages by period, shop, queue:
     rows of COST_COLUMNS (``Period``, shop name, ``Coded`` queue, ints, ``Amount``, ISO
-    4217 code), one aggregate query."""
+    4217 code), from the summary rows (``reports.summary``): a shop's own days, or each
+    shop's UTC days for the operator."""
     criteria = read_filters(filtered, zone_name(company))
-    m = SmsMessage
-    inner = select(
-        period_sql(m.created_at, criteria.zone, criteria.period).label("period"),
-        m.company_id.label("company_id"),
-        type_coerce(m.queue, String).label("queue"),
-        m.currency.label("currency"),
-        m.attempts.label("attempts"),
-        (m.segments * m.attempts).label("segments_charged"),
-        (m.price * m.attempts).label("cost"),
-    ).where(m.direction == Direction.OUTBOUND, m.attempts > 0)
-    inner = in_window(scoped(inner, company), m.created_at, criteria).subquery()
-    rows = db.session.execute(
+    rows = figures(company, criteria, per_shop=company is None)
+    period = period_of(rows.c.day, criteria.period)
+    found = db.session.execute(
         select(
-            inner.c.period,
-            Company.name,
-            inner.c.queue,
-            func.count(),
-            func.sum(inner.c.attempts),
-            func.sum(inner.c.segments_charged),
-            type_coerce(func.sum(inner.c.cost), Numeric(18, 5)),
-            inner.c.currency,
+            period,
+            rows.c.company_id,
+            rows.c.queue,
+            total(rows.c.charged),
+            total(rows.c.attempts),
+            total(rows.c.segments),
+            type_coerce(total(rows.c.cost), Numeric(18, 5)),
+            rows.c.currency,
         )
-        .outerjoin(Company, Company.id == inner.c.company_id)
-        .group_by(inner.c.period, inner.c.company_id, Company.name, inner.c.queue)
-        .group_by(inner.c.currency)
+        .group_by(period, rows.c.company_id, rows.c.queue, rows.c.currency)
+        .having(total(rows.c.charged) > 0)
     ).all()
-    return sorted(
-        (
-            (
-                Period(period),
-                shop or "",
-                cells.queue(queue),
-                count,
-                int(attempts),
-                int(segments),
-                money(cost, cur),
-                cur,
-            )
-            for period, shop, queue, count, attempts, segments, cost, cur in rows
-        ),
+    names = dict(db.session.execute(select(Company.id, Company.name)).all()) if found else {}
+    found = sorted(
+        ((str(period), names.get(shop) or "", *rest) for period, shop, *rest in found),
         key=lambda r: (r[0], r[1], r[2], r[7]),
+    )
+    return (  # made as read: a page shows the first 500 of a year of days of 20 shops
+        (
+            Period(period),
+            shop,
+            cells.queue(queue),
+            int(count),
+            int(attempts),
+            int(segments),
+            money(cost, cur),
+            cur,
+        )
+        for period, shop, queue, count, attempts, segments, cost, cur in found
     )
 
 

@@ -12,11 +12,9 @@ from collections.abc import Mapping, Sequence
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, case, func, select, type_coerce
-from sqlalchemy.orm import aliased
+from sqlalchemy import func, select
 
 from host.api import Report, db
-from plugins.sms_module.models import Direction, Queue, SmsMessage, SmsStatusChange
 from plugins.sms_module.models.statuses import Status
 from plugins.sms_module.reports import cells
 from plugins.sms_module.reports.cells import Coded, Column, Figure, Period
@@ -27,7 +25,8 @@ from plugins.sms_module.reports.filters import (
     read_filters,
     zone_name,
 )
-from plugins.sms_module.reports.sql import in_window, local_time, period_sql, refused, scoped
+from plugins.sms_module.reports.sql import local_time
+from plugins.sms_module.reports.summary import figures, period_of, total
 
 OUTCOMES = (Status.DELIVERED, Status.UNDELIVERED, Status.FAILED)
 NOT_DELIVERED = (Status.UNDELIVERED, Status.FAILED)
@@ -63,80 +62,80 @@ def _seconds(value: float) -> Figure:
 
 
 def delivery_rows(company, filtered: Mapping[str, str]) -> list[tuple]:
-    """Count the carrier's outcomes and time deliveries by period created (two queries);
-    refusals are left out: the rate is over the messages the carrier was handed. Rows of
-    DELIVERY_COLUMNS: ``Period``, ints, the rate and times as ``Figure`` ("" when none)."""
+    """Count the carrier's outcomes and time deliveries by period created, from the summary
+    rows (``reports.summary``); refusals are left out: the rate is over the messages the
+    carrier was handed. Rows of DELIVERY_COLUMNS: ``Period``, ints, the rate and times as
+    ``Figure`` ("" when none)."""
     criteria = read_filters(filtered, zone_name(company))
-    m = SmsMessage
-
-    def narrowed(query):
-        query = in_window(scoped(query, company), m.created_at, criteria)
-        query = query.where(m.direction == Direction.OUTBOUND)
-        if queue := criteria.choice.get("queue"):
-            query = query.where(m.queue == Queue(queue))
-        return query
-
-    period = period_sql(m.created_at, criteria.zone, criteria.period).label("period")
-    inner = narrowed(
-        select(period, type_coerce(m.status, String).label("status")).where(
-            m.status.in_(OUTCOMES), ~refused()
-        )
-    ).subquery()
-    counts = db.session.execute(
-        select(
-            inner.c.period,
-            func.count(),
-            *(func.sum(case((inner.c.status == s.value, 1), else_=0)) for s in OUTCOMES),
-        ).group_by(inner.c.period)
-    ).all()
+    rows = figures(company, criteria)
+    period = period_of(rows.c.day, criteria.period)
+    counts: dict[str, dict[str, int]] = {}
+    for label, status, n in db.session.execute(
+        select(period, rows.c.status, total(rows.c.messages))
+        .where(rows.c.status.in_([s.value for s in OUTCOMES]))
+        .group_by(period, rows.c.status)
+    ):
+        counts.setdefault(str(label), {})[status] = int(n)
     # Time to delivery: from the attempt that reached the phone (its Sending step, or the
-    # Sent step when no Sending was recorded) to the first Delivered step.
-    step = aliased(SmsStatusChange)
-    delivered = (
-        select(step.message_id, func.min(step.at).label("at"))
-        .where(step.status == Status.DELIVERED)
-        .group_by(step.message_id)
-        .subquery()
-    )
-    began = []
-    for status, pick in ((Status.SENDING, func.max), (Status.SENT, func.min)):
-        earlier = aliased(SmsStatusChange)
-        began.append(
-            select(pick(earlier.at))
-            .where(
-                earlier.message_id == delivered.c.message_id,
-                earlier.status == status,
-                earlier.at <= delivered.c.at,
-            )
-            .scalar_subquery()
+    # Sent step when no Sending was recorded) to the first Delivered step, in buckets.
+    timed = figures(company, criteria, counts=False)
+    period = period_of(timed.c.day, criteria.period)
+    buckets: dict[str, list[tuple[int, float, float]]] = {}
+    for label, _bucket, n, low, high in db.session.execute(
+        select(
+            period,
+            timed.c.bucket,
+            total(timed.c.messages),
+            func.min(timed.c.low),
+            func.max(timed.c.high),
         )
-    timed = db.session.execute(
-        narrowed(
-            select(period, delivered.c.at, func.coalesce(*began))
-            .join(delivered, delivered.c.message_id == m.id)
-            .where(m.status == Status.DELIVERED)
-        )
-    ).all()
-    durations: dict[str, list[float]] = {}
-    for label, done, start in timed:
-        if start is not None:
-            durations.setdefault(label, []).append(max(0.0, (done - start).total_seconds()))
-    rows = []
-    for label, total, ok, undelivered, failed in sorted(counts):
-        ordered = sorted(durations.get(label, []))
-        rows.append(
+        .group_by(period, timed.c.bucket)
+        .order_by(period, timed.c.bucket)
+    ):
+        if n > 0:
+            buckets.setdefault(str(label), []).append((int(n), float(low), float(high)))
+    result = []
+    for label in sorted(counts):
+        by_status = counts[label]
+        ok, undelivered, failed = (by_status.get(s.value, 0) for s in OUTCOMES)
+        total_ = ok + undelivered + failed
+        if total_ <= 0:
+            continue
+        timing = buckets.get(label, [])
+        result.append(
             (
                 Period(label),
-                total,
-                int(ok),
-                int(undelivered),
-                int(failed),
-                Figure(f"{100 * int(ok) / total:.1f}", "percent"),
-                _seconds(percentile(ordered, 0.5)) if ordered else "",
-                _seconds(percentile(ordered, 0.9)) if ordered else "",
+                total_,
+                ok,
+                undelivered,
+                failed,
+                Figure(f"{100 * ok / total_:.1f}", "percent"),
+                _seconds(bucket_percentile(timing, 0.5)) if timing else "",
+                _seconds(bucket_percentile(timing, 0.9)) if timing else "",
             )
         )
-    return rows
+    return result
+
+
+def bucket_percentile(buckets: Sequence[tuple[int, float, float]], q: float) -> float:
+    """Return the ``q`` quantile of the times counted in ``buckets`` ((count, lowest,
+    highest), in order), linearly interpolated as ``percentile`` does; a bucket's times are
+    taken evenly spread between its lowest and highest (exact when it holds one or two)."""
+    count = sum(n for n, _low, _high in buckets)
+    position = q * (count - 1)
+    low = math.floor(position)
+    high = min(low + 1, count - 1)
+    first, second = _nth(buckets, low), _nth(buckets, high)
+    return first + (second - first) * (position - low)
+
+
+def _nth(buckets: Sequence[tuple[int, float, float]], rank: int) -> float:
+    """The ``rank``-th smallest time (from 0) of ``buckets``."""
+    for n, low, high in buckets:
+        if rank < n:
+            return low if n == 1 else low + (high - low) * rank / (n - 1)
+        rank -= n
+    return buckets[-1][2]
 
 
 def delivery_report() -> Report:
@@ -162,36 +161,33 @@ def delivery_report() -> Report:
 
 def error_rows(company, filtered: Mapping[str, str]) -> list[tuple]:
     """Count the undelivered and failed outbound messages by the carrier's failure code,
-    most first; refusals are left out (their codes are the module's rules, not the
-    carrier's). Rows of ERROR_COLUMNS: the code and the reason as ``Coded`` (their label
-    in the reader's language, ``texts.reasons.failure_text``), an int, a time."""
+    most first, from the summary rows (``reports.summary``); refusals are left out (their
+    codes are the module's rules, not the carrier's). Rows of ERROR_COLUMNS: the code and
+    the reason as ``Coded`` (their label in the reader's language,
+    ``texts.reasons.failure_text``), an int, a time."""
     criteria = read_filters(filtered, zone_name(company))
-    m = SmsMessage
-    step = aliased(SmsStatusChange)
-    query = (
+    rows = figures(company, criteria)
+    found = db.session.execute(
         select(
-            m.failure_code,
-            func.count(func.distinct(m.id)),
-            func.max(func.coalesce(step.at, m.updated_at)),
-            func.max(m.failure_reason),
+            rows.c.code,
+            total(rows.c.messages),
+            func.max(rows.c.last_at),
+            func.max(rows.c.reason),
         )
-        .outerjoin(step, (step.message_id == m.id) & step.status.in_(NOT_DELIVERED))
-        .where(m.direction == Direction.OUTBOUND, m.status.in_(NOT_DELIVERED), ~refused())
-        .group_by(m.failure_code)
-    )
-    query = in_window(scoped(query, company), m.created_at, criteria)
-    if queue := criteria.choice.get("queue"):
-        query = query.where(m.queue == Queue(queue))
-    rows = db.session.execute(query).all()
+        .where(rows.c.status.in_([s.value for s in NOT_DELIVERED]))
+        .group_by(rows.c.code)
+        .having(total(rows.c.messages) > 0)
+    ).all()
     return [
         (
             _code_cell(code),
-            count,
+            int(count),
             local_time(last, criteria.zone),
             cells.failure_reason(code, reason),
         )
         for code, count, last, reason in sorted(
-            rows, key=lambda r: (-r[1], r[0] is None, r[0] or "")
+            ((code or None, n, last, reason) for code, n, last, reason in found),
+            key=lambda r: (-r[1], r[0] is None, r[0] or ""),
         )
     ]
 

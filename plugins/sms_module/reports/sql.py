@@ -2,8 +2,8 @@
 
 Narrowing to the viewer's shop (``scoped``) and to the dates filtered (``in_window``), the
 day or month of a stored time in the viewer's zone (``period_sql``), a message's status as
-reported (``status_sql``, ``status_text``: "refused" for a refusal, apart from the carrier's
-outcomes), whether it is a refusal (``refused``), long reads fetched a few rows at a time
+reported (``status_text``: "refused" for a refusal, apart from the carrier's outcomes),
+whether it is a refusal (``refused``), long reads fetched a few rows at a time
 (``stream``), and times and money as the reports' rows carry them (``local_time``: a time in
 the viewer's zone; ``money``: an ``Amount``; the page and the CSV each write them their way,
 issue 12 point 2).
@@ -16,18 +16,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, case, func, type_coerce
+from sqlalchemy import func
 
-from host.api import db, utcnow
+from host.api import db
 from plugins.sms_module.models import SmsMessage
-from plugins.sms_module.models.statuses import (
-    REFUSED,
-    Status,
-    is_refusal,
-    lacks_report,
-    no_report_cutoff,
-    refusal_sql,
-)
+from plugins.sms_module.models.statuses import REFUSED, is_refusal, lacks_report, refusal_sql
 from plugins.sms_module.reports.cells import NO_REPORT, Amount
 from plugins.sms_module.reports.filters import Criteria
 
@@ -75,31 +68,16 @@ def in_window(query, column, criteria: Criteria):
     return query
 
 
-def _stale():
-    """Tell, in SQL, whether a message is Sent with no delivery report for too long."""
-    limit = no_report_cutoff(utcnow())
-    return (SmsMessage.status == Status.SENT) & (SmsMessage.updated_at < limit)
-
-
 def refused():
     """Tell, in SQL, whether a message is a refusal (``statuses.is_refusal``)."""
     return refusal_sql(SmsMessage.status, SmsMessage.failure_code)
 
 
-def status_sql():
-    """The status as reported: "sent (no delivery report)" for a Sent message too long,
-    "refused" for a message a rule refused before the carrier had it."""
-    return case(
-        (_stale(), NO_REPORT),
-        (refused(), REFUSED),
-        else_=type_coerce(SmsMessage.status, String),
-    )
-
-
 def status_text(
     status: str, updated_at: datetime | None, now: datetime, failure_code: str | None = None
 ) -> str:
-    """Return the status as reported, as ``status_sql`` does for a row already read."""
+    """Return the status as reported: "sent (no delivery report)" for a Sent message too
+    long without one (§6), "refused" for a refusal, else the status."""
     if lacks_report(status, updated_at, now):
         return NO_REPORT
     return REFUSED if is_refusal(status, failure_code) else str(status)

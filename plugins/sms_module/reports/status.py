@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, func, select, type_coerce
 
-from host.api import Chart, Report, db
+from host.api import Chart, Report, db, utcnow
 from plugins.sms_module.models import Direction, Queue, SmsMessage
-from plugins.sms_module.models.statuses import REFUSED, Status
+from plugins.sms_module.models.statuses import REFUSED, Status, no_report_cutoff
 from plugins.sms_module.reports import cells
 from plugins.sms_module.reports.cells import Column, Period
 from plugins.sms_module.reports.filters import (
@@ -22,7 +22,8 @@ from plugins.sms_module.reports.filters import (
     read_filters,
     zone_name,
 )
-from plugins.sms_module.reports.sql import NO_REPORT, in_window, period_sql, scoped, status_sql
+from plugins.sms_module.reports.sql import NO_REPORT, in_window, period_sql, scoped
+from plugins.sms_module.reports.summary import figures, period_of, total
 
 STATUS_COLUMNS = (
     Column("day", _l("Day")),
@@ -56,29 +57,45 @@ def _status_key(status: str) -> int:
 
 def status_rows(company, filtered: Mapping[str, str]) -> list[tuple]:
     """Count the outbound messages by day (of creation), queue and status: rows of
-    (``Period`` day, ``Coded`` queue, ``Coded`` status, int), one aggregate query."""
+    (``Period`` day, ``Coded`` queue, ``Coded`` status, int), from the summary rows
+    (``reports.summary``) and the Sent messages gone without a delivery report."""
     criteria = read_filters(filtered, zone_name(company))
-    inner = select(
-        period_sql(SmsMessage.created_at, criteria.zone, "day").label("day"),
-        type_coerce(SmsMessage.queue, String).label("queue"),
-        status_sql().label("status"),
-    ).where(SmsMessage.direction == Direction.OUTBOUND)
-    inner = in_window(scoped(inner, company), SmsMessage.created_at, criteria)
-    if queue := criteria.choice.get("queue"):
-        inner = inner.where(SmsMessage.queue == Queue(queue))
-    sub = inner.subquery()
-    rows = db.session.execute(
-        select(sub.c.day, sub.c.queue, sub.c.status, func.count()).group_by(
-            sub.c.day, sub.c.queue, sub.c.status
-        )
+    rows = figures(company, criteria)
+    day = period_of(rows.c.day, "day")
+    counted = db.session.execute(
+        select(day, rows.c.queue, rows.c.status, total(rows.c.messages))
+        .group_by(day, rows.c.queue, rows.c.status)
+        .having(total(rows.c.messages) != 0)
     ).all()
+    counts = {(str(day), queue, status): int(n) for day, queue, status, n in counted}
+    for (day, queue), n in _stale(company, criteria).items():
+        counts[(day, queue, Status.SENT.value)] = counts.get((day, queue, Status.SENT.value), 0) - n
+        counts[(day, queue, NO_REPORT)] = n
     return sorted(
         (
             (Period(day), cells.queue(queue), cells.status(status), count)
-            for day, queue, status, count in rows
+            for (day, queue, status), count in counts.items()
+            if count
         ),
         key=lambda r: (r[0], r[1], _status_key(r[2])),
     )
+
+
+def _stale(company, criteria) -> dict[tuple[str, str], int]:
+    """Count the Sent messages long without a delivery report (§6) by day created and
+    queue: they are counted as Sent in the summary, and change without a write."""
+    m = SmsMessage
+    day = period_sql(m.created_at, criteria.zone, "day").label("day")
+    query = select(day, type_coerce(m.queue, String).label("queue"), func.count()).where(
+        m.status == Status.SENT,
+        m.updated_at < no_report_cutoff(utcnow()),
+        m.direction == Direction.OUTBOUND,
+    )
+    query = in_window(scoped(query, company), m.created_at, criteria)
+    if queue := criteria.choice.get("queue"):
+        query = query.where(m.queue == Queue(queue))
+    rows = db.session.execute(query.group_by(day, m.queue)).all()
+    return {(day, queue): n for day, queue, n in rows}
 
 
 def status_report() -> Report:

@@ -9,6 +9,9 @@ booked before the message's checks, up to ``MAX_WAIT`` ahead, so the checks run 
 comes instead of pushing the number's schedule back by their time. When nothing fits
 anywhere the run sleeps until just before the first number has room. A message sent here
 takes its job off the RQ queue, so no worker forks for it.
+
+Due messages go in their fair order (``fairness``): on each number the shops with waiting
+messages take turns, and a shop's interactive messages pass its own bulk (issue 14).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from sqlalchemy import select
 
 from host.api import db, get_redis, platform_now
 from plugins.sms_module.models import Conversation, Queue, SenderNumber, SmsMessage, Status
-from plugins.sms_module.sending import outbox
+from plugins.sms_module.sending import fairness, outbox
 from plugins.sms_module.sending.outcomes import Outcome, SendResult
 from plugins.sms_module.sending.rate import Reservation, SenderRate
 
@@ -94,6 +97,7 @@ def run(message_id: int, config, send_one: SendOne) -> int:
         now = time.monotonic()
         soon = now + MAX_WAIT
         full = [n for (n, size), until in full_until.items() if size == 1 and until > soon]
+        fairness.stamp_due(queue)
         due = due_messages(queue, full)
         progress = held = False
         passed_over: set[str] = set()  # phones with a message left behind in this pass
@@ -145,8 +149,9 @@ def run(message_id: int, config, send_one: SendOne) -> int:
 
 
 def due_messages(queue: Queue, full: list[str]) -> list[tuple]:
-    """Return due messages of ``queue``, oldest first, as (id, sticky number or None, its
-    rate, phone, segments), leaving out those of the ``full`` numbers."""
+    """Return due messages of ``queue`` in their fair order (``fairness``: those given their
+    turn), as (id, sticky number or None, its rate, phone, segments), leaving out those of
+    the ``full`` numbers."""
     query = (
         select(
             SmsMessage.id,
@@ -167,9 +172,10 @@ def due_messages(queue: Queue, full: list[str]) -> list[tuple]:
             # its message Queued; the send does. Due by this clock: never early.
             SmsMessage.status.in_((Status.QUEUED, Status.SCHEDULED)),
             SmsMessage.queue == queue,
+            SmsMessage.fair_tag.is_not(None),
             SmsMessage.send_at <= platform_now(),
         )
-        .order_by(SmsMessage.send_at, SmsMessage.id)
+        .order_by(SmsMessage.fair_tag, SmsMessage.id)
         .limit(PAGE)
     )
     if full:

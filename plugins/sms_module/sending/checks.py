@@ -46,10 +46,13 @@ def not_due(message: SmsMessage, now: datetime) -> SendResult | None:
 
 def held_for_the_night(message: SmsMessage, now: datetime) -> SendResult | None:
     """A campaign that outlasts the evening waits for the morning, shop time (§7)."""
+    if not quiet_hours.held_at_night(message.queue):
+        return None  # the shop's row is not read for a message no night holds
     morning = quiet_hours.held_until_morning(message.queue, message.company, now)
     if morning is None:
         return None
     message.send_at = morning
+    message.fair_tag = None  # its turn is taken again when it is due (sending.fairness)
     lifecycle.note(message, message.status, Source.MODULE, Step.QUIET_HOURS)
     db.session.commit()
     outbox.enqueue(message, force=True)
@@ -93,7 +96,9 @@ def disclaimer_first(message: SmsMessage, in_backlog: bool) -> SendResult | None
         with disclaimer.writing(message.company_id, message.phone) as mine:
             # Asked again under the lease: another process may have written one meanwhile.
             if mine and disclaimer.state(message.company_id, message.phone) is None:
-                first = disclaimer.schedule_first(message.company, message.customer, message.phone)
+                first = disclaimer.schedule_first(
+                    message.company, message.customer, message.phone, message.queue
+                )
             db.session.commit()
     else:
         db.session.commit()

@@ -14,8 +14,11 @@ import uuid
 from datetime import datetime, timedelta
 
 from flask import current_app
+from rq import Queue as RqQueue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.registry import ScheduledJobRegistry
+from rq.results import Result
 from sqlalchemy import or_, select, update
 
 from host.api import db, get_queue, get_redis, platform_now, utcnow
@@ -23,6 +26,24 @@ from plugins.sms_module.models import SmsMessage, Source, lifecycle
 from plugins.sms_module.models.statuses import Status
 
 LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+# KEYS: the hash of job ids, the item's lease. ARGV: the item's id, RQ's job key prefix.
+# Returns nothing when no job is recorded, else {job id, lease held (0|1), the job's hash}.
+# The job's key is made from the id it reads: one Redis server, as RQ itself needs.
+_TRACKED = """
+local id = redis.call('HGET', KEYS[1], ARGV[1])
+if not id then return false end
+return {id, redis.call('EXISTS', KEYS[2]), redis.call('HGETALL', ARGV[2] .. id)}
+"""
+# KEYS: the job's hash, its queue, its queue's scheduled registry, its dependents, its
+# dependencies, its results (RQ's own key names). ARGV: the job's id, the waiting statuses.
+_DROP = """
+local status = redis.call('HGET', KEYS[1], 'status')
+if status ~= ARGV[2] and status ~= ARGV[3] then return 0 end
+redis.call('LREM', KEYS[2], 1, ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('DEL', KEYS[1], KEYS[4], KEYS[5], KEYS[6])
+return 1
+"""
 JOBS_KEY = "sms:jobs"  # message id → id of its live job
 SEND_FUNCTION = "plugins.sms_module.jobs.send_message"
 
@@ -59,19 +80,39 @@ def tracked_job(
     jobs_key: str, item_id: int, lease: str, keep: frozenset | set = LIVE
 ) -> Job | None:
     """Return the job recorded for ``item_id`` in the hash ``jobs_key`` if its status is one
-    of ``keep``; a started job whose ``lease`` nobody holds is lost: its worker died."""
+    of ``keep``; a started job whose ``lease`` nobody holds is lost: its worker died.
+
+    One round trip (``_TRACKED``: the job's id, its hash and the lease together), not three:
+    a backlog run asks it for every message it sends (issue 14, point 7)."""
     redis = get_redis()
-    job_id = redis.hget(jobs_key, item_id)
-    if not job_id:
-        return None
+    found = redis.register_script(_TRACKED)(
+        keys=[jobs_key, lease], args=[item_id, Job.redis_job_namespace_prefix]
+    )
+    if not found or not found[2]:
+        return None  # no job recorded, or its record is gone
+    job_id, leased, fields = found
+    job = Job(job_id.decode(), connection=redis)
     try:
-        job = Job.fetch(job_id.decode(), connection=redis)
+        job.restore(dict(zip(fields[::2], fields[1::2], strict=True)))  # as Job.fetch does
     except NoSuchJobError:
-        return None
+        return None  # a record of another shape: no job of ours
     status = job.get_status(refresh=False)
-    if status == JobStatus.STARTED and not redis.exists(lease):
+    if status == JobStatus.STARTED and not leased:
         return None  # started, yet nobody holds it: that worker died mid-job
     return job if status in keep else None
+
+
+def drop_waiting_job(job: Job) -> bool:
+    """Delete ``job`` if it is still waiting (queued, or scheduled: no worker has it), in one
+    round trip (``_DROP``); return whether it was. A backlog run drops the job of a message
+    it sent, so no worker forks for it; one a worker took meanwhile is left to it."""
+    redis = get_redis()
+    queue = RqQueue(job.origin, connection=redis)
+    scheduled = ScheduledJobRegistry(job.origin, connection=redis)
+    keys = [job.key, queue.key, scheduled.key, job.dependents_key, job.dependencies_key]
+    keys.append(Result.get_key(job.id))
+    waiting = [JobStatus.QUEUED.value, JobStatus.SCHEDULED.value]
+    return bool(redis.register_script(_DROP)(keys=keys, args=[job.id, *waiting]))
 
 
 def lease_key(message_id: int) -> str:
@@ -139,12 +180,19 @@ def sweep(limit: int = 500) -> int:
     # A message in Sending whose lease nobody holds lost its worker: its lease lapses within
     # SMS_LEASE_TTL_SECONDS of the death (``lease``), and the send job asks the carrier first.
     stale_sending = now - grace
+    # A campaign's waiting messages have no job each: a few send jobs drain them with their
+    # queue's backlog (``campaigns.queueing.drain``, issue 14 point 4), never one by one.
+    own_job = SmsMessage.campaign_id.is_(None)
     candidates = db.session.scalars(
         select(SmsMessage)
         .where(
             or_(
-                (SmsMessage.status == Status.SCHEDULED) & (SmsMessage.send_at <= now + grace),
-                (SmsMessage.status == Status.QUEUED) & (SmsMessage.updated_at <= now - grace),
+                (SmsMessage.status == Status.SCHEDULED)
+                & (SmsMessage.send_at <= now + grace)
+                & own_job,
+                (SmsMessage.status == Status.QUEUED)
+                & (SmsMessage.updated_at <= now - grace)
+                & own_job,
                 (SmsMessage.status == Status.SENDING) & (SmsMessage.updated_at <= stale_sending),
             )
         )

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from phonenumbers import PhoneNumberType
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from host.api import InvalidPhone, db, normalize_phone, utcnow
 from plugins.sms_module.models import Conversation, Queue, SenderNumber
@@ -260,12 +261,15 @@ def touch(conversation: Conversation) -> None:
 
 
 def _conversation(company_id: int, phone: str, queue: Queue) -> Conversation | None:
+    """Return the conversation with its number, read in one statement (a send reads both)."""
     return db.session.scalar(
-        select(Conversation).where(
+        select(Conversation)
+        .where(
             Conversation.company_id == company_id,
             Conversation.phone == phone,
             Conversation.queue == queue,
         )
+        .options(joinedload(Conversation.sender_number, innerjoin=True))
     )
 
 

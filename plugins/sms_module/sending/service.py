@@ -236,7 +236,7 @@ def _accept(request: SendRequest) -> SmsMessage:
     # send job writes one if it is not (never two on their way, §5).
     with disclaimer.writing(company.id, phone) as mine:
         if mine and disclaimer.needed(company.id, phone, request.kind, customer is not None):
-            first = disclaimer.schedule_first(company, customer, phone)
+            first = disclaimer.schedule_first(company, customer, phone, queue)
             first.campaign_id = request.campaign_id  # a campaign's cost, canceled with it
         due = coded(Step.DUE, message.send_at.isoformat())
         lifecycle.move(message, Status.SCHEDULED, Source.MODULE, due)

@@ -10,12 +10,13 @@ from flask import render_template, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from host.api import Company, Customer, User, db
+from host.api import Company, Customer, User, db, utcnow
 from plugins.sms_module import campaigns
 from plugins.sms_module.campaigns.review import campaign_text, languages_of
 from plugins.sms_module.compliance import rules
 from plugins.sms_module.models import Kind, SmsCampaign, SmsMessage
 from plugins.sms_module.models.campaigns import CampaignStatus
+from plugins.sms_module.sending import forecast
 from plugins.sms_module.texts.preview import preview, status_label
 from plugins.sms_module.texts.pricing import pricing
 from plugins.sms_module.texts.reasons import failure_text
@@ -39,6 +40,11 @@ def render_show(campaign: SmsCampaign, errors: dict | None = None, test_form: di
     outcome = campaigns.outcomes([campaign.id])[campaign.id]
     stage = campaigns.stage(campaign, outcome)
     reviewing = campaign.status in (CampaignStatus.DRAFT, CampaignStatus.CONFIRMED)
+    estimate = (
+        campaigns.estimate(shop, campaign.body, campaign.body_fr, campaign.language)
+        if reviewing
+        else None
+    )
     rows = db.session.execute(
         select(SmsMessage, Customer)
         .outerjoin(Customer, Customer.id == SmsMessage.customer_id)
@@ -63,8 +69,11 @@ def render_show(campaign: SmsCampaign, errors: dict | None = None, test_form: di
         language_names=forms.language_names(),
         currency=pricing().currency,
         failure_text=failure_text,  # why, in the reader's words (issue 12 point 1)
-        estimate=campaigns.estimate(shop, campaign.body, campaign.body_fr, campaign.language)
-        if reviewing
+        estimate=estimate,
+        last_leaves=forecast.last_message_leaves(
+            shop, estimate.total_segments, campaign.send_at or utcnow(), utcnow()
+        )
+        if estimate
         else None,
         texts=[(code, campaign_text(campaign, code)) for code in languages],
         reviewed=campaigns.fingerprint(campaign),

@@ -24,11 +24,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, not_, or_, select
+from sqlalchemy import and_, func, not_, or_, select
 
 from host.api import Customer, db
 from plugins.sms_module.compliance import keywords
 from plugins.sms_module.models import Direction, Kind, OptOut, SmsMessage
+from plugins.sms_module.models.report_tables import EVERY_SHOP, SmsReportConversation
 from plugins.sms_module.models.statuses import Status, refusal_sql
 
 EXCERPT = 80  # characters of the last message the inbox shows
@@ -81,28 +82,43 @@ def conversations(
     """Return page ``page`` (from 1) of the inbox of the messages ``owned`` selects (an SQL
     condition), ``per_page`` rows, newest conversation first, and whether older ones follow.
     ``company_id`` names the shop whose customers they are (None: the operator's). A fixed
-    number of queries, whatever the page holds."""
-    is_inbound = SmsMessage.direction == Direction.INBOUND
-    unread = func.sum(case((and_(is_inbound, SmsMessage.read_at.is_(None)), 1), else_=0))
-    replied = select(SmsMessage.phone).where(owned, is_inbound).distinct()
-    last_id = func.max(SmsMessage.id)
-    summary = (
-        select(SmsMessage.phone, last_id.label("last_id"), unread.label("unread"))
-        .where(owned, SmsMessage.phone.in_(replied), said())
-        .group_by(SmsMessage.phone)
-        .order_by(last_id.desc())
+    number of queries, whatever the page holds, each reading the page's conversations only:
+    their order is kept by the database with every message (``models.report_tables``,
+    ``SmsReportConversation``), never counted from all the shop's messages (issue 14)."""
+    c = SmsReportConversation
+    order = db.session.execute(
+        select(c.phone, c.last_id)
+        .where(c.owner == (company_id if company_id is not None else EVERY_SHOP))
+        .order_by(c.last_id.desc(), c.phone)
         .offset((page - 1) * per_page)
         .limit(per_page + 1)
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(SmsMessage, summary.c.unread)
-        .join(summary, SmsMessage.id == summary.c.last_id)
-        .order_by(SmsMessage.id.desc())
     ).all()
-    more = len(rows) > per_page
-    rows = rows[:per_page]
-    phones = [m.phone for m, _unread in rows]
+    more = len(order) > per_page
+    order = order[:per_page]
+    last = {
+        m.id: m
+        for m in db.session.scalars(
+            select(SmsMessage).where(SmsMessage.id.in_([i for _p, i in order]))
+        )
+    }
+    rows = [last[i] for _phone, i in order if i in last]
+    phones = [m.phone for m in rows]
+    unread = (
+        dict(
+            db.session.execute(
+                select(SmsMessage.phone, func.count())
+                .where(
+                    owned,
+                    SmsMessage.phone.in_(phones),
+                    SmsMessage.direction == Direction.INBOUND,
+                    SmsMessage.read_at.is_(None),
+                )
+                .group_by(SmsMessage.phone)
+            ).all()
+        )
+        if phones
+        else {}
+    )
     customers: dict[str, Customer] = {}
     if company_id is not None and rows:
         found = db.session.scalars(
@@ -118,11 +134,11 @@ def conversations(
             m.phone,
             customers.get(m.phone),
             m,
-            int(count or 0),
+            int(unread.get(m.phone, 0)),
             flagged=bool(flagged.get(m.phone)),
             opted_out=m.phone in listed,
         )
-        for m, count in rows
+        for m in rows
     ], more
 
 

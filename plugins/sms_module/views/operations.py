@@ -2,8 +2,9 @@
 
 Both show the same cluster-wide figures (``monitoring.py``): backlog per queue and when it
 will drain, each sender number's rate and last send, the carrier's failures and the rules'
-refusals by code, send latency and the simulator's rate breaches. No figure names a shop
-or a customer.
+refusals by code, send latency and the simulator's rate breaches. The page alone also
+shows each shop's share of each queue and when its last due message leaves (issue 14,
+``forecast.py``); ``/metrics`` names no shop or customer.
 
 ``/metrics`` answers the operator's logged-in browser, or a scraper sending
 ``Authorization: Bearer <SMS_METRICS_TOKEN>`` when that setting (or environment variable)
@@ -22,15 +23,15 @@ import math
 from collections.abc import Iterator
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
-from flask_babel import format_decimal
+from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 from flask_login import current_user
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from host.api import roles_required
-from plugins.sms_module.sending import monitoring
+from host.api import roles_required, utcnow
+from plugins.sms_module.sending import forecast, monitoring
 from plugins.sms_module.texts.labels import queue_label, state_label
 from plugins.sms_module.texts.reasons import failure_text
 
@@ -44,6 +45,8 @@ def index():
     return render_template(
         "sms_module/operations.html",
         figures=monitoring.snapshot(),
+        shares=forecast.shop_shares(utcnow()),
+        percent=format_percent,
         seconds=_seconds,
         queue_label=queue_label,
         state_label=state_label,

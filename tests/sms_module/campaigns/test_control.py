@@ -16,10 +16,10 @@ from host.extensions import db
 from host.models import utcnow
 from host.redis_connection import get_queue, get_redis
 from plugins.sms_module import campaigns, jobs
+from plugins.sms_module.campaigns import chunks, fanout
 from plugins.sms_module.carriers.simulator import PREFIX as SIMULATOR_PREFIX
 from plugins.sms_module.models import SmsCampaign, Status
 from plugins.sms_module.models.campaigns import CampaignStatus
-from plugins.sms_module.sending import service
 from tests.sms_module.campaigns.support import (
     add_customer,
     campaign_messages,
@@ -56,7 +56,7 @@ def test_a_draft_sends_nothing_and_its_confirmation_waits_for_the_send_time(app,
         campaigns.confirm(draft, None, campaigns.fingerprint(draft))
         confirmed = campaign(cid)
         assert confirmed.status == CampaignStatus.CONFIRMED and confirmed.confirmed_at
-        queue = get_queue("promotional")
+        queue = get_queue("campaigns")
         assert queue.count == 0  # its fan-out waits for tomorrow, scheduled
         [job_id] = queue.scheduled_job_registry.get_job_ids()
         assert campaigns.job_of(cid).id == job_id
@@ -100,15 +100,15 @@ def test_a_cancel_while_sending_cancels_what_has_not_left_and_leaves_what_left(
 
 
 def test_a_cancel_while_the_fan_out_runs_stops_it(app, shops, monkeypatch):
-    """The shop cancels from another process while the fan-out is between two customers:
-    the fan-out asks nobody after it, and what it wrote before is Canceled."""
+    """The shop cancels from another process while the fan-out is between two chunks: the
+    fan-out writes no chunk after it, and what it wrote before is Canceled."""
     with app.app_context():
         a = shops["a"]["shop"]
         module_on(a)
         ids = [add_customer(a, f"C{n}", f"+1514555030{n}") for n in range(5)]
         cid = new_campaign(a)
-    asked = []
-    request_send = service.request_send
+    monkeypatch.setattr(chunks, "SIZE", 3)  # shop A's own customer, C0, C1; then the rest
+    chunks_done = []
 
     def cancel_elsewhere():
         with app.app_context():
@@ -116,19 +116,19 @@ def test_a_cancel_while_the_fan_out_runs_stops_it(app, shops, monkeypatch):
             campaigns.cancel(found, campaigns.outcomes([cid])[cid], None)
             db.session.remove()
 
-    def send_then_cancel(*args, **kwargs):
-        sent = request_send(*args, **kwargs)
-        asked.append(kwargs["customer"].id)
-        if len(asked) == 2:
+    def cancel_after_the_first_chunk(queue):
+        chunks_done.append(queue)
+        if len(chunks_done) == 1:  # the chunk is committed: the shop's cancel goes through
             other = threading.Thread(target=cancel_elsewhere)
             other.start()
             other.join()
-        return sent
 
-    monkeypatch.setattr(service, "request_send", send_then_cancel)
+    monkeypatch.setattr(fanout, "drain", cancel_after_the_first_chunk)
     with app.app_context():
         assert campaigns.prepare(cid) == "canceled"
-        assert asked == ids[:2]  # nobody after the cancel
+        assert len(chunks_done) == 1  # no chunk after the cancel
+        asked = {m.customer_id for m in by_kind(cid)}
+        assert asked == {shops["a"]["customer"], *ids[:2]}
         # Shop A's own customer, first by id, was refused (no consent): its row is kept.
         written = [m for m in campaign_messages(cid) if m.status != Status.FAILED]
         assert len(by_kind(cid)) == 3 and len(by_kind(cid, "disclaimer")) == 2

@@ -19,7 +19,6 @@ from plugins.sms_module.sending import service
 from plugins.sms_module.texts.reasons import failure_text
 from tests.sms_module.campaigns.support import (
     PROMOTIONAL,
-    TRANSACTIONAL,
     add_customer,
     campaign_messages,
     confirm,
@@ -61,17 +60,18 @@ def test_a_campaign_reaches_each_consenting_customer_once_from_a_promotional_num
             .where(SmsMessage.company_id == shops["b"]["shop"], SmsMessage.kind == "campaign")
         )
 
-        # The new phone gets the disclaimer first, on the transactional queue.
+        # The new phone gets the disclaimer first, on the campaign's promotional queue: it
+        # travels with the campaign, never on the transactional numbers (issue 14).
         new = [m for m in rows if m.customer_id == audience["new"] and m.kind == "campaign"][0]
         first = db.session.scalar(
             select(SmsMessage).where(SmsMessage.phone == new.phone, SmsMessage.kind == "disclaimer")
         )
-        assert first.queue == Queue.TRANSACTIONAL and first.id < new.id
+        assert first.queue == Queue.PROMOTIONAL and first.id < new.id
         assert first.campaign_id == cid
         assert [m.id for m in rows if m.kind == "disclaimer"] == [first.id]
         assert jobs.send_message(new.id) == "waiting for the disclaimer"
         assert jobs.send_message(first.id) == "sent"
-        assert message(first.id).sender_number in TRANSACTIONAL
+        assert message(first.id).sender_number in PROMOTIONAL
         assert jobs.send_message(new.id) == "sent"
         assert message(new.id).sender_number in PROMOTIONAL
         known = by_customer[audience["known"]]
@@ -184,7 +184,7 @@ def test_the_sweep_reenqueues_a_campaign_redis_lost_and_no_other(app, client, sh
     confirm(client, app, done)
     with app.app_context():
         campaigns.prepare(done)
-        queue = get_queue("promotional")
+        queue = get_queue("campaigns")  # the fan-outs' own queue
         assert campaigns.sweep_unprepared(0) == 0  # its job is waiting on the queue
         get_redis().flushdb()  # Redis loses everything
         assert campaigns.sweep_unprepared(3600) == 0  # too recent: its enqueue may be coming
@@ -200,7 +200,7 @@ def test_the_sweep_reenqueues_a_campaign_redis_lost_and_no_other(app, client, sh
         db.session.commit()
         jobs.sweep()
         [job] = queue.get_jobs()  # the draft has no fan-out to put back
-        assert job.args == (lost,) and job.origin == "promotional"
+        assert job.args == (lost,) and job.origin == "campaigns"
         assert campaigns.sweep_unprepared(0) == 0  # queued again: not twice
         assert job.perform().startswith("prepared")
         get_redis().flushdb()
@@ -213,7 +213,7 @@ def test_a_fan_out_killed_mid_way_is_taken_over(app, shops, audience):
     with app.app_context():
         cid = new_campaign(shops["a"]["shop"])
         campaigns.enqueue(cid)
-        [job] = get_queue("promotional").get_jobs()
+        [job] = get_queue("campaigns").get_jobs()
         job.set_status("started")  # a worker took it, then died without its lease
         assert campaigns.job_of(cid) is None
         assert campaigns.sweep_unprepared(0) == 1

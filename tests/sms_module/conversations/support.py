@@ -21,11 +21,15 @@ PATH = "/sms/twilio/inbound"
 
 
 def post_inbound(client, app, sid="SMin1", phone="+15145550101", to="+14386013562", body="Hi"):
-    """Post an inbound SMS signed like the carrier's."""
+    """Post an inbound SMS signed like the carrier's, then do what the sweeper does within
+    the second: give the reply its forward job (``forwarding.sweep_forwards``)."""
     url = app.config["SMS_PUBLIC_BASE_URL"].rstrip("/") + PATH
     params = {"MessageSid": sid, "From": phone, "To": to, "Body": body, "AccountSid": "ACx"}
     signature = signature_for(app.config["SMS_SIMULATOR_AUTH_TOKEN"], url, params)
-    return client.post(PATH, data=params, headers={"X-Twilio-Signature": signature})
+    answer = client.post(PATH, data=params, headers={"X-Twilio-Signature": signature})
+    with app.app_context():
+        forwarding.sweep_forwards(grace_seconds=0)
+    return answer
 
 
 @dataclass(frozen=True)

