@@ -127,7 +127,7 @@ BEGIN
 END $f$"""
 
 
-def _zone_recorded(shops: str) -> str:
+def zone_recorded(shops: str) -> str:
     """The statement noting the zone a shop's first counted message used (``repair_shop``
     compares it with the shop's zone)."""
     return (
@@ -182,7 +182,7 @@ BEGIN
       {_conversation("added")};
       IF added.company_id IS NOT NULL AND NOT EXISTS (
           SELECT 1 FROM sms_report_shop WHERE company_id = added.company_id) THEN
-        {_zone_recorded("added.company_id")};
+        {zone_recorded("added.company_id")};
       END IF;
     END LOOP;
     RETURN NULL;
@@ -198,7 +198,7 @@ BEGIN
           FROM new_rows m WHERE m.direction <> 'inbound' AND {said("m")}
           GROUP BY coalesce(m.company_id, 0), m.phone) n
     WHERE c.owner = n.owner AND c.phone = n.phone AND c.last_id < n.last_id;
-  {_zone_recorded("SELECT company_id FROM new_rows WHERE company_id IS NOT NULL")};
+  {zone_recorded("SELECT company_id FROM new_rows WHERE company_id IS NOT NULL")};
   RETURN NULL;
 END $f$""",
         f"""CREATE OR REPLACE FUNCTION sms_report_message_changed() RETURNS trigger

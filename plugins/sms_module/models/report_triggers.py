@@ -59,18 +59,6 @@ def _conversation_back(d: Dialect, old: str, new: str) -> str:
     )
 
 
-def _zone_recorded(shops: str) -> str:
-    """The statement noting the zone a shop's first counted message used (``repair_shop``
-    compares it with the shop's zone)."""
-    return (
-        "INSERT INTO sms_report_shop (company_id, zone) "
-        "SELECT c.id, coalesce(r.zone, 'UTC') FROM company c "
-        "LEFT JOIN sms_report_region r "
-        "ON r.country_code = c.country AND r.province_code = c.province "
-        f"WHERE c.id IN (SELECT company_id FROM {shops} n) ON CONFLICT (company_id) DO NOTHING"
-    )
-
-
 def _delay_source(d: Dialect, step: str) -> str:
     start = step_start(d, f"{step}.message_id", f"{step}.at")
     first = (
@@ -108,7 +96,7 @@ def _sqlite() -> list[str]:
   UPDATE sms_report_conversation SET last_id = NEW.id
     WHERE owner = coalesce(NEW.company_id, 0) AND phone = NEW.phone AND last_id < NEW.id
     AND NEW.direction <> 'inbound' AND {said("NEW")};
-  {_zone_recorded("(SELECT NEW.company_id AS company_id)")};
+  {report_pg.zone_recorded("SELECT NEW.company_id")};
 END""",
         f"""CREATE TRIGGER sms_report_message_changed AFTER UPDATE OF {", ".join(TRACKED)}
 ON sms_message WHEN {changed} BEGIN

@@ -47,6 +47,7 @@ from plugins.sms_module.models import (
     SmsMessage,
     Status,
 )
+from plugins.sms_module.sending import forecast
 
 INTERACTIVE = 0
 BULK = 1
@@ -95,7 +96,7 @@ def stamp_due(queue: Queue | str) -> int:
         return 0
     try:
         rows = _untagged(queue, STAMP_PAGE, STAMP_PER_SHOP)
-        stamped = _stamp(queue, rows, _pool_rate(queue)) if rows else 0
+        stamped = _stamp(queue, rows, forecast.capacity(queue) or 1.0) if rows else 0
         per_shop: dict[int | None, int] = {}
         for row in rows:
             per_shop[row[1]] = per_shop.get(row[1], 0) + 1
@@ -169,16 +170,6 @@ def _untagged(queue: Queue, limit: int, per_shop: int) -> list[tuple]:
         .limit(limit)
     )
     return [tuple(row) for row in db.session.execute(query)]
-
-
-def _pool_rate(queue: Queue) -> float:
-    """Segments per second of ``queue``'s enabled numbers together (1 when it has none)."""
-    total = db.session.scalar(
-        select(func.sum(SenderNumber.rate)).where(
-            SenderNumber.queue == queue, SenderNumber.enabled.is_(True)
-        )
-    )
-    return float(total or 1) or 1.0
 
 
 def _stamp(queue: Queue, rows: list[tuple], pool_rate: float) -> int:
