@@ -1,27 +1,31 @@
 """Webhook ingestion (issue 14, point 5): the product's status callbacks and inbound replies
 under gunicorn against a bare signature-checking endpoint, side by side, with 0 lost.
 
-The product runs as the README runs it (gunicorn ``-w 2``, ``host.app:create_app()``, sync
-workers, Twilio mode) on ``BENCH_DATABASE_URL`` and ``BENCH_REDIS_URL`` (both emptied
-first); the bare endpoint (``bench.webhooks_load.bare_app``: Twilio's ``RequestValidator``
-and nothing else) runs under the same gunicorn settings. The world and the requests are in
+The product runs as the README's production command runs it (gunicorn ``-w 4``,
+``host.app:create_app()``, sync workers, Twilio mode) on ``BENCH_DATABASE_URL`` and
+``BENCH_REDIS_URL`` (both emptied first); the bare endpoint (``bench.webhooks_load.bare_app``:
+Twilio's ``RequestValidator`` and nothing else) and the floor (``floor_app``: the same, then
+one durable INSERT of the request through the driver, the least that keeping anything
+costs) run under the same gunicorn settings. The world and the requests are in
 ``bench.webhooks_plan``: Sent messages whose callbacks come out of order (a late "sent", a
 failure with its code, a retried final report), and customers' replies (a few from
 strangers, a few retried with the same MessageSid).
 
 Timing: the requests are split into slices of ``--slice``; each round sends one slice of
-callbacks and one of replies to each side, in a shuffled order, so the two servers share
+callbacks and one of replies to each side, in a shuffled order, so the servers share
 whatever else the machine does. A side's rate = its requests / the seconds its slices took
 (from the first request sent to the last answer read, ``--concurrency`` connections at
 once); latency is per request, connect to last byte. Goal: each rate ≥ 0.5 × the bare
-endpoint's, every answer a 200, and from the database afterwards every message in the final
-status its callbacks imply with that status once in its history, every reply kept exactly
-once and routed to its customer's shop. The statements one callback and one reply cost are
-counted in-process (a SQLAlchemy listener) on the same database after the run.
+endpoint's (the product's rate over the floor's is shown beside it: how far the product is
+from one durable write per request), every answer a 200, and from the database afterwards
+every message in the final status its callbacks imply with that status once in its
+history, every reply kept exactly once and routed to its customer's shop. The statements
+one callback and one reply cost are counted in-process (a SQLAlchemy listener) on the same
+database after the run.
 
     BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1/webhooks_db \\
     BENCH_REDIS_URL=redis://127.0.0.1:6379/12 .venv/bin/python bench/webhooks.py \\
-        [--requests 1500] [--concurrency 16] [--slice 250] [--json PATH]
+        [--requests 1500] [--concurrency 16] [--slice 250] [--workers 4] [--json PATH]
 """
 
 from __future__ import annotations
@@ -56,8 +60,8 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=1500, help="callbacks and replies each")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--slice", type=int, default=250)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (both sides)")
-    parser.add_argument("--threads", type=int, default=1, help="gthread threads (both sides)")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (each side)")
+    parser.add_argument("--threads", type=int, default=1, help="gthread threads (each side)")
     parser.add_argument("--json", help="write the figures there as JSON")
     args = parser.parse_args()
     token = secrets.token_hex(16)
@@ -71,7 +75,7 @@ def main() -> int:
             SMS_PUBLIC_BASE_URL=load.PUBLIC_BASE,
         )
     shape = f"-w {args.workers}" + (f" --threads {args.threads}" if args.threads > 1 else "")
-    print(f"Webhooks under gunicorn {shape}: product vs bare — {bench.describe()}")
+    print(f"Webhooks under gunicorn {shape}: product vs bare vs floor — {bench.describe()}")
     servers = []
     try:
         with bench.app.app_context():
@@ -81,10 +85,12 @@ def main() -> int:
             )
         env = bench.worker_env()
         env.update(SMS_PROVIDER="twilio", BENCH_WEBHOOK_TOKEN=token)
+        load.create_floor_table(bench.database_url)
         sides = {}
         for name, app, ready in (
             ("product", "host.app:create_app()", "/api/v1/openapi.json"),
             ("bare", "bench.webhooks_load:bare_app()", "/ready"),
+            ("floor", "bench.webhooks_load:floor_app()", "/ready"),
         ):
             port = load.free_port()
             log = os.path.join(bench.tmp, f"{name}.log")
@@ -199,7 +205,7 @@ def report(results: dict, losses: dict[str, int], counts: dict, plan: str) -> tu
     not_200 = 0
     for kind, label in (("status", "status callbacks"), ("inbound", "inbound replies")):
         rates = {}
-        for side in ("product", "bare"):
+        for side in ("product", "bare", "floor"):
             got = results[side, kind]
             rates[side] = len(got.statuses) / got.seconds if got.seconds else 0.0
             p50 = statistics.median(got.latencies) * 1000
@@ -216,6 +222,10 @@ def report(results: dict, losses: dict[str, int], counts: dict, plan: str) -> tu
         ratio = rates["product"] / rates["bare"] if rates["bare"] else 0.0
         figures[f"{label} ratio"] = round(ratio, 3)
         print(f"  {label}: ratio {ratio:.2f} (goal ≥ {GOAL:g}) {verdict(ratio >= GOAL)}")
+        for over, under in (("product", "floor"), ("floor", "bare")):
+            share = rates[over] / rates[under] if rates[under] else 0.0
+            figures[f"{label} {over} / {under}"] = round(share, 3)
+            print(f"  {label}: {over} / {under} {share:.2f}")
         met = met and ratio >= GOAL
     lost = sum(losses.values()) + not_200
     for what, count in losses.items():

@@ -1,11 +1,15 @@
 """What the webhook benchmark (``bench/webhooks.py``) drives and compares against: a bare
-Flask app that only checks Twilio's signature, gunicorn serving an app, and a load client.
+Flask app that only checks Twilio's signature, the same app keeping each request with one
+durable INSERT, gunicorn serving an app, and a load client.
 
-The bare app is the floor the product is measured against: the same routes, the same
+The bare app is what the product is measured against: the same routes, the same
 ``X-Twilio-Signature`` check with Twilio's ``RequestValidator`` on the same form, and
-nothing else. gunicorn serves it with the same settings as the product (``-w 2``, sync
-workers, the README's production shape), so the ratio between the two counts only what the
-product does beyond the check.
+nothing else. The floor app (``floor_app``) adds the least any endpoint that keeps what it
+is told can do: one INSERT of the request's SID and text into a table with nothing but a
+primary key, through the driver itself (psycopg, prepared, autocommit; sqlite3 on SQLite),
+committed before answering. gunicorn serves each with the same settings as the product
+(``-w 4``, sync workers: the README's production command), so the ratios between them count
+only what the product does beyond the check, and beyond keeping one row.
 
 The client sends requests built and signed beforehand (raw HTTP/1.1 bytes, one connection
 each, as gunicorn's sync workers close it after each answer) from ``CONCURRENCY`` threads,
@@ -59,6 +63,61 @@ def bare_app() -> Flask:
     @app.get("/ready")
     def ready():
         return "ok"
+
+    return app
+
+
+# The floor app's table (created by ``create_floor_table`` before gunicorn starts).
+FLOOR_TABLE = "bench_floor_intake"
+
+
+def create_floor_table(url: str) -> None:
+    """Create the floor app's table on the database at SQLAlchemy ``url`` (emptied)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    key = "bigserial" if engine.dialect.name == "postgresql" else "integer"
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP TABLE IF EXISTS {FLOOR_TABLE}"))
+        connection.execute(
+            text(f"CREATE TABLE {FLOOR_TABLE} (id {key} PRIMARY KEY, sid text, body text)")
+        )
+    engine.dispose()
+
+
+def floor_app() -> Flask:
+    """Return the floor endpoint: ``bare_app``'s check, then one INSERT of the request's
+    ``MessageSid`` and status or body into ``FLOOR_TABLE``, committed before the answer, on
+    the database at env ``DATABASE_URL`` (one connection per gunicorn worker, opened on its
+    first request). gunicorn: ``'bench.webhooks_load:floor_app()'``."""
+    app = bare_app()
+    url = os.environ["DATABASE_URL"]
+    insert = f"INSERT INTO {FLOOR_TABLE} (sid, body) VALUES (%s, %s)"
+    held = {}
+
+    def keep(text: str | None) -> None:
+        connection = held.get("connection")
+        if url.startswith("postgresql"):
+            import psycopg
+
+            if connection is None:
+                plain = url.replace("postgresql+psycopg://", "postgresql://")
+                connection = held["connection"] = psycopg.connect(plain, autocommit=True)
+            connection.execute(insert, (request.form.get("MessageSid"), text), prepare=True)
+            return
+        import sqlite3
+
+        if connection is None:
+            connection = held["connection"] = sqlite3.connect(url.split("///", 1)[1])
+        with connection:  # commits
+            connection.execute(insert.replace("%s", "?"), (request.form.get("MessageSid"), text))
+
+    @app.after_request
+    def kept(response: Response) -> Response:
+        if request.method == "POST" and response.status_code == 200:
+            field = "MessageStatus" if request.path.endswith("/status") else "Body"
+            keep(request.form.get(field))
+        return response
 
     return app
 
