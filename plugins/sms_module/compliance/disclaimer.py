@@ -58,8 +58,25 @@ def _disclaimers(company_id: int, phone: str) -> list[SmsMessage]:
     )
 
 
-def _carrier_failed(message: SmsMessage) -> bool:
-    """Tell whether a disclaimer ended at the carrier without reaching the phone: Undelivered,
+def _outcomes(company_id: int, phone: str) -> list:
+    """The status and failure code of the shop's disclaimers to ``phone``, the newest first
+    (rows, not messages: a send asks it for every first-contact message, issue 14 point 7)."""
+    return list(
+        db.session.execute(
+            select(SmsMessage.status, SmsMessage.failure_code)
+            .where(
+                SmsMessage.company_id == company_id,
+                SmsMessage.phone == phone,
+                SmsMessage.kind == KIND,
+            )
+            .order_by(SmsMessage.id.desc())
+        )
+    )
+
+
+def _carrier_failed(message) -> bool:
+    """Tell whether a disclaimer (a message, or a row with its ``status`` and
+    ``failure_code``) ended at the carrier without reaching the phone: Undelivered,
     or Failed with a carrier's code (a rule's refusal, or a Canceled one, is not: it never
     reached the carrier, and the next one may go)."""
     return message.status in CARRIER_FAILURES and not is_refusal(
@@ -73,7 +90,7 @@ def state(company_id: int, phone: str) -> State | None:
     one ended Failed or Undelivered at the carrier, a permanent error or the last of its
     transient retries), or has to be written (``None``: none, or the newest was canceled or
     refused by a rule) (PRODUCT.md §5)."""
-    found = _disclaimers(company_id, phone)
+    found = _outcomes(company_id, phone)
     statuses = {message.status for message in found}
     if statuses & set(REACHED_CARRIER):
         return State.SENT

@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rq.job import JobStatus
 from sqlalchemy import select
 
 from host.api import db, get_redis, platform_now
@@ -128,8 +127,8 @@ def run(message_id: int, config, send_one: SendOne) -> int:
             if result.outcome == Outcome.SENT:
                 sent += 1
                 progress = True
-                if job is not None and job.get_status() in (JobStatus.QUEUED, JobStatus.SCHEDULED):
-                    job.delete()  # sent here: no worker forks for it any more
+                if job is not None:
+                    outbox.drop_waiting_job(job)  # sent here: no worker forks for it any more
             elif result.outcome == Outcome.HELD:
                 held = True
             else:

@@ -134,3 +134,45 @@ def test_the_twilio_client_is_kept_from_one_send_to_the_next_of_a_process(monkey
     kept = send_job._carrier(config)
     monkeypatch.setattr(send_job.os, "getpid", lambda: -1)  # as in a forked work horse
     assert send_job._carrier(config) is not kept
+
+
+def test_a_backlog_send_drops_its_messages_waiting_job_in_one_round_trip(app, shops, monkeypatch):
+    """The backlog run takes each message it sent off its queue (no worker forks for it any
+    more) with one script call, not RQ's ``Job.delete`` (seven round trips and more)."""
+    import redis as redis_py
+
+    from host.redis_connection import get_redis
+    from plugins.sms_module.sending import outbox
+
+    use_double(monkeypatch)
+    dropped: list[tuple[bool, int]] = []
+    original_drop = outbox.drop_waiting_job
+    original_send = redis_py.connection.AbstractConnection.send_packed_command
+    trips = [0]
+
+    def send_packed_command(self, command, check_health=True):
+        trips[0] += 1
+        return original_send(self, command, check_health)
+
+    def drop_waiting_job(job):
+        trips[0] = 0
+        monkeypatch.setattr(
+            redis_py.connection.AbstractConnection, "send_packed_command", send_packed_command
+        )
+        try:
+            done = original_drop(job)
+        finally:
+            monkeypatch.setattr(
+                redis_py.connection.AbstractConnection, "send_packed_command", original_send
+            )
+        dropped.append((done, trips[0]))
+        return done
+
+    monkeypatch.setattr(outbox, "drop_waiting_job", drop_waiting_job)
+    with app.app_context():
+        ids = [accepted_message(shops, body=f"m{i}") for i in range(5)]
+        waiting = {i: outbox.live_job(i).id for i in ids[1:]}
+        assert jobs.send_message(ids[0]) == "sent"
+        redis = get_redis()
+        assert [redis.exists(f"rq:job:{job_id}") for job_id in waiting.values()] == [0] * 4
+    assert dropped == [(True, 1)] * 4
