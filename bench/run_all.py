@@ -1,6 +1,6 @@
 """Run every benchmark and write the report (issue 14, point 6).
 
-    .venv/bin/python bench/run_all.py [--quick] [--only throughput,reports] [--out DIR]
+    .venv/bin/python bench/run_all.py [--quick] [--only throughput,reports] [--merge] [--out DIR]
 
 Each script runs in its own process with ``--json FILE``; its figures, goal and verdict go
 into ``bench/results/latest.md`` with the machine (CPU, cores, RAM, Python, PostgreSQL and
@@ -10,8 +10,9 @@ that is not there is skipped with a note; one that crashes or writes no JSON is 
 with the end of its output. ``BENCH_DATABASE_URL`` and ``BENCH_REDIS_URL`` aim every script at
 PostgreSQL and a system Redis (emptied by each script: give them ones of their own); unset,
 each script uses a temporary SQLite database and an embedded Redis. ``--quick`` runs small
-sizes (a smoke run); ``rate_accuracy_cpu`` is rate accuracy with one CPU-bound process beside
-it (issue 14, point 7). Exit status 0 unless the runner itself fails.
+sizes (a smoke run). With ``--merge``, the report also shows the benchmarks ``--only`` left
+out as their last run left them (``DIR/<name>.json``, each with the date it ran): one slow
+benchmark can be run again without the others. Exit status 0 unless the runner itself fails.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import argparse
 import json
 import os
 import platform
-import signal
 import subprocess
 import sys
 import tempfile
@@ -45,14 +45,12 @@ class Entry:
     goal: str = ""  # shown when the script writes none (missing, crashed)
     quick_env: dict[str, str] = field(default_factory=dict)
     quick_args: tuple[str, ...] = ()
-    cpu_beside: bool = False
 
 
 RATE_GOAL = "0 breaches, makespan within 5% of ideal"
 ENTRIES = [
     Entry("throughput", "throughput.py", "sends/no-op ≥ 0.5", {"BENCH_JOBS": "100"}),
     Entry("rate_accuracy", "rate_accuracy.py", RATE_GOAL),
-    Entry("rate_accuracy_cpu", "rate_accuracy.py", RATE_GOAL, cpu_beside=True),
     Entry("latency", "latency.py", "none (issue 4)", {"BENCH_MESSAGES": "20"}),
     Entry(
         "appointment_save",
@@ -135,7 +133,6 @@ def run_one(entry: Entry, path: str, quick: bool, timeout: float) -> dict:
         if quick:
             env.update(entry.quick_env)
             command += list(entry.quick_args) + (["--quick"] if takes_quick(path) else [])
-        hog = cpu_hog() if entry.cpu_beside else None
         started = time.monotonic()
         try:
             done = subprocess.run(
@@ -144,10 +141,6 @@ def run_one(entry: Entry, path: str, quick: bool, timeout: float) -> dict:
             output, code = done.stdout + done.stderr, done.returncode
         except subprocess.TimeoutExpired as exc:
             output, code = f"{exc.stdout or ''}{exc.stderr or ''}\n(timed out)", -1
-        finally:
-            if hog is not None:
-                os.killpg(hog.pid, signal.SIGKILL)
-                hog.wait()
         seconds = time.monotonic() - started
         print(output, end="" if output.endswith("\n") else "\n")
         result = {"name": entry.name, "goal": entry.goal}
@@ -161,15 +154,27 @@ def run_one(entry: Entry, path: str, quick: bool, timeout: float) -> dict:
             result.update(status="failed", note=f"{why}; the end of its output below", tail=tail)
         else:
             result["status"] = "ok"
-        if entry.cpu_beside:
-            result["note"] = "with one CPU-bound process running beside it"
         result["seconds"] = round(seconds, 1)
         return result
 
 
-def cpu_hog() -> subprocess.Popen:
-    """Start a process that keeps one CPU busy (killed with its process group)."""
-    return subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
+def merged(fresh: dict[str, dict], order: list[str], folder: str) -> list[dict]:
+    """Return the results in ``order``: this run's, and for each benchmark it left out its
+    last result kept in ``folder`` (``<slug>.json``), noted with the date it ran."""
+    results = []
+    for name in order:
+        if name in fresh:
+            results.append(fresh[name])
+            continue
+        path = os.path.join(folder, f"{report.slug(name)}.json")
+        if not os.path.exists(path):
+            continue
+        with open(path) as f:
+            kept = json.load(f)
+        earlier = f"from an earlier run ({kept.get('ran', 'date unknown')})"
+        kept["note"] = f"{kept['note']}; {earlier}" if kept.get("note") else earlier
+        results.append(kept)
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -184,6 +189,9 @@ def main(argv: list[str] | None = None) -> int:
         "--script", action="append", default=[], metavar="NAME=PATH", help="add or move one"
     )
     parser.add_argument("--timeout", type=float, default=None, help="seconds per script")
+    parser.add_argument(
+        "--merge", action="store_true", help="also report the others as last run (--out)"
+    )
     args = parser.parse_args(argv)
     entries = {e.name: e for e in ENTRIES}
     paths = {e.name: os.path.join(BENCH, e.script) for e in ENTRIES}
@@ -196,14 +204,17 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
     timeout = args.timeout or (900 if args.quick else 3600)
-    results = []
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    fresh = {}
     for name in wanted:
         print(f"== {name}", flush=True)
-        results.append(run_one(entries[name], paths[name], args.quick, timeout))
+        fresh[name] = run_one(entries[name], paths[name], args.quick, timeout)
+        fresh[name]["ran"] = now
+    results = merged(fresh, list(entries), args.out) if args.merge else list(fresh.values())
     os.makedirs(args.out, exist_ok=True)
     about = machine()
     run = {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": now + (", with earlier results of the others (--merge)" if args.merge else ""),
         "mode": "quick (small sizes)" if args.quick else "full",
         "database": about["database"],
         "Redis": about["Redis"],
@@ -212,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     plotted = report.plots(results, args.out)
     with open(os.path.join(args.out, "latest.md"), "w") as f:
         f.write(report.markdown(results, about, run, plotted))
-    for r in results:
+    for r in fresh.values():
         with open(os.path.join(args.out, f"{report.slug(r['name'])}.json"), "w") as f:
             json.dump(r, f, indent=2, ensure_ascii=False)
     block = report.readme_block(results, about, run)

@@ -82,6 +82,28 @@ def test_it_writes_the_report_plots_and_readme_block(tmp_path, capsys):
     assert json.loads((out / "fake.json").read_text())["figures"]["ratio"] == 0.75
 
 
+def test_merge_keeps_the_last_result_of_a_benchmark_not_run_again(tmp_path):
+    script = tmp_path / "fake.py"
+    script.write_text(FAKE.format(repo=run_all.REPO))
+    other = tmp_path / "other.py"
+    other.write_text(FAKE.format(repo=run_all.REPO).replace("0.75", "0.25"))
+    readme = tmp_path / "README.md"
+    readme.write_text("<!-- bench:start -->\n<!-- bench:end -->\n")
+    out = tmp_path / "results"
+    common = ["--quick", "--script", f"fake={script}", "--script", f"other={other}"]
+    common += ["--out", str(out), "--readme", str(readme)]
+    assert run_all.main([*common, "--only", "fake,other"]) == 0
+    ran = json.loads((out / "fake.json").read_text())["ran"]
+    other.write_text(FAKE.format(repo=run_all.REPO).replace("0.75", "0.5"))
+    assert run_all.main([*common, "--only", "other", "--merge"]) == 0
+    latest = (out / "latest.md").read_text()
+    assert "| other | ratio: 0.5 |" in latest  # run again
+    assert "| fake | ratio: 0.75 |" in latest and f"from an earlier run ({ran})" in latest
+    assert "| fake | ratio: 0.75 |" in readme.read_text()
+    assert run_all.main([*common, "--only", "other"]) == 0  # without --merge: this run only
+    assert "| fake |" not in (out / "latest.md").read_text()
+
+
 def test_write_json_writes_only_with_the_option(tmp_path, monkeypatch):
     path = tmp_path / "f.json"
     monkeypatch.setattr("sys.argv", ["x.py"])
