@@ -67,7 +67,8 @@ def appointment_changed(
         # The reminder for the new time stays if an earlier job already scheduled it.
         cancel_reminders(appointment.id, Withdrawal.MOVED, keep=reminder_key(appointment))
         if upcoming:
-            send(templates.APPOINTMENT_MOVED, f"moved:{appointment.starts_at.isoformat()}")
+            if not told_this_time(appointment):
+                send(templates.APPOINTMENT_MOVED, f"moved:{appointment.starts_at.isoformat()}")
             schedule_reminder(appointment, event_id)
     elif "status" in changes and upcoming and not created:
         # Back to booked or confirmed (a cancel undone, a status set by mistake).
@@ -78,12 +79,12 @@ def appointment_changed(
         send(templates.VEHICLE_READY, "ready")
 
 
-def last_word(appointment_id: int) -> str | None:
-    """Return the kind of the last booked, moved or cancelled text about the appointment that
-    was not withdrawn nor refused (what the customer last heard of it), or ``None``."""
+def _last_told(appointment_id: int):
+    """The kind and named start of the last booked, moved or cancelled text about the
+    appointment that was not withdrawn nor refused (what the customer last heard of it)."""
     told = (Kind.APPOINTMENT_BOOKED, Kind.APPOINTMENT_MOVED, Kind.APPOINTMENT_CANCELLED)
-    return db.session.scalar(
-        select(SmsMessage.kind)
+    return db.session.execute(
+        select(SmsMessage.kind, SmsMessage.appointment_starts_at)
         .where(
             SmsMessage.appointment_id == appointment_id,
             SmsMessage.kind.in_(told),
@@ -91,6 +92,28 @@ def last_word(appointment_id: int) -> str | None:
         )
         .order_by(SmsMessage.id.desc())
         .limit(1)
+    ).first()
+
+
+def last_word(appointment_id: int) -> str | None:
+    """Return the kind of what the customer last heard of the appointment (``_last_told``),
+    or ``None``."""
+    found = _last_told(appointment_id)
+    return found.kind if found is not None else None
+
+
+def told_this_time(appointment: Appointment) -> bool:
+    """Tell whether the customer's last word of the appointment is a booking or a move that
+    named its present start. A move's job that runs late, after the appointment moved on or
+    came back, reads the present start: when that is what the customer was last told (an
+    earlier job's "moved", or the booking itself), the move has nothing new to say, and
+    a worker catching up on many moves sends one text, not one per move (PRODUCT.md §10)."""
+    found = _last_told(appointment.id)
+    named = (Kind.APPOINTMENT_BOOKED, Kind.APPOINTMENT_MOVED)
+    return (
+        found is not None
+        and found.kind in named
+        and found.appointment_starts_at == appointment.starts_at
     )
 
 
