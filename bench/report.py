@@ -4,8 +4,9 @@ the ``<!-- bench:start -->`` and ``<!-- bench:end -->`` markers of README.md.
 
 A result is the JSON a script writes with ``--json`` (``bench.figures.write_json``:
 ``name``, ``goal``, ``met``, ``figures``, ``series``) plus what the runner adds: ``status``
-(``ok``, ``failed``, ``skipped``), ``note`` and ``seconds``. The first figure is the one the
-goals table shows. A series is ``{line name: [[x, y], ...]}``, plotted as lines.
+(``ok``, ``failed``, ``skipped``), ``note``, ``seconds``, ``ran`` and ``headline`` (the
+figures the goals table shows; the first figure when it names none). A series is
+``{line name: [[x, y], ...]}``, plotted as lines.
 """
 
 from __future__ import annotations
@@ -38,11 +39,14 @@ def met_text(result: dict) -> str:
 
 
 def headline(result: dict) -> str:
+    """Return the figures the goals table shows: those the result's ``headline`` names (the
+    runner's choice), else its first."""
     figures = result.get("figures") or {}
     if not figures:
         return result.get("note", "")
-    label, value = next(iter(figures.items()))
-    return f"{label}: {value_text(value)}"
+    chosen = [label for label in result.get("headline", ()) if label in figures]
+    labels = chosen or [next(iter(figures))]
+    return "; ".join(f"{label}: {value_text(figures[label])}" for label in labels)
 
 
 def goals_table(results: list[dict]) -> list[str]:

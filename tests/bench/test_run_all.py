@@ -102,6 +102,10 @@ def test_merge_keeps_the_last_result_of_a_benchmark_not_run_again(tmp_path):
     assert "| fake | ratio: 0.75 |" in readme.read_text()
     assert run_all.main([*common, "--only", "other"]) == 0  # without --merge: this run only
     assert "| fake |" not in (out / "latest.md").read_text()
+    assert run_all.main([*common, "--rewrite"]) == 0  # runs nothing, shows both
+    latest = (out / "latest.md").read_text()
+    assert "| fake | ratio: 0.75 |" in latest and "| other | ratio: 0.5 |" in latest
+    assert "rewritten" in latest
 
 
 def test_write_json_writes_only_with_the_option(tmp_path, monkeypatch):
@@ -118,3 +122,12 @@ def test_write_json_writes_only_with_the_option(tmp_path, monkeypatch):
         "figures": {"a": 1.2346},
         "series": {},
     }
+
+
+def test_the_goals_table_shows_the_figures_the_runner_names():
+    from bench import report
+
+    result = {"figures": {"messages": 600, "CPU ms per message": 12.345, "trips": 15}}
+    assert report.headline(result) == "messages: 600"
+    result["headline"] = ["CPU ms per message", "trips", "not written"]
+    assert report.headline(result) == "CPU ms per message: 12.35; trips: 15"
