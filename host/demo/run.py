@@ -204,6 +204,9 @@ def run_demo(host: str, port: int) -> None:
     # environment so that the worker's app has it too.
     os.environ.setdefault("CRMHOST_PUBLIC_BASE_URL", f"http://{host}:{port}")
     signal.signal(signal.SIGTERM, interrupt)
+    # Ctrl-C too, even when the demo was started with SIGINT ignored (a shell's background
+    # job without job control passes that on), so that it always stops what it started.
+    signal.signal(signal.SIGINT, interrupt)
     app = create_app()
     embedded = start_redis(app)
     worker: subprocess.Popen | None = None

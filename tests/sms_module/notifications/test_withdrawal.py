@@ -3,60 +3,16 @@ vehicle already picked up, a visit moved into the past; appointments that never 
 nothing (issue 11 §1, §2)."""
 
 import html
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from host.extensions import db
 from host.models import Appointment
-from plugins.sms_module.models import SmsMessage
 from plugins.sms_module.models.statuses import Status
 from tests.conftest import login
-from tests.support_sms import login_en, ready_to_send, run_event_jobs
-
-TORONTO = ZoneInfo("America/Toronto")
-# A Tuesday morning, shop time: every test here reads the clock from this moment on.
-NOW = datetime(2026, 12, 1, 10, 0, tzinfo=TORONTO)
-
-
-@pytest.fixture
-def staff(client, app, shops, time_machine):
-    time_machine.move_to(NOW, tick=True)
-    with app.app_context():
-        ready_to_send(shops)
-    login_en(client, shops["a"]["staff"])
-    return client
-
-
-def save(client, appointment_id, when: datetime, status: str, customer_id: int, run: bool = True):
-    """Save the appointment form (book when ``appointment_id`` is None); run the event job
-    (unless ``run`` is false: a worker that is behind)."""
-    url = f"/appointments/{appointment_id}" if appointment_id else "/appointments/new"
-    data = {
-        "customer_id": customer_id,
-        "starts_at": when.astimezone(TORONTO).strftime("%Y-%m-%dT%H:%M"),
-        "vehicle": "Civic",
-        "status": status,
-    }
-    response = client.post(url, data=data)
-    if response.status_code == 302:
-        if run:
-            with client.application.app_context():
-                run_event_jobs()
-        return int(response.headers["Location"].rstrip("/").split("/")[-1])
-    return response
-
-
-def messages(customer_id: int) -> dict[str, SmsMessage]:
-    db.session.expire_all()
-    rows = db.session.scalars(
-        select(SmsMessage).where(
-            SmsMessage.customer_id == customer_id, SmsMessage.kind != "disclaimer"
-        )
-    )
-    return {m.kind: m for m in rows}
+from tests.sms_module.notifications.appointment_form import NOW, all_of, messages, save
 
 
 @pytest.mark.parametrize("status", ["in_progress", "ready", "completed", "cancelled"])
@@ -136,54 +92,6 @@ def test_a_past_visit_is_recorded_with_its_status_and_sends_nothing(staff, app, 
     assert isinstance(aid, int)
     with app.app_context():
         assert messages(cid) == {}
-
-
-def all_of(customer_id: int, kind: str) -> list[SmsMessage]:
-    db.session.expire_all()
-    return list(
-        db.session.scalars(
-            select(SmsMessage)
-            .where(SmsMessage.customer_id == customer_id, SmsMessage.kind == kind)
-            .order_by(SmsMessage.id)
-        )
-    )
-
-
-def test_a_time_the_appointment_comes_back_to_is_told_again(staff, app, shops):
-    # Moved to the 4th, back to the 3rd, to the 4th again: the customer's last text names the
-    # 4th, and the reminder waiting is the 4th's.
-    cid = shops["a"]["customer"]
-    third, fourth = NOW + timedelta(days=2), NOW + timedelta(days=3)
-    aid = save(staff, None, third, "booked", cid)
-    for when in (fourth, third, fourth):
-        save(staff, aid, when, "booked", cid)
-    with app.app_context():
-        moved = all_of(cid, "appointment_moved")
-        assert len(moved) == 3
-        assert "4 décembre" in moved[-1].body or "December 4" in moved[-1].body
-        waiting = [m for m in all_of(cid, "appointment_reminder") if m.status == Status.SCHEDULED]
-        assert [m.appointment_starts_at for m in waiting] == [fourth]
-
-
-def test_a_worker_catching_up_on_many_moves_tells_the_time_once(staff, app, shops):
-    # The event jobs run after all the saves (a worker that was behind): each reads the
-    # present start. The first tells it; the others have nothing new to say.
-    cid = shops["a"]["customer"]
-    aid = save(staff, None, NOW + timedelta(days=2), "booked", cid)
-    for days in (3, 4, 5):
-        save(staff, aid, NOW + timedelta(days=days), "booked", cid, run=False)
-    with app.app_context():
-        assert run_event_jobs() == 3
-        moved = all_of(cid, "appointment_moved")
-        assert [m.appointment_starts_at for m in moved] == [NOW + timedelta(days=5)]
-    # Away and back to the time last told, the jobs late again: nothing new to say.
-    for days in (6, 5):
-        save(staff, aid, NOW + timedelta(days=days), "booked", cid, run=False)
-    with app.app_context():
-        assert run_event_jobs() == 2
-        assert len(all_of(cid, "appointment_moved")) == 1
-        waiting = [m for m in all_of(cid, "appointment_reminder") if m.status == Status.SCHEDULED]
-        assert [m.appointment_starts_at for m in waiting] == [NOW + timedelta(days=5)]
 
 
 def test_an_appointment_back_to_booked_gets_its_reminder_again(staff, app, shops):
