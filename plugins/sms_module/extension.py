@@ -34,8 +34,7 @@ Key                                Default    Meaning
 ``SMS_RATE_MAX_WAIT``              0.5        seconds a worker waits for a busy number
                                               before handing the message back to the queue
 ``SMS_BATCH_SECONDS``              5.0        seconds a send job goes on with its queue's
-                                              due messages, at most (each job a random
-                                              part, 3/4 of it at least; 0: off)
+                                              due messages (0: off)
 ``SMS_MAX_ATTEMPTS``               4          carrier attempts for transient errors
 ``SMS_RETRY_BASE_SECONDS``         2          first retry delay, doubled on each attempt
 ``SMS_SIMULATOR_CALLBACK_DELAY``   1.0        seconds before the simulator's delivery

@@ -16,7 +16,6 @@ messages take turns, and a shop's interactive messages pass its own bulk (issue 
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,8 +34,6 @@ MAX_WAIT = 0.03
 PAGE = 50
 # How long a backlog run waits when other workers hold every message it could send (s).
 IDLE_SECONDS = 0.02
-# A backlog run lasts a random part of SMS_BATCH_SECONDS between this and all of it.
-SHORTEST_PART = 0.75
 
 
 @dataclass
@@ -66,21 +63,11 @@ class NumberBusy(Exception):
 SendOne = Callable[..., SendResult]
 
 
-def batch_seconds(config, rng: random.Random | None = None) -> float:
-    """Return how long one backlog run lasts: a random part of ``SMS_BATCH_SECONDS``
-    (seconds) between ``SHORTEST_PART`` and all of it. Workers that took their jobs at one
-    moment (a burst falling due) would otherwise end their runs at one moment too, every
-    ``SMS_BATCH_SECONDS``, and each number would idle while every worker forks its next
-    job at once (issue 14, point 7: the rate fell from 20 to 16 segments/s on every number
-    every 5 s)."""
-    return config["SMS_BATCH_SECONDS"] * (rng or random).uniform(SHORTEST_PART, 1.0)
-
-
 def run(message_id: int, config, send_one: SendOne) -> int:
     """Send other due messages of ``message_id``'s queue with ``send_one`` for at most
     ``SMS_BATCH_SECONDS``; return how many were sent."""
     queue = db.session.scalar(select(SmsMessage.queue).where(SmsMessage.id == message_id))
-    deadline = time.monotonic() + batch_seconds(config)
+    deadline = time.monotonic() + config["SMS_BATCH_SECONDS"]
     limiter = SenderRate(get_redis(), config["SMS_RATE_MARGIN_SECONDS"])
     # (number, segments) → when the number has room for that many (monotonic).
     full_until: dict[tuple[str, int], float] = {}

@@ -1,8 +1,6 @@
 """A send job's help with its queue's backlog: due messages sent in one job, a full number
 passed over, phone order kept, never a message before its time."""
 
-import random
-
 import pytest
 from sqlalchemy import select, update
 
@@ -11,7 +9,7 @@ from host.redis_connection import get_redis
 from plugins.sms_module import jobs
 from plugins.sms_module.models import SenderNumber, SmsMessage
 from plugins.sms_module.models.statuses import Status
-from plugins.sms_module.sending import backlog, outbox, send_job, service
+from plugins.sms_module.sending import outbox, send_job, service
 from tests.support_pipeline import accepted_message, carrier, in_process_app, message
 from tests.support_sms import ready_to_send
 
@@ -177,13 +175,3 @@ def test_a_backlog_run_gives_back_the_slot_of_a_message_it_did_not_send(app, sho
         assert message(free).status == Status.SENT
         assert message(held).status == Status.QUEUED
         assert len(limiter.log(number)) == 1
-
-
-def test_backlog_runs_last_a_random_part_of_the_batch_so_workers_do_not_stop_together():
-    # Three workers that took a burst's jobs at one moment ended their runs at one moment,
-    # every SMS_BATCH_SECONDS, and every number idled while they all forked again.
-    rng = random.Random(7)
-    lengths = [backlog.batch_seconds({"SMS_BATCH_SECONDS": 4.0}, rng) for _ in range(200)]
-    assert all(3.0 <= seconds <= 4.0 for seconds in lengths)
-    assert max(lengths) - min(lengths) > 0.5  # not one length for every run
-    assert backlog.batch_seconds({"SMS_BATCH_SECONDS": 0}, rng) == 0
