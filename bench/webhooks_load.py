@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import queue
 import socket
+import sqlite3
 import subprocess
 import sysconfig
 import threading
@@ -28,6 +29,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+import psycopg
 from flask import Flask, Response, abort, request
 from twilio.request_validator import RequestValidator
 
@@ -98,15 +100,11 @@ def floor_app() -> Flask:
     def keep(text: str | None) -> None:
         connection = held.get("connection")
         if url.startswith("postgresql"):
-            import psycopg
-
             if connection is None:
                 plain = url.replace("postgresql+psycopg://", "postgresql://")
                 connection = held["connection"] = psycopg.connect(plain, autocommit=True)
             connection.execute(insert, (request.form.get("MessageSid"), text), prepare=True)
             return
-        import sqlite3
-
         if connection is None:
             connection = held["connection"] = sqlite3.connect(url.split("///", 1)[1])
         with connection:  # commits
@@ -260,8 +258,6 @@ def empty_postgres(url: str | None) -> None:
     tables included, which a table-by-table drop would refuse."""
     if not url or not url.startswith(("postgres://", "postgresql")):
         return
-    import psycopg
-
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as connection:
         connection.execute("DROP SCHEMA public CASCADE")
         connection.execute("CREATE SCHEMA public")

@@ -18,16 +18,9 @@ from plugins.sms_module.models import (
 )
 from plugins.sms_module.models.statuses import TRANSITIONS, Status
 from tests.conftest import login
+from tests.sms_module.reports.support import NEW_REPORTS
 
-PAGES = (
-    "sms_status_report",
-    "sms_message_log",
-    "sms_cost",
-    "sms_delivery",
-    "sms_error_codes",
-    "sms_opt_out_register",
-    "sms_consent_register",
-)
+PAGES = (*NEW_REPORTS, "sms_consent_register")
 
 
 @pytest.fixture

@@ -43,35 +43,25 @@ class State(enum.StrEnum):
     FAILED = "failed"  # the last one failed at the carrier: messages waiting for it fail
 
 
-def _disclaimers(company_id: int, phone: str) -> list[SmsMessage]:
-    """The shop's disclaimers to ``phone``, the newest first."""
-    return list(
-        db.session.scalars(
-            select(SmsMessage)
-            .where(
-                SmsMessage.company_id == company_id,
-                SmsMessage.phone == phone,
-                SmsMessage.kind == KIND,
-            )
-            .order_by(SmsMessage.id.desc())
+def _newest_first(company_id: int, phone: str, *read):
+    """The SELECT of ``read`` (columns, or the message) of the shop's disclaimers to
+    ``phone``, the newest first."""
+    return (
+        select(*read)
+        .where(
+            SmsMessage.company_id == company_id,
+            SmsMessage.phone == phone,
+            SmsMessage.kind == KIND,
         )
+        .order_by(SmsMessage.id.desc())
     )
 
 
 def _outcomes(company_id: int, phone: str) -> list:
     """The status and failure code of the shop's disclaimers to ``phone``, the newest first
     (rows, not messages: a send asks it for every first-contact message, issue 14 point 7)."""
-    return list(
-        db.session.execute(
-            select(SmsMessage.status, SmsMessage.failure_code)
-            .where(
-                SmsMessage.company_id == company_id,
-                SmsMessage.phone == phone,
-                SmsMessage.kind == KIND,
-            )
-            .order_by(SmsMessage.id.desc())
-        )
-    )
+    read = (SmsMessage.status, SmsMessage.failure_code)
+    return list(db.session.execute(_newest_first(company_id, phone, *read)))
 
 
 def _carrier_failed(message) -> bool:
@@ -104,8 +94,8 @@ def state(company_id: int, phone: str) -> State | None:
 def last_failure(company_id: int, phone: str) -> SmsMessage | None:
     """Return the shop's newest disclaimer to ``phone`` when it failed at the carrier (see
     ``state``), else ``None``."""
-    found = _disclaimers(company_id, phone)
-    return found[0] if found and _carrier_failed(found[0]) else None
+    newest = db.session.scalar(_newest_first(company_id, phone, SmsMessage).limit(1))
+    return newest if newest is not None and _carrier_failed(newest) else None
 
 
 @contextmanager

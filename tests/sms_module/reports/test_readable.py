@@ -6,15 +6,11 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from decimal import Decimal
 
-from sqlalchemy import insert
-
-from host.extensions import db
 from plugins.reports import views
-from plugins.sms_module.models import SmsMessage
 from plugins.sms_module.models.statuses import Status
-from tests.sms_module.reports.support import OPERATOR, PHONES, T0, T, add_message, csv_rows, table
+from tests.reports_scale.support import many_messages
+from tests.sms_module.reports.support import OPERATOR, T0, add_message, csv_rows, table
 from tests.support_pages import page_text
 from tests.support_sms import login_en
 
@@ -23,29 +19,11 @@ DAYS = 600  # more rows than the page shows (views.SHOWN_ROWS = 500)
 
 def many_days(shops) -> None:
     """Store one delivered message a day for DAYS days in shop A, in one statement."""
-    db.session.execute(
-        insert(SmsMessage),
-        [
-            {
-                "company_id": shops["a"]["shop"],
-                "customer_id": shops["a"]["customer"],
-                "direction": "outbound",
-                "kind": "manual",
-                "phone": PHONES["a"],
-                "body": "Hello",
-                "queue": T,
-                "status": Status.DELIVERED,
-                "segments": 1,
-                "attempts": 1,
-                "price": Decimal("0.00830"),
-                "currency": "CAD",
-                "created_at": T0 + timedelta(days=n),
-                "updated_at": T0 + timedelta(days=n),
-            }
-            for n in range(DAYS)
-        ],
-    )
-    db.session.commit()
+
+    def day(n: int):
+        return T0 + timedelta(days=n)
+
+    many_messages(shops, "a", DAYS, body="Hello", created_at=day, updated_at=day)
 
 
 def test_the_chart_and_the_count_are_over_the_whole_report(app, client, shops):
