@@ -87,8 +87,13 @@ class AppWorker(Worker):
     stop_asked = False
 
     def request_stop(self, signum, frame) -> None:
-        """RQ's warm shutdown (SIGTERM, SIGINT), noted: the loop ended because it was asked."""
+        """RQ's warm shutdown (SIGTERM, SIGINT), noted: the loop ended because it was asked.
+
+        An idle worker's stop is an exception raised by the signal handler, which a logging
+        call it lands in swallows ("--- Logging error ---"): the flag RQ's loop reads before
+        each dequeue is set too, so that such a stop is not lost."""
         self.stop_asked = True
+        self._stop_requested = True
         super().request_stop(signum, frame)
 
     def setup_work_horse_signals(self) -> None:

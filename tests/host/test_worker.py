@@ -216,3 +216,19 @@ def test_a_sqlite_database_is_shared_in_write_ahead_log_mode(app):
             pytest.skip("WAL is SQLite's; PostgreSQL readers never wait on writers")
         with db.engine.connect() as conn:
             assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+def test_an_idle_workers_stop_holds_even_when_a_logging_call_swallows_it(app):
+    # SIGTERM landing in a log call of the idle loop: RQ's StopRequested is caught by
+    # logging's emit, and the worker went back to a blocking dequeue instead of stopping.
+    from rq.exceptions import StopRequested
+
+    worker = build_worker(app)
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:  # RQ's handler moves both signals to its cold shutdown: this process's are restored
+        with pytest.raises(StopRequested):
+            worker.request_stop(signal.SIGTERM, None)
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    assert worker._stop_requested and worker.stop_asked
