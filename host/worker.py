@@ -87,11 +87,8 @@ class AppWorker(Worker):
     stop_asked = False
 
     def request_stop(self, signum, frame) -> None:
-        """RQ's warm shutdown (SIGTERM, SIGINT), noted: the loop ended because it was asked.
-
-        An idle worker's stop is an exception raised by the signal handler, which a logging
-        call it lands in swallows ("--- Logging error ---"): the flag RQ's loop reads before
-        each dequeue is set too, so that such a stop is not lost."""
+        """RQ's warm shutdown (SIGTERM, SIGINT), noted; RQ's loop flag set too: an idle
+        worker's StopRequested is lost when the signal lands in a logging call."""
         self.stop_asked = True
         self._stop_requested = True
         super().request_stop(signum, frame)
