@@ -10,6 +10,12 @@ comes instead of pushing the number's schedule back by their time. When nothing 
 anywhere the run sleeps until just before the first number has room. A message sent here
 takes its job off the RQ queue, so no worker forks for it.
 
+A run works from one reading of the due messages for ``REFRESH_SECONDS``, not one reading
+per message sent. Several runs share a queue, so what is in hand may have been sent by
+another since: each message's lease is taken before its send, and a message sent elsewhere
+keeps its lease key for the lease's TTL (``Lease.release(linger=True)``), so the run passes
+it over with one round trip to Redis instead of a locked read of its row.
+
 Due messages go in their fair order (``fairness``): on each number the shops with waiting
 messages take turns, and a shop's interactive messages pass its own bulk (issue 14).
 """
@@ -25,6 +31,7 @@ from sqlalchemy import select
 from host.api import db, get_redis, platform_now
 from plugins.sms_module.models import Conversation, Queue, SenderNumber, SmsMessage, Status
 from plugins.sms_module.sending import fairness, outbox
+from plugins.sms_module.sending.lease import Lease
 from plugins.sms_module.sending.outcomes import Outcome, SendResult
 from plugins.sms_module.sending.rate import Reservation, SenderRate
 
@@ -34,6 +41,10 @@ MAX_WAIT = 0.03
 PAGE = 50
 # How long a backlog run waits when other workers hold every message it could send (s).
 IDLE_SECONDS = 0.02
+# How long a backlog run works from one reading of the due messages before reading them
+# again (s): a message that falls due, or another shop's turn, waits this long at most
+# (issue 14, points 1 and 7: one reading per message cost a query and a stamping each).
+REFRESH_SECONDS = 0.2
 
 
 @dataclass
@@ -59,7 +70,7 @@ class NumberBusy(Exception):
         self.retry_after = retry_after
 
 
-# send_one(message_id, config, in_backlog=True, booking=...) -> SendResult
+# send_one(message_id, config, in_backlog=True, booking=..., lease=...) -> SendResult
 SendOne = Callable[..., SendResult]
 
 
@@ -92,31 +103,48 @@ def run(message_id: int, config, send_one: SendOne) -> int:
         return Booking(number, segments, reservation, now + reservation.wait, now)
 
     sent = 0
+    hand: list[tuple] = []  # due messages read and not yet dealt with, in their fair order
+    read_at = -REFRESH_SECONDS
     while time.monotonic() < deadline:
-        now = time.monotonic()
-        soon = now + MAX_WAIT
-        full = [n for (n, size), until in full_until.items() if size == 1 and until > soon]
-        fairness.stamp_due(queue)
-        due = due_messages(queue, full)
+        fresh = not hand or time.monotonic() - read_at >= REFRESH_SECONDS
+        if fresh:
+            # Numbers full past the next reading are left out: their turn comes after it.
+            soon = time.monotonic() + REFRESH_SECONDS
+            full = [n for (n, size), until in full_until.items() if size == 1 and until > soon]
+            fairness.stamp_due(queue)
+            hand, read_at = due_messages(queue, full), time.monotonic()
         progress = held = False
         passed_over: set[str] = set()  # phones with a message left behind in this pass
-        for other, number, rate, phone, segments in due:
+        kept: list[tuple] = []  # what stays in hand for the next pass
+        for at, row in enumerate(hand):
+            other, number, rate, phone, segments = row
             if time.monotonic() >= deadline:
+                kept.extend(hand[at:])
                 break
             segments = max(segments, 1)
             if phone in passed_over or not fits(number, segments):
                 passed_over.add(phone)
+                kept.append(row)
                 continue
             booking = book(number, segments, rate)
             if booking is False:
                 passed_over.add(phone)
+                kept.append(row)
+                continue
+            lease = Lease(get_redis(), outbox.lease_key(other), config["SMS_LEASE_TTL_SECONDS"])
+            if not lease.acquire():
+                if booking:
+                    limiter.release(booking.number, booking.reservation)
+                held = True  # another worker is on it, or has just sent it
+                passed_over.add(phone)
                 continue
             job = outbox.live_job(other)  # before sending: a sent message forgets its job
             try:
-                result = send_one(other, config, in_backlog=True, booking=booking)
+                result = send_one(other, config, in_backlog=True, booking=booking, lease=lease)
             except NumberBusy as busy:
                 full_until[(busy.number, segments)] = time.monotonic() + busy.retry_after
                 passed_over.add(phone)
+                kept.append(row)
                 continue
             finally:
                 if booking and not booking.used:
@@ -132,7 +160,8 @@ def run(message_id: int, config, send_one: SendOne) -> int:
             elif result.outcome == Outcome.HELD:
                 held = True
             else:
-                passed_over.add(phone)
+                passed_over.add(phone)  # read again at the next reading if it still waits
+        hand = kept
         if progress:
             continue
         soon = time.monotonic() + MAX_WAIT
@@ -142,6 +171,8 @@ def run(message_id: int, config, send_one: SendOne) -> int:
             time.sleep(max(0.0, min(later) - MAX_WAIT - time.monotonic()))
         elif held:
             time.sleep(IDLE_SECONDS)  # other workers are on the rest: see what is left
+        elif not fresh:
+            hand = []  # what is in hand could not go: read the queue again
         else:
             break  # nothing can go: none due, or only messages waiting for a disclaimer
     return sent

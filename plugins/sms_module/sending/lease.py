@@ -33,6 +33,14 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+# KEYS[1]: the lease; ARGV[1]: the holder's token; ARGV[2]: what the key holds until it
+# expires (no holder's token: nobody renews or releases it).
+_LINGER = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+end
+return 0
+"""
 # KEYS[1]: the lease; ARGV[1]: the holder's token.
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -109,6 +117,10 @@ _keeper = _Keeper()
 os.register_at_fork(after_in_child=_keeper.reset)
 
 
+# What a lingering lease's key holds (``Lease.release(linger=True)``).
+DONE = "done"
+
+
 class Lease:
     """The lease ``key``: ``acquire`` it, work, ``release`` it (or use ``with`` after a
     successful ``acquire``). ``ttl_seconds`` is how long it outlives its holder's death."""
@@ -122,6 +134,7 @@ class Lease:
         # Sent by digest (EVALSHA), not as text each time.
         self._renew = client.register_script(_RENEW)
         self._release = client.register_script(_RELEASE)
+        self._linger = client.register_script(_LINGER)
 
     def acquire(self) -> bool:
         """Take the lease if nobody holds it; return whether it is ours. Raises
@@ -130,6 +143,14 @@ class Lease:
         if self.held:
             _keeper.add(self._renew, self.key, self.token, self.ttl_ms)
         return self.held
+
+    def done(self) -> bool:
+        """Tell whether the key lingers after its holder finished (``release(linger=True)``);
+        ``False`` when Redis cannot say."""
+        try:
+            return self.client.get(self.key) == DONE.encode()
+        except redis_lib.RedisError:
+            return False
 
     def still_ours(self) -> bool:
         """Tell whether this lease is held and still ours (not lapsed, not taken over);
@@ -141,13 +162,18 @@ class Lease:
         except redis_lib.RedisError:
             return False
 
-    def release(self) -> None:
-        """Give the lease back if it is still ours (Redis away: it lapses on its own)."""
+    def release(self, linger: bool = False) -> None:
+        """Give the lease back if it is still ours (Redis away: it lapses on its own). With
+        ``linger``, the key stays until its TTL ends, holding no token: nobody can take the
+        lease meanwhile (what it covered is done; others passing by need not look)."""
         if not self.held:
             return
         _keeper.remove(self.key)
         self.held = False
         try:
-            self._release(keys=[self.key], args=[self.token])
+            if linger:
+                self._linger(keys=[self.key], args=[self.token, DONE])
+            else:
+                self._release(keys=[self.key], args=[self.token])
         except redis_lib.RedisError:
             pass

@@ -34,6 +34,19 @@ local id = redis.call('HGET', KEYS[1], ARGV[1])
 if not id then return false end
 return {id, redis.call('EXISTS', KEYS[2]), redis.call('HGETALL', ARGV[2] .. id)}
 """
+# KEYS: the hash of job ids. ARGV: RQ's job key prefix, the lease key prefix, then item ids.
+# Returns, for each item, its job's status ('' when none is recorded or its record is gone)
+# and whether its lease is held (0|1): the sweeper's look at 500 messages in one round trip.
+_STATUSES = """
+local out = {}
+for i = 3, #ARGV do
+  local id = redis.call('HGET', KEYS[1], ARGV[i])
+  local status = id and redis.call('HGET', ARGV[1] .. id, 'status') or false
+  out[#out + 1] = status or ''
+  out[#out + 1] = redis.call('EXISTS', ARGV[2] .. ARGV[i])
+end
+return out
+"""
 # KEYS: the job's hash, its queue, its queue's scheduled registry, its dependents, its
 # dependencies, its results (RQ's own key names). ARGV: the job's id, the waiting statuses.
 _DROP = """
@@ -184,7 +197,7 @@ def sweep(limit: int = 500) -> int:
     # queue's backlog (``campaigns.queueing.drain``, issue 14 point 4), never one by one.
     own_job = SmsMessage.campaign_id.is_(None)
     candidates = db.session.scalars(
-        select(SmsMessage)
+        select(SmsMessage.id)
         .where(
             or_(
                 (SmsMessage.status == Status.SCHEDULED)
@@ -200,11 +213,35 @@ def sweep(limit: int = 500) -> int:
         .limit(limit)
     ).all()
     count = 0
-    for message in candidates:
-        if live_job(message.id) is None and enqueue(message) is not None:
+    with_job = with_live_job(candidates)
+    for message_id in candidates:
+        if message_id in with_job:
+            continue
+        message = db.session.get(SmsMessage, message_id)
+        if message is not None and enqueue(message) is not None:
             count += 1
     db.session.commit()
     return count
+
+
+def with_live_job(message_ids: list[int]) -> set[int]:
+    """Return those of ``message_ids`` whose job is live (``LIVE``, as ``live_job`` judges
+    it: a started job whose lease nobody holds is lost), in one round trip (``_STATUSES``):
+    the sweeper looked at each of its 500 candidates with a call of its own, each second,
+    with the fork guard held (issue 14, point 7)."""
+    if not message_ids:
+        return set()
+    found = get_redis().register_script(_STATUSES)(
+        keys=[JOBS_KEY], args=[Job.redis_job_namespace_prefix, lease_key(""), *message_ids]
+    )
+    live = set()
+    for message_id, status, leased in zip(message_ids, found[::2], found[1::2], strict=True):
+        status = status.decode() if status else ""
+        if status == JobStatus.STARTED.value and not leased:
+            continue  # started, yet nobody holds it: that worker died mid-job
+        if status in {s.value for s in LIVE}:
+            live.add(message_id)
+    return live
 
 
 def touch(message_id: int) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -38,6 +38,7 @@ from plugins.sms_module.sending.backlog import Booking, NumberBusy
 from plugins.sms_module.sending.lease import Lease
 from plugins.sms_module.sending.outcomes import HELPS_WITH_BACKLOG, Outcome, SendResult
 from plugins.sms_module.sending.rate import Reservation, SenderRate
+from plugins.sms_module.sending.send_clock import SendClock
 
 log = logging.getLogger(__name__)
 
@@ -70,25 +71,37 @@ def send_backlog(message_id: int, config) -> int:
 
 
 def send_leased(
-    message_id: int, config, in_backlog: bool = False, booking: Booking | None = None
+    message_id: int,
+    config,
+    in_backlog: bool = False,
+    booking: Booking | None = None,
+    lease: Lease | None = None,
 ) -> SendResult:
     """Send ``message_id`` under its Redis lease (``lease.Lease``: renewed while this worker
     lives, lapsing ``SMS_LEASE_TTL_SECONDS`` after its death); another worker holding the
-    lease is on it already."""
-    held = Lease(get_redis(), outbox.lease_key(message_id), config["SMS_LEASE_TTL_SECONDS"])
-    if not held.acquire():
-        return SendResult(Outcome.HELD)
+    lease is on it already. A backlog run passes the ``lease`` it took before booking.
+
+    A message sent keeps its lease key until the TTL ends (``Lease.release(linger=True)``):
+    another backlog run that read it as due a moment ago passes it over with one round
+    trip to Redis, not a locked read of the row (issue 14, point 7)."""
+    held = lease or Lease(
+        get_redis(), outbox.lease_key(message_id), config["SMS_LEASE_TTL_SECONDS"]
+    )
+    if not held.held and not held.acquire():
+        return SendResult(Outcome.NOTHING_TO_DO if held.done() else Outcome.HELD)
+    result = None
     try:
-        return _send(message_id, config, in_backlog, booking, held)
+        result = _send(message_id, config, in_backlog, booking, held)
+        return result
     finally:
-        held.release()
+        held.release(linger=result is not None and result.outcome == Outcome.SENT)
 
 
 def _send(
     message_id: int, config, in_backlog: bool, booking: Booking | None, held: Lease
 ) -> SendResult:
     message = reconciliation.locked(message_id)
-    clock = _Clock()
+    clock = SendClock()
     if message is None or message.status in TERMINAL or message.status == Status.SENT:
         db.session.commit()
         outbox.forget_job(message_id)
@@ -154,34 +167,6 @@ def _send(
     return SendResult(Outcome.SENT)
 
 
-class _Clock:
-    """The platform's clock (``platform_now``, Redis's ``TIME``) read once per send, then
-    moved on by this process's monotonic clock: no round trip to Redis for each reading.
-    ``now`` is never ahead of Redis's clock (a due time judged by it is never early, issue
-    15), ``later`` never behind it (an attempt's start, from which ``in_flight_until``
-    counts); they differ by one round trip at most."""
-
-    def __init__(self) -> None:
-        self._read: tuple[datetime, float, float] | None = None
-
-    def _anchor(self) -> tuple[datetime, float, float]:
-        if self._read is None:
-            before = time.monotonic()
-            at = platform_now()
-            self._read = (at, before, time.monotonic())
-        return self._read
-
-    def now(self) -> datetime:
-        """Return the platform's time, never ahead of it (UTC, aware)."""
-        at, _before, after = self._anchor()
-        return at + timedelta(seconds=time.monotonic() - after)
-
-    def later(self) -> datetime:
-        """Return the platform's time, never behind it (UTC, aware)."""
-        at, before, _after = self._anchor()
-        return at + timedelta(seconds=time.monotonic() - before)
-
-
 def _carrier(config) -> Carrier:
     """Return the carrier of ``config`` (``carrier_for``). Twilio's client is made once per
     process and kept, so its HTTPS connection is kept alive from one send to the next: a new
@@ -235,7 +220,7 @@ def _reserve(
 
 
 def _mark_sending(
-    message: SmsMessage, sender: SenderNumber, clock: _Clock | None = None
+    message: SmsMessage, sender: SenderNumber, clock: SendClock | None = None
 ) -> tuple[str, str, str] | None:
     """Commit Sending before the carrier is called; return (to, from, body), or ``None`` when
     another process moved the message since it was read (a shop's cancel): the move is a
@@ -246,7 +231,7 @@ def _mark_sending(
         "attempts": message.attempts + 1,  # every delivery attempt is charged (§8)
         # The carrier's record of this attempt is looked for near this moment (issue 15),
         # judged on the platform's clock (in_flight_until).
-        "attempt_started_at": (clock or _Clock()).later(),
+        "attempt_started_at": (clock or SendClock()).later(),
         "reconcile_wait_since": None,
         "reconcile_flagged_at": None,
     }

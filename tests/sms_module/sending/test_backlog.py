@@ -175,3 +175,57 @@ def test_a_backlog_run_gives_back_the_slot_of_a_message_it_did_not_send(app, sho
         assert message(free).status == Status.SENT
         assert message(held).status == Status.QUEUED
         assert len(limiter.log(number)) == 1
+
+
+def test_a_message_sent_since_the_run_read_the_queue_is_passed_over_without_its_row(
+    app, shops, monkeypatch
+):
+    """A backlog run works from one reading of the queue for ``REFRESH_SECONDS``; a message
+    another worker sent meanwhile keeps its lease key for the lease's TTL, so the run passes
+    it over with one round trip to Redis, never running its send (a locked read, a commit)."""
+    from plugins.sms_module.sending import backlog
+    from plugins.sms_module.sending.lease import DONE, Lease
+
+    app.config["SMS_BATCH_SECONDS"] = 0.3
+    with app.app_context():
+        first = accepted_message(shops, body="first")
+        assert jobs.send_message(first) == "sent"
+        gone, waiting = (accepted_message(shops, body=b) for b in ("sent elsewhere", "waiting"))
+        read = backlog.due_messages
+
+        def read_then_another_worker_sends(queue, full):
+            rows = read(queue, full)
+            if gone in [row[0] for row in rows]:  # another worker sends it just after
+                other = Lease(get_redis(), outbox.lease_key(gone), 3)
+                assert other.acquire()
+                db.session.execute(
+                    update(SmsMessage).where(SmsMessage.id == gone).values(status=Status.SENT)
+                )
+                db.session.commit()
+                other.release(linger=True)
+            return rows
+
+        monkeypatch.setattr(backlog, "due_messages", read_then_another_worker_sends)
+        tried = []
+        send = send_job.send_leased
+
+        def spy(message_id, *args, **kwargs):
+            tried.append(message_id)
+            return send(message_id, *args, **kwargs)
+
+        assert backlog.run(first, app.config, spy) == 1
+        assert tried == [waiting]
+        assert message(waiting).status == Status.SENT
+        assert get_redis().get(outbox.lease_key(gone)) == DONE.encode()
+        assert carrier(app).sent_count() == 2  # the first, and the waiting one
+
+
+def test_a_sent_message_keeps_its_lease_key_until_the_ttl_and_a_late_job_does_nothing(app, shops):
+    with app.app_context():
+        mid = accepted_message(shops, body="once")
+        assert jobs.send_message(mid) == "sent"
+        key = outbox.lease_key(mid)
+        ttl_ms = get_redis().pttl(key)
+        assert 0 < ttl_ms <= app.config["SMS_LEASE_TTL_SECONDS"] * 1000
+        assert jobs.send_message(mid) == "nothing to do"  # the job a worker took meanwhile
+        assert carrier(app).sent_count() == 1

@@ -11,7 +11,7 @@ import time
 
 import redis
 
-from plugins.sms_module.sending.lease import Lease
+from plugins.sms_module.sending.lease import DONE, Lease
 from tests.support_pipeline import wait_for
 
 TTL = 0.6  # seconds
@@ -88,3 +88,30 @@ def test_a_lease_is_first_renewed_a_third_of_its_ttl_after_it_was_taken(redis_ur
     held.release()
     assert not client.exists("test:lease:d")
     assert held._renew.sha not in renewals
+
+
+def test_a_lingering_lease_holds_no_token_and_cannot_be_taken_until_its_ttl_ends(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    held = Lease(client, "test:lease:linger", 3)
+    assert held.acquire()
+    held.release(linger=True)
+    assert client.get("test:lease:linger") == DONE.encode()
+    assert 0 < client.pttl("test:lease:linger") <= 3000
+    other = Lease(client, "test:lease:linger", 3)
+    assert not other.acquire() and other.done()
+    client.delete("test:lease:linger")  # the TTL ends
+    assert other.acquire() and not other.done()
+    other.release()
+    assert not client.exists("test:lease:linger")
+
+
+def test_a_holder_that_lost_its_lease_leaves_no_linger_on_the_new_holders(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    first = Lease(client, "test:lease:lost", 3)
+    assert first.acquire()
+    client.delete("test:lease:lost")  # lapsed while its holder was frozen
+    second = Lease(client, "test:lease:lost", 3)
+    assert second.acquire()
+    first.release(linger=True)
+    assert second.still_ours() and not second.done()
+    second.release()

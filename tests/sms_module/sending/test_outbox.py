@@ -102,3 +102,45 @@ def test_a_waiting_job_is_dropped_in_one_round_trip_and_a_taken_one_is_left(app,
         assert scheduled.id not in ScheduledJobRegistry(queue=queue).get_job_ids()
         assert not get_redis().exists(scheduled.key)
         assert get_redis().exists(started.key)  # its worker's, as it was
+
+
+def test_the_sweeper_reads_its_candidates_jobs_in_one_round_trip(app, shops, monkeypatch):
+    """A backlog of Queued messages past the grace are all the sweeper's candidates, each
+    second: their jobs are read in one call, those with a live job are left as they are, and
+    a message whose started job nobody holds (its worker died) gets a new job."""
+    from datetime import timedelta
+
+    import redis as redis_py
+    from rq.job import JobStatus
+    from sqlalchemy import update
+
+    from host.models import utcnow
+    from plugins.sms_module.models import SmsMessage
+
+    with app.app_context():
+        ids = [accepted_message(shops, body=f"m{i}") for i in range(6)]
+        lost = outbox.live_job(ids[-1])
+        lost.set_status(JobStatus.STARTED)  # its worker died: no lease is held
+        past_grace = utcnow() - timedelta(seconds=app.config["SMS_SWEEP_GRACE_SECONDS"] + 1)
+        db.session.execute(
+            update(SmsMessage).where(SmsMessage.id.in_(ids)).values(updated_at=past_grace)
+        )
+        db.session.commit()
+        before = {i: outbox.live_job(i).id for i in ids[:-1]}
+        outbox.with_live_job(ids[:1])  # the script loaded into Redis's cache beforehand
+        calls: list[bytes] = []
+        original = redis_py.connection.AbstractConnection.send_packed_command
+
+        def send_packed_command(self, command, check_health=True):
+            calls.append(b"".join(command)[:40] if isinstance(command, list) else command[:40])
+            return original(self, command, check_health)
+
+        monkeypatch.setattr(
+            redis_py.connection.AbstractConnection, "send_packed_command", send_packed_command
+        )
+        assert outbox.with_live_job(ids) == set(ids[:-1])
+        assert len(calls) == 1  # one script call for the six
+        monkeypatch.setattr(redis_py.connection.AbstractConnection, "send_packed_command", original)
+        assert outbox.sweep() == 1
+        assert {i: outbox.live_job(i).id for i in ids[:-1]} == before
+        assert outbox.live_job(ids[-1]).id != lost.id

@@ -48,7 +48,7 @@ def counted_sends(monkeypatch) -> list[tuple[Outcome, Counter]]:
     sends: list[tuple[Outcome, Counter]] = []
     original = send_job.send_leased
 
-    def send_leased(message_id, config, in_backlog=False, booking=None):
+    def send_leased(message_id, config, in_backlog=False, booking=None, lease=None):
         seen: Counter = Counter()
 
         def statement(_conn, _cursor, sql, *_args):
@@ -60,7 +60,7 @@ def counted_sends(monkeypatch) -> list[tuple[Outcome, Counter]]:
         event.listen(db.engine, "before_cursor_execute", statement)
         event.listen(db.engine, "commit", commit)
         try:
-            result = original(message_id, config, in_backlog=in_backlog, booking=booking)
+            result = original(message_id, config, in_backlog, booking, lease)
         finally:
             event.remove(db.engine, "before_cursor_execute", statement)
             event.remove(db.engine, "commit", commit)
