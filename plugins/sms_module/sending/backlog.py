@@ -42,8 +42,9 @@ PAGE = 50
 # How long a backlog run waits when other workers hold every message it could send (s).
 IDLE_SECONDS = 0.02
 # How long a backlog run works from one reading of the due messages before reading them
-# again (s): a message that falls due, or another shop's turn, waits this long at most
-# (issue 14, points 1 and 7: one reading per message cost a query and a stamping each).
+# again (s), unless a message was put on the queue meanwhile (``outbox.due_count_key``): a
+# scheduled message that falls due waits this long at most (issue 14, point 7: one reading
+# per message sent cost a query and a stamping each).
 REFRESH_SECONDS = 0.2
 
 
@@ -78,6 +79,8 @@ def run(message_id: int, config, send_one: SendOne) -> int:
     """Send other due messages of ``message_id``'s queue with ``send_one`` for at most
     ``SMS_BATCH_SECONDS``; return how many were sent."""
     queue = db.session.scalar(select(SmsMessage.queue).where(SmsMessage.id == message_id))
+    if queue is None:
+        return 0  # the message is gone: no queue to help with
     deadline = time.monotonic() + config["SMS_BATCH_SECONDS"]
     limiter = SenderRate(get_redis(), config["SMS_RATE_MARGIN_SECONDS"])
     # (number, segments) → when the number has room for that many (monotonic).
@@ -104,15 +107,18 @@ def run(message_id: int, config, send_one: SendOne) -> int:
 
     sent = 0
     hand: list[tuple] = []  # due messages read and not yet dealt with, in their fair order
-    read_at = -REFRESH_SECONDS
+    read_at, counted = -REFRESH_SECONDS, None
+    counter = outbox.due_count_key(queue.value)
     while time.monotonic() < deadline:
-        fresh = not hand or time.monotonic() - read_at >= REFRESH_SECONDS
+        # Read again when the reading is old, or when a message was put on the queue since.
+        now_counted = get_redis().get(counter)
+        fresh = not hand or time.monotonic() - read_at >= REFRESH_SECONDS or now_counted != counted
         if fresh:
             # Numbers full past the next reading are left out: their turn comes after it.
-            soon = time.monotonic() + REFRESH_SECONDS
+            soon = time.monotonic() + max(REFRESH_SECONDS, MAX_WAIT)
             full = [n for (n, size), until in full_until.items() if size == 1 and until > soon]
             fairness.stamp_due(queue)
-            hand, read_at = due_messages(queue, full), time.monotonic()
+            hand, read_at, counted = due_messages(queue, full), time.monotonic(), now_counted
         progress = held = False
         passed_over: set[str] = set()  # phones with a message left behind in this pass
         kept: list[tuple] = []  # what stays in hand for the next pass

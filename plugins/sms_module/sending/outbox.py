@@ -160,8 +160,16 @@ def enqueue(message: SmsMessage, at: datetime | None = None, force: bool = False
         job = queue.enqueue_at(when, SEND_FUNCTION, message.id, **kwargs)
     else:
         job = queue.enqueue(SEND_FUNCTION, message.id, **kwargs)
+        get_redis().incr(due_count_key(message.queue.value))
         mark_queued(message.id)
     return job
+
+
+def due_count_key(queue: str) -> str:
+    """Return the Redis counter of messages put on ``queue`` due at once: a backlog run that
+    sees it move reads the queue again before its ``REFRESH_SECONDS`` are up, so a shop's
+    new message waits for no stale reading (issue 14, point 1)."""
+    return f"sms:due-count:{queue}"
 
 
 def mark_queued(message_id: int) -> None:

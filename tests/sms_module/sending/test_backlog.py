@@ -229,3 +229,39 @@ def test_a_sent_message_keeps_its_lease_key_until_the_ttl_and_a_late_job_does_no
         assert 0 < ttl_ms <= app.config["SMS_LEASE_TTL_SECONDS"] * 1000
         assert jobs.send_message(mid) == "nothing to do"  # the job a worker took meanwhile
         assert carrier(app).sent_count() == 1
+
+
+def test_a_message_put_on_the_queue_makes_a_backlog_run_read_it_again_at_once(
+    app, shops, monkeypatch
+):
+    """Within ``REFRESH_SECONDS`` a run works from what it read, unless a message was put
+    on the queue since (``outbox.due_count_key``): a shop's new message is not left behind
+    a stale reading."""
+    from plugins.sms_module.sending import backlog
+
+    monkeypatch.setattr(backlog, "REFRESH_SECONDS", 3600)  # only the counter can tell
+    app.config["SMS_BATCH_SECONDS"] = 2
+    with app.app_context():
+        first = accepted_message(shops, body="first")
+        assert jobs.send_message(first) == "sent"
+        number = message(first).sender_number
+        db.session.execute(update(SenderNumber).where(SenderNumber.number == number).values(rate=1))
+        db.session.commit()
+        waiting = accepted_message(shops, body="waits for its number")
+        read = backlog.due_messages
+        readings: list[list[int]] = []
+        newcomer: list[int] = []
+
+        def reading(queue, full):
+            rows = read(queue, full)
+            readings.append([row[0] for row in rows])
+            if len(readings) == 1:  # a shop's new message, to another phone, once read
+                newcomer.append(accepted_message(shops, phone="+15145550177", body="new"))
+            return rows
+
+        monkeypatch.setattr(backlog, "due_messages", reading)
+        assert backlog.run(first, app.config, send_job.send_leased) >= 1
+        assert readings[0] == [waiting]
+        # Read again while the first message still waits for its number: not after it.
+        assert set(readings[1]) == {waiting, newcomer[0]}
+        assert message(newcomer[0]).status == Status.SENT
