@@ -21,6 +21,17 @@ def app(make_app, redis_url):
     return in_process_app(make_app, SMS_RETRY_BASE_SECONDS=0.01)
 
 
+def sent_on_a_slow_number(shops) -> tuple[int, str]:
+    """Send a first message, then slow its number to 1 segment/s: it stays full for about a
+    second. Return the message's id and the number."""
+    first = accepted_message(shops, body="first")
+    assert jobs.send_message(first) == "sent"
+    number = message(first).sender_number
+    db.session.execute(update(SenderNumber).where(SenderNumber.number == number).values(rate=1))
+    db.session.commit()
+    return first, number
+
+
 def test_one_job_sends_the_queue_backlog_and_takes_its_jobs_off_the_queue(app, shops):
     from host.redis_connection import get_queue
 
@@ -75,11 +86,7 @@ def test_the_backlog_passes_over_a_full_number_for_one_with_room(app, shops):
     second phone's messages at once instead of waiting behind the first."""
     app.config["SMS_BATCH_SECONDS"] = 0.5
     with app.app_context():
-        first = accepted_message(shops, body="first")
-        assert jobs.send_message(first) == "sent"
-        number = message(first).sender_number
-        db.session.execute(update(SenderNumber).where(SenderNumber.number == number).values(rate=1))
-        db.session.commit()
+        first, number = sent_on_a_slow_number(shops)
         stuck = accepted_message(shops, body="waits for its number")
         other_phone = [
             accepted_message(shops, phone="+15145550177", body=f"o{i}") for i in range(3)
@@ -242,11 +249,7 @@ def test_a_message_put_on_the_queue_makes_a_backlog_run_read_it_again_at_once(
     monkeypatch.setattr(backlog, "REFRESH_SECONDS", 3600)  # only the counter can tell
     app.config["SMS_BATCH_SECONDS"] = 2
     with app.app_context():
-        first = accepted_message(shops, body="first")
-        assert jobs.send_message(first) == "sent"
-        number = message(first).sender_number
-        db.session.execute(update(SenderNumber).where(SenderNumber.number == number).values(rate=1))
-        db.session.commit()
+        first, _number = sent_on_a_slow_number(shops)
         waiting = accepted_message(shops, body="waits for its number")
         read = backlog.due_messages
         readings: list[list[int]] = []
