@@ -26,6 +26,7 @@ from plugins.sms_module.models import SmsMessage, Source, lifecycle
 from plugins.sms_module.models.statuses import Status
 
 LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+_STATUS_VALUES = frozenset(status.value for status in JobStatus)
 # KEYS: the hash of job ids, the item's lease. ARGV: the item's id, RQ's job key prefix.
 # Returns nothing when no job is recorded, else {job id, lease held (0|1), the job's hash}.
 # The job's key is made from the id it reads: one Redis server, as RQ itself needs.
@@ -109,10 +110,7 @@ def tracked_job(
         job.restore(dict(zip(fields[::2], fields[1::2], strict=True)))  # as Job.fetch does
     except NoSuchJobError:
         return None  # a record of another shape: no job of ours
-    status = job.get_status(refresh=False)
-    if status == JobStatus.STARTED and not leased:
-        return None  # started, yet nobody holds it: that worker died mid-job
-    return job if status in keep else None
+    return job if _alive(job.get_status(refresh=False), bool(leased), keep) else None
 
 
 def drop_waiting_job(job: Job) -> bool:
@@ -242,14 +240,18 @@ def with_live_job(message_ids: list[int]) -> set[int]:
     found = get_redis().register_script(_STATUSES)(
         keys=[JOBS_KEY], args=[Job.redis_job_namespace_prefix, lease_key(""), *message_ids]
     )
-    live = set()
-    for message_id, status, leased in zip(message_ids, found[::2], found[1::2], strict=True):
-        status = status.decode() if status else ""
-        if status == JobStatus.STARTED.value and not leased:
-            continue  # started, yet nobody holds it: that worker died mid-job
-        if status in {s.value for s in LIVE}:
-            live.add(message_id)
-    return live
+    return {
+        message_id
+        for message_id, status, leased in zip(message_ids, found[::2], found[1::2], strict=True)
+        if status.decode() in _STATUS_VALUES
+        and _alive(JobStatus(status.decode()), bool(leased), LIVE)
+    }
+
+
+def _alive(status: JobStatus, leased: bool, keep: frozenset | set) -> bool:
+    """Tell whether a job in ``status`` counts as one of ``keep``: a started job whose lease
+    nobody holds does not (its worker died mid-job)."""
+    return status in keep and not (status == JobStatus.STARTED and not leased)
 
 
 def touch(message_id: int) -> None:

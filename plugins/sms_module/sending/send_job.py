@@ -79,7 +79,7 @@ def send_leased(
 ) -> SendResult:
     """Send ``message_id`` under its Redis lease (``lease.Lease``: renewed while this worker
     lives, lapsing ``SMS_LEASE_TTL_SECONDS`` after its death); another worker holding the
-    lease is on it already. A backlog run passes the ``lease`` it took before booking.
+    lease is on it already. A backlog run passes the ``lease`` it took after booking the slot.
 
     A message sent keeps its lease key until the TTL ends (``Lease.release(linger=True)``):
     another backlog run that read it as due a moment ago passes it over with one round
