@@ -148,10 +148,6 @@ def record_sent(message: SmsMessage, receipt: CarrierMessage, source: str) -> bo
     already (``provider_sid`` is unique: a SID is claimed by at most one message); the
     caller treats the message as ambiguous (``wait``), never as sent nor to send again."""
     message_id = message.id
-    if message.provider_sid is None and _claimed_by_another(receipt.sid, message_id):
-        db.session.rollback()
-        log.warning("message %s: carrier SID %s is another message's", message_id, receipt.sid)
-        return False
     if message.provider_sid and receipt.sid and receipt.sid != message.provider_sid:
         # A second record of one message at the carrier: never silent (issue 15).
         log.error(
@@ -174,21 +170,13 @@ def record_sent(message: SmsMessage, receipt: CarrierMessage, source: str) -> bo
             lifecycle.move(message, reported, source, coded(Step.CARRIER_STATUS, receipt.status))
         db.session.commit()
     except IntegrityError:
-        # Claimed by another message between the check and the commit.
+        # Another message has that SID: the unique constraint refuses it, also when two
+        # workers record it at the same moment (no read beforehand: a statement fewer per send).
         db.session.rollback()
-        log.warning("message %s: carrier SID %s was claimed meanwhile", message_id, receipt.sid)
+        log.warning("message %s: carrier SID %s is another message's", message_id, receipt.sid)
         return False
     outbox.forget_job(message_id)
     return True
-
-
-def _claimed_by_another(sid: str, message_id: int) -> bool:
-    return (
-        db.session.scalar(
-            select(SmsMessage.id).where(SmsMessage.provider_sid == sid, SmsMessage.id != message_id)
-        )
-        is not None
-    )
 
 
 def carrier_refused(message_id: int, error: CarrierError, config) -> SendResult:

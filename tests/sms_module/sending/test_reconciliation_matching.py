@@ -135,17 +135,6 @@ def test_a_claimed_sid_is_never_taken_twice(app, shops, double):
         assert message(other).provider_sid is None and message(other).status == Status.QUEUED
 
 
-def test_a_sid_claimed_between_the_check_and_the_commit_is_refused(app, shops, double, monkeypatch):
-    with app.app_context():
-        sent = accepted_message(shops, body=FIRST)
-        assert run(app, sent) == "sent"
-        taken = double.records[message(sent).provider_sid]
-        other = accepted_message(shops, body=SECOND)
-        monkeypatch.setattr(reconciliation, "_claimed_by_another", lambda sid, mid: False)
-        assert reconciliation.record_sent(message(other), taken, Source.MODULE) is False
-        assert message(other).provider_sid is None
-
-
 def test_look_alikes_no_worker_holds_share_the_records_by_rank(app, shops, double):
     # Both interrupted, neither in a call: the one record at the carrier is the first's, the
     # second is sent again. Same recipient, number and text: as many leave as were asked.
