@@ -38,25 +38,33 @@ def opted_in_since(phone: str, moment) -> bool:
     )
 
 
-def opt_out(phone: str, source: str, company_id: int | None = None, raw: str | None = None):
-    """Put ``phone`` on the opt-out list and keep the event (the caller commits)."""
-    _record(phone, OptOutAction.OPT_OUT, source, company_id, raw)
+def opt_out(phone: str, source: str, company_id: int | None = None, raw: str | None = None) -> bool:
+    """Put ``phone`` on the opt-out list and keep the event (the caller commits).
+
+    Return whether this call put it there (``False`` when it was listed already, also by a
+    STOP committed a moment before by another process: decided under the row's lock, so
+    two STOPs at once get one confirmation, PRODUCT.md §5)."""
+    return _record(phone, OptOutAction.OPT_OUT, source, company_id, raw)
 
 
-def opt_in(phone: str, source: str, company_id: int | None = None, raw: str | None = None):
-    """Archive ``phone``'s opt-out row and keep the event (the caller commits)."""
-    _record(phone, OptOutAction.OPT_IN, source, company_id, raw)
+def opt_in(phone: str, source: str, company_id: int | None = None, raw: str | None = None) -> bool:
+    """Archive ``phone``'s opt-out row and keep the event (the caller commits). Return
+    whether this call took it off the list (``False`` when it was not on it)."""
+    return _record(phone, OptOutAction.OPT_IN, source, company_id, raw)
 
 
-def _record(phone: str, action: OptOutAction, source: str, company_id, raw) -> None:
+def _record(phone: str, action: OptOutAction, source: str, company_id, raw) -> bool:
     active = action == OptOutAction.OPT_OUT
     row = db.session.scalar(select(OptOut).where(OptOut.phone == phone).with_for_update())
+    changed = False
     if row is not None:
+        changed = row.active != active
         row.active = active
     elif active:
         try:
             with db.session.begin_nested():
                 db.session.add(OptOut(phone=phone, active=True))
+            changed = True
         except IntegrityError:
             # Another process put the phone on the list at the same moment: one row stays.
             db.session.scalar(select(OptOut).where(OptOut.phone == phone)).active = True
@@ -65,6 +73,7 @@ def _record(phone: str, action: OptOutAction, source: str, company_id, raw) -> N
             phone=phone, action=action, company_id=company_id, raw_message=raw, source=source
         )
     )
+    return changed
 
 
 def events(phone: str) -> list[OptOutEvent]:

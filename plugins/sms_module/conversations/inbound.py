@@ -105,13 +105,15 @@ def receive(sid: str, phone: str, number: str, body: str) -> Received:
     was_out = opt_out.is_opted_out(phone)
     word = keywords.classify(body, was_out)
     answer = None
+    # Whether the list changed is decided under the row's lock, not from ``was_out`` read
+    # before it: two STOPs at once get one confirmation (PRODUCT.md §5).
+    changed = False
     if word == "stop":
-        opt_out.opt_out(phone, Source.SMS_KEYWORD, company_id, body)
+        changed = opt_out.opt_out(phone, Source.SMS_KEYWORD, company_id, body)
     elif word == "start":
-        opt_out.opt_in(phone, Source.SMS_KEYWORD, company_id, body)
+        changed = opt_out.opt_in(phone, Source.SMS_KEYWORD, company_id, body)
     if word is not None:
         message.forwarded_at = utcnow()  # a keyword is handled here: nothing to forward
-    changed = (word == "stop" and not was_out) or (word == "start" and was_out)
     if word is not None and limits.may_answer(word, phone, changed):
         company = db.session.get(Company, company_id) if company_id else None
         answer = answers.answer(company, customer, phone, number, word)

@@ -12,7 +12,7 @@ from host.redis_connection import get_redis
 from plugins.sms_module.compliance import opt_out
 from plugins.sms_module.conversations import answers as answers_module
 from plugins.sms_module.conversations import digest, forwarding, limits
-from plugins.sms_module.models import SmsStatusChange
+from plugins.sms_module.models import SmsStatusChange, Source
 from tests.sms_module.conversations.support import (
     answers,
     forward_settings,
@@ -106,6 +106,30 @@ def test_a_stop_after_the_shop_opted_the_phone_out_is_not_confirmed_again(client
     post_inbound(client, app, sid="SMq1", phone=ours.phone, to=ours.sender_number, body="STOP")
     with app.app_context():
         assert _answered() == ["stop"]  # the shop's, only
+
+
+def test_two_stops_at_once_get_one_confirmation(client, app, shops, monkeypatch):
+    """Both STOPs read "not opted out" before either committed (two web processes at once):
+    the one that finds the phone listed under the row's lock does not confirm again."""
+    with app.app_context():
+        ours = sent_to(shops)
+    post_inbound(client, app, sid="SMc0", phone=ours.phone, to=ours.sender_number, body="STOP")
+    # The second STOP's read came before the first one's commit.
+    monkeypatch.setattr(opt_out, "is_opted_out", lambda phone: False)
+    post_inbound(client, app, sid="SMc1", phone=ours.phone, to=ours.sender_number, body="STOP")
+    with app.app_context():
+        assert [e.action for e in opt_out.events(ours.phone)] == ["opt_out", "opt_out"]
+        assert _answered() == ["stop"]
+
+
+def test_opt_out_and_opt_in_tell_whether_the_list_changed(app):
+    with app.app_context():
+        phone = "+15145550177"
+        assert opt_out.opt_in(phone, Source.STAFF) is False  # not on the list
+        assert opt_out.opt_out(phone, Source.STAFF) is True
+        assert opt_out.opt_out(phone, Source.STAFF) is False  # listed already
+        assert opt_out.opt_in(phone, Source.STAFF) is True
+        db.session.rollback()
 
 
 def test_a_window_of_zero_answers_every_time(client, app, shops):
