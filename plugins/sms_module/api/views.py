@@ -88,7 +88,7 @@ def create_message():
         if existing is not None:
             return _replay(existing, fingerprint)
     try:
-        message = service.request_send(
+        message, stored = service.accept(
             company,
             body=body,
             customer=customer,
@@ -103,7 +103,7 @@ def create_message():
     except service.SendRefused as refused:
         extra = {"message_id": refused.message_id} if refused.message_id else {}
         return error(422, refused.code, refused.message, **extra)
-    if message.request_fingerprint != fingerprint:  # another request won the key meanwhile
+    if not stored:  # another request won the key meanwhile: a replay, or a reused key
         return _replay(message, fingerprint)
     response = jsonify(created(message))
     response.status_code = 201

@@ -22,7 +22,7 @@ from plugins.sms_module.notifications.reminders import (
     reminder_key,
     schedule_reminder,
 )
-from plugins.sms_module.sending import service, withdrawal
+from plugins.sms_module.sending import withdrawal
 from plugins.sms_module.texts import templates
 
 # A consent recorded this long before a customer's save was given with that save.
@@ -157,7 +157,7 @@ def customer_saved(
     if event is None:
         return
     if event.kind == ConsentKind.WITHDRAWN:
-        service.cancel_scheduled(customer.id, Source.MODULE, Step.CONSENT_WITHDRAWN)
+        withdrawal.cancel_scheduled(customer.id, Source.MODULE, Step.CONSENT_WITHDRAWN)
         return
     if not rules.module_on(company.id):
         return

@@ -1,13 +1,11 @@
 """The one send service: every page, hook, API call and campaign asks it to send.
 
-A request (``SendRequest``) goes through ``CHECKS``, a short list of named checks over it:
-first the shape of what was asked (text and queue, §8 and §7: a malformed request is a form
-error and stores nothing), then the rules in the order of PRODUCT.md §3, §4 and §5; the
-first that refuses stops it. A request a rule refused for a known customer is kept as a
-Failed message with its code and reason (the audit trail, shown as refused).
-An accepted one becomes a message that is Accepted then Scheduled, preceded by the phone's
-disclaimer when it is the first SMS from this shop (§5), and is handed to the outbox after
-the commit.
+A request (``SendRequest``) goes through ``CHECKS``: first the shape of what was asked (text
+and queue, §8 and §7: a malformed request stores nothing), then the rules in the order of
+PRODUCT.md §3, §4 and §5; the first that refuses stops it, and a refusal for a known customer
+is kept as a Failed message with its code (the audit trail). An accepted request becomes a
+Scheduled message, after the phone's disclaimer when it is the shop's first SMS to it (§5),
+handed to the outbox after the commit.
 """
 
 from __future__ import annotations
@@ -16,6 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -34,7 +33,7 @@ from plugins.sms_module.models import (
     lifecycle,
 )
 from plugins.sms_module.models.codes import Step, coded
-from plugins.sms_module.sending import outbox, withdrawal
+from plugins.sms_module.sending import outbox
 from plugins.sms_module.texts.pricing import new_message, segment_rule
 from plugins.sms_module.texts.segments import MessageTooLong, count_segments
 
@@ -49,9 +48,7 @@ class SendRefused(Exception):
 
     def __init__(self, code: str, message: str, message_id: int | None = None) -> None:
         super().__init__(message)
-        self.code = code
-        self.message = message
-        self.message_id = message_id
+        self.code, self.message, self.message_id = code, message, message_id
 
 
 @dataclass
@@ -172,15 +169,26 @@ CHECKS: tuple[Check, ...] = INPUT_CHECKS + RULE_CHECKS
 
 
 def request_send(company: Company, **options) -> SmsMessage:
+    """``accept``'s message: the Scheduled one, or the earlier one with its ``dedupe_key``."""
+    return accept(company, **options).message
+
+
+class Accepted(NamedTuple):
+    message: SmsMessage
+    created: bool  # False: an earlier request with the same dedupe_key stored it
+
+
+def accept(company: Company, **options) -> Accepted:
     """Accept and schedule an SMS, or raise ``SendRefused`` with the broken rule.
 
-    ``options`` are the fields of ``SendRequest`` (``body`` required). Commits; returns the
-    Scheduled message (or the earlier one with the same ``dedupe_key``)."""
+    ``options`` are the fields of ``SendRequest`` (``body`` required). Commits. Tells
+    whether this call stored the message, even when two with one key arrive at once: a
+    replayed Idempotency-Key answers 200, never 201 (draft-ietf-httpapi-idempotency-key)."""
     request = SendRequest(company, **options)
     if request.dedupe_key:
         existing = by_key(request.dedupe_key)
         if existing is not None:
-            return existing
+            return Accepted(existing, False)
     _resolve_recipient(request)
     for check in CHECKS:
         refusal = check(request)
@@ -218,7 +226,7 @@ def _resolve_recipient(request: SendRequest) -> None:
         request.customer = None  # to the shop's own staff, even if a customer has that number
 
 
-def _accept(request: SendRequest) -> SmsMessage:
+def _accept(request: SendRequest) -> Accepted:
     """Commit the message Scheduled, its disclaimer first if the phone needs one."""
     company, customer, phone = request.company, request.customer, request.phone
     queue = Queue(request.queue)
@@ -249,11 +257,11 @@ def _accept(request: SendRequest) -> SmsMessage:
             existing = by_key(request.dedupe_key) if request.dedupe_key else None
             if existing is None:
                 raise
-            return existing
+            return Accepted(existing, False)
     if first is not None:
         outbox.message_scheduled(first.id)
     outbox.message_scheduled(message.id)
-    return message
+    return Accepted(message, True)
 
 
 def _due(send_at: datetime | None) -> datetime:
@@ -288,10 +296,3 @@ def _keep_refusal(request: SendRequest, refusal: Refusal) -> int | None:
     db.session.commit()
     return message.id
 
-
-def cancel_scheduled(customer_id: int, source: str, reason: str) -> int:
-    """Cancel the customer's messages that have not reached a worker, ``reason`` (a code:
-    ``codes.Step``, ``codes.Withdrawal``) in their history; return how many."""
-    return withdrawal.withdraw_where(
-        SmsMessage.customer_id == customer_id, source=source, reason=reason
-    )

@@ -46,6 +46,12 @@ def withdraw_where(
     return count
 
 
+def cancel_scheduled(customer_id: int, source: str, reason: str) -> int:
+    """Cancel the customer's messages that have not reached a worker, ``reason`` (a code:
+    ``codes.Step``, ``codes.Withdrawal``) in their history; return how many."""
+    return withdraw_where(SmsMessage.customer_id == customer_id, source=source, reason=reason)
+
+
 def cancel_one(message_id: int, source: str, reason: str) -> bool:
     """Cancel message ``message_id`` if it has not reached a worker; return whether it was."""
     return withdraw_where(SmsMessage.id == message_id, source=source, reason=reason) == 1

@@ -135,3 +135,21 @@ def test_a_race_lost_to_a_different_request_is_422(api, app, monkeypatch):
     with app.app_context():
         assert db.session.get(SmsMessage, first["id"]).body == "Hi"
     assert messages(app) == 1
+
+
+def test_a_race_lost_to_the_same_request_is_a_replay_200(api, app, monkeypatch):
+    """Two identical requests with one key at once: the one whose insert loses gets the
+    winner's message as a replay (200), not a second 201."""
+    first = check(send(api, {"to": "+15145550101", "body": "Hi"}, "k-7"), 201, "Created")
+    real_by_key, misses = service.by_key, []
+
+    def late_by_key(key):
+        if len(misses) < 2:  # the API's and the service's look-ups came before the insert
+            misses.append(key)
+            return None
+        return real_by_key(key)
+
+    monkeypatch.setattr(service, "by_key", late_by_key)
+    again = send(api, {"to": "+15145550101", "body": "Hi"}, "k-7")
+    assert check(again, 200, "Created")["id"] == first["id"]
+    assert messages(app) == 1

@@ -10,7 +10,7 @@ from host.models import Company, Customer
 from plugins.sms_module.compliance import opt_out
 from plugins.sms_module.models import SmsMessage
 from plugins.sms_module.models.statuses import Status
-from plugins.sms_module.sending import service
+from plugins.sms_module.sending import service, withdrawal
 from plugins.sms_module.texts import pricing
 from tests.support_sms import give_consent, module_on, ready_to_send
 
@@ -191,7 +191,7 @@ def test_cancel_scheduled_cancels_only_what_has_not_left(app, shops):
         for status in (Status.QUEUED, Status.SENDING, Status.SENT):
             lifecycle.move(sent, status, "module")
         db.session.commit()
-        assert service.cancel_scheduled(customer.id, "module", "consent withdrawn") == 1
+        assert withdrawal.cancel_scheduled(customer.id, "module", "consent withdrawn") == 1
         assert db.session.get(SmsMessage, waiting.id).status == Status.CANCELED
         assert db.session.get(SmsMessage, sent.id).status == Status.SENT
 
