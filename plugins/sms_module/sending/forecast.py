@@ -11,7 +11,9 @@ backlogs d₁ ≤ d₂ ≤ … ≤ dₙ (segments), shop k's last message leaves
 goes to the others). The model counts the pool as one: a shop whose phones all stick to
 one number drains at that number's pace, later than forecast. Promotional messages wait
 out the shop's night (``compliance.quiet_hours``): a forecast that ends in it moves on to
-the morning by what was left.
+the morning by what was left. A message held for later (Queued or Scheduled, its send time
+ahead: held for the night) is no due backlog (``is_due``); a campaign's forecast counts it
+from its send time on (``backlog_at``).
 """
 
 from __future__ import annotations
@@ -21,13 +23,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from host.api import Company, db, shop_zone
 from plugins.sms_module.compliance import quiet_hours
 from plugins.sms_module.models import Queue, SenderNumber, SmsMessage, SmsStatusChange, Status
+from plugins.sms_module.sending import checks
 
-# What a shop's backlog counts: due and waiting, or in its carrier call.
+# What a shop's backlog counts: due and waiting, or in its carrier call (``is_due``).
 BACKLOG = (Status.SCHEDULED, Status.QUEUED, Status.SENDING)
 # The window the measured share of each shop is taken over.
 RECENT = timedelta(minutes=5)
@@ -92,9 +95,20 @@ def capacity(queue: Queue) -> float:
     return float(total or 0)
 
 
+def is_due(now: datetime) -> ColumnElement[bool]:
+    """SQL: a message of the backlog is due at ``now``: in its carrier call (Sending), or
+    its send time reached by the send job's own test (``checks.not_due``). A Queued message
+    whose send time is ahead is held: for the shop's night (``checks.held_for_the_night``
+    moved it to the morning) or put back by a job that came early; it is due when the send
+    job says so, not before, like a Scheduled one."""
+    reached = SmsMessage.send_at.is_(None) | (SmsMessage.send_at <= now + checks.EARLY_TOLERANCE)
+    return (SmsMessage.status == Status.SENDING) | reached
+
+
 def backlogs(queue: Queue, now: datetime) -> dict[int | None, tuple[int, int]]:
-    """Return each shop's due backlog on ``queue``: shop id → (messages, segments)."""
-    due = (SmsMessage.status != Status.SCHEDULED) | (SmsMessage.send_at <= now)
+    """Return each shop's due backlog on ``queue`` (``is_due``): shop id → (messages,
+    segments). Messages held for later (the night) are not in it."""
+    due = is_due(now)
     rows = db.session.execute(
         select(
             SmsMessage.company_id,
@@ -161,20 +175,51 @@ def last_message_leaves(
 ) -> datetime | None:
     """Return when the last of a campaign's ``segments`` (its messages and first-contact
     disclaimers, promotional queue) should leave if it starts at ``start_at``, given the
-    queue's backlog now, the turns shops take, and the shop's night; ``None`` when the
-    promotional pool has no enabled number."""
+    queue's backlog (``backlog_at``), the turns shops take, and the shop's night; ``None``
+    when the promotional pool has no enabled number."""
     queue = Queue.PROMOTIONAL
     rate = capacity(queue)
     if rate <= 0:
         return None
-    waiting = backlogs(queue, now)
-    shops = list(waiting)
     start = max(start_at, now)
-    left = remaining_after([waiting[s][1] for s in shops], rate, (start - now).total_seconds())
-    own = dict(zip(shops, left, strict=True)).pop(company.id, 0.0)
-    others = [d for s, d in zip(shops, left, strict=True) if s != company.id]
-    seconds = finish_times([*others, own + segments], rate)[-1]
-    return _after_nights(company, quiet_hours.next_morning(start, company), seconds)
+    begin = quiet_hours.next_morning(start, company)
+    left = backlog_at(queue, rate, now, start, begin)
+    own = left.pop(company.id, 0.0)
+    seconds = finish_times([*left.values(), own + segments], rate)[-1]
+    return _after_nights(company, begin, seconds)
+
+
+def backlog_at(
+    queue: Queue, rate: float, now: datetime, start: datetime, begin: datetime
+) -> dict[int | None, float]:
+    """Return each shop's segments left on ``queue`` when a campaign starting at ``start``
+    sends its first message (``begin``: ``start`` out of its shop's night). The due backlog
+    (``backlogs``) drains from ``now`` on; a message held for later (``is_due``: the night)
+    joins it at its send time if that comes by ``begin``, and waits until then."""
+    held = db.session.execute(
+        select(SmsMessage.send_at, SmsMessage.company_id, func.sum(SmsMessage.segments))
+        .where(
+            SmsMessage.queue == queue,
+            SmsMessage.status.in_(BACKLOG),
+            ~is_due(now),
+            SmsMessage.send_at <= begin,
+        )
+        .group_by(SmsMessage.send_at, SmsMessage.company_id)
+        .order_by(SmsMessage.send_at)
+    ).all()
+    left = {shop: float(segs) for shop, (_, segs) in backlogs(queue, now).items()}
+    at = now
+    for send_at, shop, segs in held:
+        step = min(max(send_at, at), start)
+        left = _drained(left, rate, (step - at).total_seconds())
+        left[shop] = left.get(shop, 0.0) + float(segs or 0)
+        at = step
+    return _drained(left, rate, (start - at).total_seconds())
+
+
+def _drained(left: dict[int | None, float], rate: float, seconds: float) -> dict:
+    shops = list(left)
+    return dict(zip(shops, remaining_after([left[s] for s in shops], rate, seconds), strict=True))
 
 
 def _after_nights(company: Company, start: datetime, seconds: float) -> datetime:

@@ -24,6 +24,7 @@ from host.api import db, get_redis, utcnow
 from plugins.sms_module.carriers.simulator import BREACHES_KEY
 from plugins.sms_module.models import Queue, SenderNumber, SmsMessage, SmsStatusChange
 from plugins.sms_module.models.statuses import Status, refusal_sql
+from plugins.sms_module.sending import forecast
 
 BACKLOG = (Status.SCHEDULED, Status.QUEUED, Status.SENDING)
 FAILED = (Status.FAILED, Status.UNDELIVERED)
@@ -110,8 +111,9 @@ def snapshot(now: datetime | None = None) -> Snapshot:
 
 
 def queue_figures(now: datetime, numbers: Sequence[NumberFigures]) -> list[QueueFigures]:
-    """Return each queue's backlog (due now, later) and when the due part will drain."""
-    due = (SmsMessage.status != Status.SCHEDULED) | (SmsMessage.send_at <= now)
+    """Return each queue's backlog (due now, later) and when the due part will drain; a
+    message held for later (the night: ``forecast.is_due``) is counted later, not due."""
+    due = forecast.is_due(now)
     rows = db.session.execute(
         select(
             SmsMessage.queue,

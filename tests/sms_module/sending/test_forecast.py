@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,11 +13,12 @@ from host.extensions import db
 from host.models import Company
 from plugins.sms_module.models import Queue
 from plugins.sms_module.models.statuses import Status
-from plugins.sms_module.sending import forecast
+from plugins.sms_module.sending import forecast, monitoring
 from tests.sms_module.sending.support import OPERATOR, add
 from tests.support_sms import login_en
 
 S = Status
+PROMO = Queue.PROMOTIONAL
 
 
 def test_equal_sharing_finish_times():
@@ -58,9 +60,9 @@ def test_a_campaigns_last_message_waits_for_its_turns_and_the_night(app, shops):
         shop = db.session.get(Company, shops["a"]["shop"])
         # Another shop has 7,200 segments waiting on the promotional queue (2 seg/s).
         b = dict(shops["b"])
-        add({"a": b}, S.QUEUED, segments=7200, queue=Queue.PROMOTIONAL)
-        zone = shop.zone if hasattr(shop, "zone") else None
+        zone = shop.zone
         noon = datetime(2026, 6, 1, 12, 0, tzinfo=zone).astimezone(UTC)
+        add({"a": b}, S.QUEUED, segments=7200, queue=Queue.PROMOTIONAL, due=noon)
         # 3,600 segments against 7,200: shared 1 seg/s each, done after 3,600 s.
         leaves = forecast.last_message_leaves(shop, 3600, noon, noon)
         assert leaves == noon + timedelta(hours=1)
@@ -93,3 +95,71 @@ def test_the_campaign_review_says_when_its_last_message_leaves(app, shops):
             number.enabled = False
         db.session.commit()
         assert forecast.last_message_leaves(shop, 10, now, now) is None
+
+
+def held_and_due(shops, now, morning):
+    """Store shop A's promotional backlog at ``now``: 4 messages (12 segments) held for the
+    night until ``morning`` (Queued by a job that met the night, or Scheduled), and 3 due
+    (5 segments): one Queued, one Scheduled whose job has not run yet, one Sending."""
+    for status in (S.QUEUED, S.QUEUED, S.QUEUED, S.SCHEDULED):
+        add(shops, status, segments=3, queue=PROMO, due=morning)
+    add(shops, S.QUEUED, segments=2, queue=PROMO, due=now - timedelta(minutes=5))
+    add(shops, S.SCHEDULED, segments=1, queue=PROMO, due=now - timedelta(seconds=30))
+    add(shops, S.SENDING, segments=2, queue=PROMO, due=now - timedelta(seconds=1))
+
+
+def test_messages_held_for_the_night_are_no_due_backlog(app, shops):
+    with app.app_context():
+        zone = db.session.get(Company, shops["a"]["shop"]).zone
+        now = datetime(2026, 6, 1, 22, 30, tzinfo=zone).astimezone(UTC)
+        morning = datetime(2026, 6, 2, 9, 0, tzinfo=zone).astimezone(UTC)
+        held_and_due(shops, now, morning)
+        (row,) = [s for s in forecast.shop_shares(now) if s.queue == PROMO]
+        assert (row.company_id, row.messages, row.segments) == (shops["a"]["shop"], 3, 5)
+        assert forecast.capacity(PROMO) == 2  # two numbers at 1 seg/s
+        assert row.drain_seconds == pytest.approx(5 / 2)  # the 5 due segments, not 17
+        # The queue's figures: the held ones apart, as later; the drain from the due ones.
+        figures = monitoring.queue_figures(now, monitoring.sender_figures(now))
+        (promo,) = [q for q in figures if q.queue == PROMO]
+        assert (promo.due_messages, promo.due_segments) == (3, 5)
+        assert (promo.later_messages, promo.later_segments) == (4, 12)
+        assert promo.drain_seconds == pytest.approx(5 / 2)
+        assert promo.drain_at == now + timedelta(seconds=2.5)
+
+
+def test_the_queues_page_shows_held_messages_apart(client, app, shops, time_machine):
+    with app.app_context():
+        zone = db.session.get(Company, shops["a"]["shop"]).zone
+        now = datetime(2026, 6, 1, 22, 30, tzinfo=zone).astimezone(UTC)
+        held_and_due(shops, now, datetime(2026, 6, 2, 9, 0, tzinfo=zone).astimezone(UTC))
+    time_machine.move_to(now, tick=False)  # the page's clock (before the login: its session)
+    login_en(client, OPERATOR)
+    page = client.get("/sms/operations/").get_data(as_text=True)
+    queue = re.search(r'<tr id="queue-promotional"(.*?)</tr>', page, re.S).group(0)
+    assert 'data-messages="3" data-segments="5" data-drain="2.5"' in queue
+    assert re.findall(r"<td>(\d+)</td>", queue)[-2:] == ["4", "12"]  # scheduled later
+    share = re.search(r'<tr data-queue="promotional"[^>]*>', page).group(0)
+    assert 'data-segments="5" data-drain="2.5"' in share
+
+
+def test_a_campaigns_forecast_counts_held_messages_from_their_send_time(app, shops):
+    app.config.update(SMS_QUIET_START_HOUR=21, SMS_QUIET_END_HOUR=8)
+    with app.app_context():
+        shop = db.session.get(Company, shops["a"]["shop"])
+        zone = shop.zone
+
+        def at(day, hour):
+            return datetime(2026, 6, day, hour, 0, tzinfo=zone).astimezone(UTC)
+
+        # Shop B's 7,200 segments are held until 8:00 tomorrow (the promotional pool: 2/s).
+        add({"a": dict(shops["b"])}, S.QUEUED, segments=7200, queue=PROMO, due=at(2, 8))
+        # At 20:00, A's 3,600 segments go alone, at 2/s: done at 20:30, before the night.
+        assert forecast.last_message_leaves(shop, 3600, at(1, 20), at(1, 20)) == at(1, 20) + (
+            timedelta(minutes=30)
+        )
+        # Confirmed at 22:00, A's campaign waits for 8:00, when B's messages go too: shared
+        # 1/s each, A's last leaves at 9:00.
+        assert forecast.last_message_leaves(shop, 3600, at(1, 22), at(1, 22)) == at(2, 9)
+        # Set for 10:00 tomorrow: B's were sent from 8:00 on (2 h at 2/s): A alone, 10:30.
+        leaves = forecast.last_message_leaves(shop, 3600, at(2, 10), at(1, 22))
+        assert leaves == at(2, 10) + timedelta(minutes=30)

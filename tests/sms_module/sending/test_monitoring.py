@@ -22,22 +22,22 @@ S = Status
 
 def test_backlog_counts_segments_and_drain_time(app, shops):
     with app.app_context():
-        now = utcnow()
         accepted = accepted_message(shops)  # the real path: Scheduled, due, then Queued
         assert message(accepted).status == S.QUEUED and message(accepted).segments == 1
+        now = utcnow()  # after the accepted message's send time: it is due
         # The real path may queue more than the message (a first-SMS disclaimer): count it all.
         stored = db.session.scalars(select(SmsMessage)).all()
         queued = [m for m in stored if m.status in (S.QUEUED, S.SENDING)]
         assert all(m.status != S.SCHEDULED for m in stored)
         base = (len(queued), sum(m.segments for m in queued))
-        add(shops, S.QUEUED, segments=3)
-        add(shops, S.SENDING, segments=2)
+        add(shops, S.QUEUED, segments=3, due=now)
+        add(shops, S.SENDING, segments=2, due=now + timedelta(hours=2))  # Sending: due anyway
         add(shops, S.SCHEDULED, segments=1, due=now - timedelta(seconds=30))
         add(shops, S.SCHEDULED, segments=4, due=now + timedelta(hours=1))
         add(shops, S.SCHEDULED, segments=2, due=now + timedelta(days=1))
         for done in (S.SENT, S.DELIVERED, S.FAILED, S.CANCELED, S.UNDELIVERED):
             add(shops, done, segments=7)
-        add(shops, S.QUEUED, segments=5, queue=Queue.PROMOTIONAL)
+        add(shops, S.QUEUED, segments=5, queue=Queue.PROMOTIONAL, due=now)
         # Transactional capacity: 4 numbers at 1, one at 2.5, one disabled → 6.5 segments/s.
         numbers = [n.number for n in pools.pool(Queue.TRANSACTIONAL)]
         pools.set_rate(numbers[0], "2.5")
