@@ -170,21 +170,25 @@ def receive(phone: str, number: str, text: str) -> None:
 
 
 @sms.command("seed-bench")
-@click.option("--messages", type=click.IntRange(min=1), required=True, help="How many.")
-@click.option("--shops", type=click.IntRange(min=1), default=20, show_default=True)
+# The bounds are seed_bench.MAX_MESSAGES and MAX_SHOPS (not imported here: the seeding
+# modules load only when the command runs); a typo such as 10000000000 is a usage error.
+@click.option("--messages", type=click.IntRange(1, 10_000_000), required=True, help="How many.")
+@click.option("--shops", type=click.IntRange(1, 10_000), default=20, show_default=True)
 @click.option("--append", is_flag=True, help="Add to a database that already has messages.")
 @with_appcontext
 def seed_bench(messages: int, shops: int, append: bool) -> None:
     """Fill the database with realistic shops, customers and messages for the benchmarks
     (issue 14). Seeded users: admin-<shop id>@seed.example and staff-<shop id>@seed.example,
     password "seed-bench"."""
-    from plugins.sms_module.seed_bench import count_messages, described, seed
+    from plugins.sms_module.seed_bench import AlreadySeeded, NotReady, check, described, seed
 
-    if count_messages() and not append:
-        click.echo(
-            "Error: the database already holds messages: use --append to add more.", err=True
-        )
-        raise SystemExit(2)
-    with click.progressbar(length=messages, label="Seeding messages") as bar:
-        counts, seconds = seed(messages, shops, append=append, progress=bar.update)
+    try:
+        check(messages, shops, append)  # before the progress bar: nothing written yet
+        with click.progressbar(length=messages, label="Seeding messages") as bar:
+            counts, seconds = seed(messages, shops, append=append, progress=bar.update)
+    except AlreadySeeded as exc:
+        click.echo(f"Error: {exc}", err=True)
+        raise SystemExit(2) from exc
+    except NotReady as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(described(counts, seconds))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import phonenumbers
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from host.extensions import db
 from host.models import Company, Customer
@@ -13,14 +13,21 @@ from plugins.sms_module.models import (
     ConsentEvent,
     Conversation,
     OptOut,
+    OptOutEvent,
     SmsMessage,
     SmsStatusChange,
 )
-from plugins.sms_module.models.statuses import TRANSITIONS, Status
+from plugins.sms_module.models.statuses import TRANSITIONS, Status, is_refusal
 from tests.conftest import login
 from tests.sms_module.reports.support import NEW_REPORTS
 
 PAGES = (*NEW_REPORTS, "sms_consent_register")
+# Every table seed-bench writes rows of, as its summary names them.
+SEEDED = (
+    "company", "company_option", "user", "sms_campaign", "customer", "sms_message",
+    "sms_status_change", "sms_conversation", "sms_opt_out", "sms_opt_out_event",
+    "sms_consent_event",
+)  # fmt: skip
 
 
 @pytest.fixture
@@ -126,3 +133,94 @@ def test_a_seeded_shops_report_pages_answer(app, client, seeded):
     for name in PAGES:
         assert client.get(f"/reports/{name}").status_code == 200, name
     assert client.get("/sms/replies/").status_code == 200
+
+
+def row_counts(app) -> dict[str, int]:
+    with app.app_context():
+        return {t: db.session.scalar(text(f'SELECT count(*) FROM "{t}"')) for t in SEEDED}
+
+
+def summary(output: str) -> dict[str, int]:
+    """The rows by table of seed-bench's summary ("2,000 sms_message, 7,564 …")."""
+    line = next(line for line in output.splitlines() if " sms_message" in line)
+    counted = (entry.split(" ") for entry in line.split(", "))
+    return {table: int(count.replace(",", "")) for count, table in counted}
+
+
+def test_the_summary_counts_the_rows_each_run_wrote(app, runner):
+    runs = (["--messages", "800", "--shops", "3"], ["--messages", "300", "--shops", "2"])
+    before = row_counts(app)
+    for i, args in enumerate(runs):
+        result = runner.invoke(args=["sms", "seed-bench", *args, *(["--append"] * i)])
+        assert result.exit_code == 0, result.output
+        after = row_counts(app)
+        # An appended run counts from its own first row, every consent line included.
+        assert summary(result.output) == {t: after[t] - before[t] for t in SEEDED}
+        before = after
+
+
+def ledger_explains(app) -> tuple[int, int, int]:
+    """Check that the consent ledger and opt-out list explain every text, refusal and
+    cancel of the seeded messages; return how many were texted, refused, and canceled
+    as the consent was withdrawn."""
+    with app.app_context():
+        ledger: dict[int, list[ConsentEvent]] = {}
+        for line in db.session.scalars(select(ConsentEvent).order_by(ConsentEvent.id)):
+            ledger.setdefault(line.customer_id, []).append(line)
+        opt_outs = {}
+        for phone, at in db.session.execute(select(OptOutEvent.phone, OptOutEvent.at)):
+            opt_outs.setdefault(phone, []).append(at)
+        # Each customer's consent given first, as the customer form records it, and its
+        # history in the order of its moments (the ledger is append-only).
+        for customer_id in db.session.scalars(select(Customer.id)):
+            lines = ledger[customer_id]
+            given = lines[0]
+            assert given.kind == "given" and given.method and given.reference
+            assert (given.obtained_at.hour, given.obtained_at.minute) == (12, 0)
+            assert [e.kind for e in lines].count("given") == 1
+            moments = [e.obtained_at for e in lines[1:]]
+            assert moments == sorted(moments) and all(given.obtained_at < t for t in moments)
+        texted = refused = 0
+        for m in db.session.scalars(select(SmsMessage).where(SmsMessage.direction == "outbound")):
+            said = [e.kind for e in ledger[m.customer_id] if e.obtained_at <= m.created_at]
+            said = [kind for kind in said if kind in ("given", "withdrawn")]
+            if m.kind == "keyword_answer":
+                continue  # the answer to STOP: the phone asked for it, consent or not
+            if not is_refusal(m.status, m.failure_code):
+                texted += 1
+                assert said[-1] == "given", m.id  # consent on record when it was sent
+            elif m.failure_code == "no_consent":
+                refused += 1
+                assert said[-1] == "withdrawn", m.id
+            else:
+                refused += 1
+                assert m.failure_code == "opted_out", m.id
+                assert any(at <= m.created_at for at in opt_outs.get(m.phone, [])), m.id
+        # Canceled as the consent was withdrawn: by the customer's withdrawal, then.
+        canceled = db.session.execute(
+            select(SmsMessage.customer_id, SmsStatusChange.at)
+            .join(SmsStatusChange, SmsStatusChange.message_id == SmsMessage.id)
+            .where(SmsStatusChange.detail == "consent_withdrawn")
+        ).all()
+        for customer_id, at in canceled:
+            assert at in [e.obtained_at for e in ledger[customer_id] if e.kind == "withdrawn"]
+        # The disclaimers are in the ledger with their carrier SID, as the send path keeps them.
+        sids = {e.reference for lines in ledger.values() for e in lines}
+        disclaimers = select(SmsMessage.provider_sid).where(SmsMessage.kind == "disclaimer")
+        assert set(db.session.scalars(disclaimers)) <= sids
+    return texted, refused, len(canceled)
+
+
+def test_the_consent_ledger_explains_every_text_and_refusal(app, seeded):
+    texted, refused, _ = ledger_explains(app)
+    assert texted > 1500 and refused > 0
+
+
+def test_a_consent_withdrawn_cancels_what_still_waits(app, runner, monkeypatch):
+    # Many withdrawals: a message still Scheduled at the end, or canceled while one came,
+    # is canceled by it (no message waits for a customer whose consent is withdrawn).
+    monkeypatch.setattr("plugins.sms_module.seed_bench.traffic.WITHDRAW_SHARE", 0.4)
+    result = runner.invoke(args=["sms", "seed-bench", "--messages", "2000", "--shops", "3"])
+    assert result.exit_code == 0, result.output
+    texted, refused, canceled = ledger_explains(app)
+    assert texted > 1000 and refused > 100 and canceled > 0

@@ -7,7 +7,25 @@ conversations on the sticky numbers of the pools, opt-outs and the consent ledge
 with PostgreSQL's COPY or executemany on SQLite (``writer``); ``run.seed`` does it all.
 """
 
-from plugins.sms_module.seed_bench.run import AlreadySeeded, described, seed
+from plugins.sms_module.seed_bench.ready import (
+    MAX_MESSAGES,
+    MAX_SHOPS,
+    AlreadySeeded,
+    NotMigrated,
+    NotReady,
+    check,
+)
+from plugins.sms_module.seed_bench.run import described, seed
 from plugins.sms_module.seed_bench.writer import count_messages
 
-__all__ = ["AlreadySeeded", "count_messages", "described", "seed"]
+__all__ = [
+    "MAX_MESSAGES",
+    "MAX_SHOPS",
+    "AlreadySeeded",
+    "NotMigrated",
+    "NotReady",
+    "check",
+    "count_messages",
+    "described",
+    "seed",
+]

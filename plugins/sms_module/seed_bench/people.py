@@ -18,6 +18,7 @@ from plugins.sms_module.seed_bench.writer import Writer
 
 # Every seeded user logs in with this password (a benchmark database, never a real one).
 PASSWORD = "seed-bench"
+ROLES = (Role.ADMIN, Role.STAFF)  # each shop's users
 CONSENT_METHODS = ("paper",) * 12 + ("electronic",) * 7 + ("oral",)
 
 
@@ -53,7 +54,7 @@ def make_shops(count: int, messages: int, start: datetime, rng: random.Random) -
         db.session.add(company)
         db.session.flush()
         db.session.add(CompanyOption(company_id=company.id, number=OPTION_NUMBER, enabled=True))
-        for role in (Role.ADMIN, Role.STAFF):
+        for role in ROLES:
             user = User(
                 company_id=company.id,
                 email=f"{role.value}-{company.id}@seed.example",
@@ -106,9 +107,10 @@ def add_customers(
     messages: int,
     start: datetime,
     rng: random.Random,
-) -> int:
-    """Add each shop's customers (about one per six of its messages) with the consent given
-    before the seeded period; return how many. Not committed."""
+) -> tuple[int, int]:
+    """Add each shop's customers (about one per six of its messages), each with the consent
+    given before the seeded period as the customer form records it (its day, at noon UTC;
+    ``views.consent_field``); return how many customers and consent lines. Not committed."""
     customer_id = writer.next_id(Customer.__table__)
     consent_id = writer.next_id(ConsentEvent.__table__)
     customers, consents = [], []
@@ -125,12 +127,13 @@ def add_customers(
                 (customer_id, shop.id, first, last, phone, email, language, created, search)
             )
             method = rng.choice(CONSENT_METHODS)
+            obtained = created.replace(hour=12, minute=0, second=0, microsecond=0)
             consents.append(
-                (consent_id, shop.id, customer_id, phone, "given", method, created, "seed: form",
-                 None, created)
+                (consent_id, shop.id, customer_id, phone, "given", method, obtained,
+                 "seed: form", None, created)
             )  # fmt: skip
             shop.customers.append((customer_id, phone, language))
             customer_id, consent_id = customer_id + 1, consent_id + 1
     writer.write(Customer.__table__, CUSTOMER_COLUMNS, customers)
     writer.write(ConsentEvent.__table__, CONSENT_COLUMNS, consents)
-    return len(customers)
+    return len(customers), len(consents)

@@ -17,12 +17,12 @@ from plugins.sms_module.models import (
     Conversation,
     OptOut,
     OptOutEvent,
-    SenderNumber,
     SmsCampaign,
     SmsMessage,
     SmsStatusChange,
 )
 from plugins.sms_module.seed_bench import people, plan
+from plugins.sms_module.seed_bench.ready import check
 from plugins.sms_module.seed_bench.steps import CHANGE_COLUMNS, MESSAGE_COLUMNS, Steps
 from plugins.sms_module.seed_bench.traffic import Traffic
 from plugins.sms_module.seed_bench.writer import Writer, count_messages
@@ -30,10 +30,6 @@ from plugins.sms_module.texts.pricing import pricing
 
 FLUSH_EVERY = 20_000  # messages per COPY and commit
 BUSINESS_HOURS = 12  # the traffic of a day falls in 12 hours, from 12:00 UTC (8:00 in Quebec)
-
-
-class AlreadySeeded(RuntimeError):
-    """The database already holds messages, and appending was not asked."""
 
 
 def seed(
@@ -51,33 +47,34 @@ def seed(
     messages each step added. Returns the rows added by table, and the seconds spent on
     the rows, the reports' summaries and ANALYZE.
 
-    Raises ``AlreadySeeded`` when messages are there and ``append`` is false; ``ValueError``
-    for fewer than 1 message or shop."""
-    if messages < 1 or shops < 1:
-        raise ValueError("seed-bench needs at least one message and one shop")
-    if count_messages() and not append:
-        raise AlreadySeeded("The database already holds messages: use --append to add more.")
+    Raises what ``ready.check`` raises, before writing anything: ``ValueError`` (sizes out
+    of bounds), ``NotMigrated``, ``AlreadySeeded`` (messages are there and ``append`` is
+    false), ``NotReady`` (a pool has no enabled sender number)."""
+    pools = check(messages, shops, append)
     began = time.monotonic()
     rng = random.Random(random_seed + count_messages())
     end = utcnow()
     start = end - timedelta(days=days)
     made = people.make_shops(shops, messages, start, rng)
     people.add_campaigns(made, start, days, rng)
+    counts = {
+        "company": len(made),
+        "company_option": len(made),
+        "user": len(made) * len(people.ROLES),
+        "sms_campaign": sum(len(shop.campaigns) for shop in made),
+    }
     # The reports' summary triggers would run once per row: when the summaries are rebuilt
     # from the rows at the end, PostgreSQL's COPY skips them (and the rows' FK triggers).
     writer = Writer(skip_triggers=_summary_rebuild() is not None)
     try:
-        counts = {"customer": people.add_customers(writer, made, messages, start, rng)}
-        steps = Steps(
-            writer.next_id(SmsMessage.__table__),
-            writer.next_id(SmsStatusChange.__table__),
-            rng,
-            end,
-        )
-        traffic = Traffic(made, _pools(), pricing(), steps, rng, start, end)
+        counts["customer"], given = people.add_customers(writer, made, messages, start, rng)
+        first_change = writer.next_id(SmsStatusChange.__table__)
+        steps = Steps(writer.next_id(SmsMessage.__table__), first_change, rng, end)
+        traffic = Traffic(made, pools, pricing(), steps, rng, start, end)
         added = _messages(traffic, writer, messages, start, days, progress)
-        counts.update(sms_message=added, sms_status_change=steps.next_change - 1)
+        counts.update(sms_message=added, sms_status_change=steps.next_change - first_change)
         counts.update(_ledgers(traffic, writer))
+        counts["sms_consent_event"] += given  # the consents given, before the period
         writer.commit()
         writer.fix_sequences()
         _campaign_counts(made)
@@ -89,21 +86,6 @@ def seed(
     finally:
         writer.close()
     return counts, seconds
-
-
-def _pools() -> dict[str, list[tuple[int, str]]]:
-    """Return the enabled numbers of each queue (``sending.pools``: migration-seeded)."""
-    rows = db.session.execute(
-        select(SenderNumber.id, SenderNumber.number, SenderNumber.queue)
-        .where(SenderNumber.enabled.is_(True))
-        .order_by(SenderNumber.id)
-    )
-    pools: dict[str, list[tuple[int, str]]] = {"transactional": [], "promotional": []}
-    for number_id, number, queue in rows:
-        pools[str(queue.value if hasattr(queue, "value") else queue)].append((number_id, number))
-    if not pools["transactional"] or not pools["promotional"]:
-        raise RuntimeError("seed-bench needs a sender number in each pool: crmhost db upgrade")
-    return pools
 
 
 def _campaign_events(traffic: Traffic, total: int, rng) -> list[tuple]:
@@ -176,10 +158,14 @@ def _ledgers(traffic: Traffic, writer: Writer) -> dict[str, int]:
         ("id", "phone", "action", "company_id", "raw_message", "source", "at"),
         events,
     )
+    # The ledger is append-only: its lines go in in the order of their moments, so a
+    # customer's history reads in order (a withdrawal after the disclaimers before it).
     first = writer.next_id(ConsentEvent.__table__)
     consents = [
-        (first + i, shop, customer, phone, kind, None, at, None, text, at)
-        for i, (shop, customer, phone, kind, text, at) in enumerate(traffic.consents)
+        (first + i, shop, customer, phone, kind, None, at, reference, text, at)
+        for i, (shop, customer, phone, kind, text, at, reference) in enumerate(
+            sorted(traffic.consents, key=lambda line: line[5])
+        )
     ]
     writer.write(ConsentEvent.__table__, people.CONSENT_COLUMNS, consents)
     return {

@@ -20,6 +20,7 @@ SOURCES = {
     "manual": "staff", "reply": "staff", "api": "api", "campaign": "campaign",
     "disclaimer": "module", "keyword_answer": "module",
 }  # fmt: skip
+CANCEL_HOURS = 40  # a Canceled message is canceled within this many hours of its creation
 _SID_FACTOR = 0x9E3779B97F4A7C15F39CC0605CEDC835  # odd: id → SID is a bijection
 
 
@@ -71,7 +72,8 @@ class Steps:
             self._change(mid, "scheduled", at, source, f"due: {send_at.isoformat()}")
             updated = at
             if fate == "canceled":
-                updated = min(at + timedelta(hours=rng.uniform(0.5, 40)), self.end)
+                updated = min(at + timedelta(hours=rng.uniform(0.5, CANCEL_HOURS)), self.end)
+                updated = m.get("canceled_at") or updated  # the consent withdrawn then
                 withdrawal = m["withdrawal"]
                 by = "staff" if withdrawal.startswith("canceled_by_staff") else "module"
                 self._change(mid, "canceled", updated, by, withdrawal)

@@ -11,7 +11,7 @@ from decimal import Decimal
 from plugins.sms_module.carriers.errors import UNSUBSCRIBED
 from plugins.sms_module.seed_bench import plan
 from plugins.sms_module.seed_bench.people import Shop
-from plugins.sms_module.seed_bench.steps import Steps
+from plugins.sms_module.seed_bench.steps import CANCEL_HOURS, Steps, sid
 from plugins.sms_module.texts.defaults import disclaimer_text
 from plugins.sms_module.texts.pricing import segment_rule
 from plugins.sms_module.texts.segments import count_segments
@@ -43,7 +43,7 @@ class Traffic:
         self.greeted: set[int] = set()
         self.opted_out: dict[str, list] = {}  # phone → [active, created, updated]
         self.opt_events: list[tuple] = []  # phone, action, company, raw, source, at
-        self.consents: list[tuple] = []  # company, customer, phone, kind, text, at
+        self.consents: list[tuple] = []  # company, customer, phone, kind, text, at, reference
         self.withdrawn: dict[int, datetime] = {}
         self.room = 2  # messages still wanted: with one left, no disclaimer nor STOP answer
         span = (end - start).total_seconds()
@@ -52,7 +52,8 @@ class Traffic:
                 if rng.random() < WITHDRAW_SHARE:
                     at = start + timedelta(seconds=rng.uniform(0, span))
                     self.withdrawn[customer_id] = at
-                    self.consents.append((shop.id, customer_id, phone, "withdrawn", None, at))
+                    line = (shop.id, customer_id, phone, "withdrawn", None, at, None)
+                    self.consents.append(line)
 
     def segments(self, body: str) -> tuple[int, str]:
         if body not in self._segments:
@@ -104,13 +105,17 @@ class Traffic:
             self.greeted.add(customer_id)
             text = disclaimer_text(_Company(shop.name), language)
             first = self._message(shop, customer, "disclaimer", queue, at, body=text)
-            self.steps.outbound(first, "delivered", at - timedelta(seconds=1))
-            self.consents.append((shop.id, customer_id, phone, "disclaimer_sent", text, at))
+            first_id = self.steps.outbound(first, "delivered", at - timedelta(seconds=1))
+            # Kept with its carrier SID once the carrier has it (compliance.disclaimer).
+            self.consents.append(
+                (shop.id, customer_id, phone, "disclaimer_sent", text, at, sid(first_id))
+            )
             added += 1
         m = self._message(shop, customer, kind, queue, at, campaign=campaign)
-        fate = refusal and "refused" or _FATES[bisect.bisect(_FATE_CUM, rng.random() * 1000)]
+        # Refused only for what the ledgers say (an opted-out phone, a consent withdrawn).
+        fate = "refused" if refusal else _FATES[bisect.bisect(_FATE_CUM, rng.random() * 1000)]
         if fate == "refused":
-            m["code"] = refusal or rng.choice(plan.REFUSAL_CODES)
+            m["code"] = refusal
         elif fate == "undelivered":
             m["code"] = rng.choice(plan.UNDELIVERED_CODES)
         elif fate == "failed":
@@ -118,8 +123,23 @@ class Traffic:
             if m["code"] == str(UNSUBSCRIBED):
                 self._opt_out(phone, shop.id, m["code"], "provider_error", at)
         m["withdrawal"] = rng.choice(plan.WITHDRAWALS)
+        fate = self._withdrawn_later(m, fate, customer_id, at)
         self.steps.outbound(m, fate, at)
         return added + 1
+
+    def _withdrawn_later(self, m: dict, fate: str, customer_id: int, at: datetime) -> str:
+        """Return the fate of message ``m``, due ``at``, once the customer's consent
+        withdrawn after it has canceled what was still waiting (``sending.withdrawal``):
+        one still Scheduled at the end is Canceled; one Canceled while the withdrawal came
+        was canceled by it, then."""
+        withdrawn = self.withdrawn.get(customer_id)
+        if withdrawn is None or withdrawn <= at:
+            return fate
+        if fate == "scheduled":
+            fate = "canceled"
+        if fate == "canceled" and withdrawn <= at + timedelta(hours=CANCEL_HOURS):
+            m["withdrawal"], m["canceled_at"] = "consent_withdrawn", withdrawn
+        return fate
 
     def reply(self, shop: Shop, customer: tuple, at: datetime) -> int:
         """Add the customer's SMS to the number of their conversation; a STOP opts the
