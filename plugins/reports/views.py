@@ -16,12 +16,16 @@ operator, with no shop picked, narrows a report to one shop with the ``shop`` fi
 
 A page shows ``SHOWN_ROWS`` rows and links to the next (issue 14, point 2): a long report
 reads a page by keyset (its ``page``), from the cursor in the ``after`` parameter; the
-others are cut from their rows. A report's CSV is streamed as it is read, from rows or
-from the text the database wrote (``CsvText``).
+others are cut from their rows. A number read from the query string (the ``shop``, a cut
+page's ``after``) is ASCII digits within what its column holds (``whole``): anything else
+(a superscript "²" that ``str.isdigit`` accepts, an id past PostgreSQL's int4) reads as no
+number (every shop, the first page), never a 500. A report's CSV is streamed as it is
+read, from rows or from the text the database wrote (``CsvText``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from itertools import islice
 
@@ -47,6 +51,17 @@ bp = Blueprint("reports", __name__, url_prefix="/reports", template_folder="temp
 
 SHOWN_ROWS = 500
 TEXT_CHUNK = 65536  # characters of a database-written CSV sent at a time
+MAX_ID = 2**31 - 1  # the largest id an integer column holds (PostgreSQL's int4)
+MAX_OFFSET = 10**9 - 1  # the rows a cut page may start after
+
+
+def whole(text: str | None, maximum: int) -> int | None:
+    """Return ``text`` read as a whole number written in ASCII digits, at most ``maximum``;
+    ``None`` for anything else (a sign, a space, a digit "²" or "٣", a larger number)."""
+    if not text or not re.fullmatch(f"[0-9]{{1,{len(str(maximum))}}}", text):
+        return None
+    number = int(text)
+    return number if number <= maximum else None
 
 
 def _report(name: str):
@@ -67,13 +82,13 @@ def _scope():
     """Return the shop whose data the user sees; ``None`` means every shop (operator only).
 
     The operator with no shop picked narrows to one with ``?shop=<id>`` (issue 12 point 6);
-    an unknown id is ignored (every shop)."""
+    an unknown id is ignored (every shop), and so is anything but an id (``whole``)."""
     shop = current_shop()
     if shop is None:
         if not current_user.is_operator:
             abort(404)
-        picked = request.args.get("shop", "")
-        shop = db.session.get(Company, int(picked)) if picked.isdigit() else None
+        picked = whole(request.args.get("shop"), MAX_ID)
+        shop = db.session.get(Company, picked) if picked is not None else None
     g.report_shop = shop  # whose zone the page writes times in (``time_text``)
     return shop
 
@@ -116,7 +131,7 @@ def show(name: str):
             every = list(report.rows(scope, filters))
             chart, count = chart_layout(report.chart, report.columns, every), len(every)
     else:
-        offset = int(after) if after and after.isdigit() and len(after) < 10 else 0
+        offset = whole(after, MAX_OFFSET) or 0
         rows = iter(report.rows(scope, filters))
         if report.chart:
             every = list(rows)

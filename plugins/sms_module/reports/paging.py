@@ -2,11 +2,14 @@
 one of the page before, found through an index in the report's order, never by counting
 the rows before it. The cursor (the ``after`` query parameter) is the last row's key:
 "<microseconds since 1970>_<id>" for a report in time order, "<id>" in id order. A cursor
-that cannot be read gives the first page.
+that cannot be read gives the first page: only ASCII digits are read (not a superscript
+"²", which ``str.isdigit`` accepts and ``int`` refuses), an id no larger than an integer
+column holds, a time within the calendar.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -16,6 +19,10 @@ from host.api import db
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+MAX_ID = 2**31 - 1  # the largest id an integer column holds (PostgreSQL's int4)
+# A time cursor: microseconds (18 digits reach past the year 9999) and an id; an id cursor.
+_TIME_CURSOR = re.compile(r"(-?[0-9]{1,18})_([0-9]{1,10})")
+_ID_CURSOR = re.compile(r"[0-9]{1,10}")
 
 
 def time_cursor(moment: datetime, row_id: int) -> str:
@@ -27,18 +34,20 @@ def time_cursor(moment: datetime, row_id: int) -> str:
 
 def read_time_cursor(cursor: str | None) -> tuple[datetime, int] | None:
     """The (time, id) of a ``time_cursor``; ``None`` for none or one that cannot be read."""
-    micros, _, row_id = (cursor or "").partition("_")
-    if not (micros.lstrip("-").isdigit() and row_id.isdigit()) or len(cursor) > 40:
+    found = _TIME_CURSOR.fullmatch(cursor or "")
+    if found is None or int(found[2]) > MAX_ID:
         return None
     try:
-        return EPOCH + int(micros) * _MICROSECOND, int(row_id)
-    except OverflowError:
+        return EPOCH + int(found[1]) * _MICROSECOND, int(found[2])
+    except OverflowError:  # past the calendar
         return None
 
 
 def read_id_cursor(cursor: str | None) -> int | None:
     """The id of an id cursor; ``None`` for none or one that cannot be read."""
-    return int(cursor) if cursor and cursor.isdigit() and len(cursor) < 19 else None
+    if _ID_CURSOR.fullmatch(cursor or "") is None or int(cursor) > MAX_ID:
+        return None
+    return int(cursor)
 
 
 def newest_first(query, time_column, id_column, cursor: str | None, size: int):
