@@ -60,7 +60,7 @@ def sent_sms_log_rows(company, filters: Mapping[str, str]):
     if company is not None:
         query = query.where(LegacySmsLog.company_id == company.id)
     if phone := (filters.get("phone") or "").strip():
-        query = query.where(LegacySmsLog.phone.contains(phone))
+        query = query.where(LegacySmsLog.phone.contains(phone, autoescape=True))  # % _ typed
     for row in db.session.scalars(query.limit(10_000)):
         status = row.status or ""
         yield (
