@@ -295,4 +295,3 @@ def _keep_refusal(request: SendRequest, refusal: Refusal) -> int | None:
     db.session.add(message)
     db.session.commit()
     return message.id
-
