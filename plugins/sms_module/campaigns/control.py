@@ -126,9 +126,10 @@ def edit_text(campaign: SmsCampaign, outcome: Outcome, name: str, body: str, bod
     )
 
 
-def cancel(campaign: SmsCampaign, outcome: Outcome, user_id: int | None) -> int:
+def cancel(campaign: SmsCampaign, outcome: Outcome, user_id: int | None) -> messages.Canceled:
     """Cancel the campaign: its fan-out stops and its messages that have not left become
-    Canceled (a message already Sending or sent is left); return how many were canceled.
+    Canceled (a message already Sending or sent is left), with the first-SMS disclaimers
+    that were to go before them; return how many of each were canceled.
     Raises ``NotAllowed`` when it is canceled already or every message has left."""
     if finished(campaign, outcome):
         raise NotAllowed(_("Every message of this campaign has left: there is nothing to stop."))

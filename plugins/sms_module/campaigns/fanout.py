@@ -143,8 +143,13 @@ def _prepare(campaign_id: int) -> str:
         log.info("campaign %s: the worker is stopping; the fan-out resumes later", campaign_id)
         return "interrupted: the worker is stopping"
     if outcome == pipeline.CANCELED:
-        canceled = messages.cancel_waiting(campaign_id, Source.CAMPAIGN, CANCELED_REASON)
-        log.info("campaign %s canceled during its fan-out (%s more)", campaign_id, canceled)
+        more = messages.cancel_waiting(campaign_id, Source.CAMPAIGN, CANCELED_REASON)
+        log.info(
+            "campaign %s canceled during its fan-out (%s more message(s), %s disclaimer(s))",
+            campaign_id,
+            more.messages,
+            more.disclaimers,
+        )
         return "canceled"
     return _finish(campaign_id)
 

@@ -15,6 +15,7 @@ is canceled in a few dozen statements (issue 14 point 4), not two per message.
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import NamedTuple
 
 from sqlalchemy import insert, select, update
 
@@ -31,12 +32,20 @@ from plugins.sms_module.texts.templates import message_language
 PAGE = 2000
 
 
+class Canceled(NamedTuple):
+    """What a cancel withdrew: the campaign's own messages, and the first-SMS disclaimers
+    that were to go before them (told apart: a shop counts its campaign's messages)."""
+
+    messages: int = 0
+    disclaimers: int = 0
+
+
 def _waiting_page(campaign_id: int, after: int, kinds: tuple[str, ...]) -> list[tuple]:
     """The next page of the campaign's messages that have not left, after id ``after``:
-    (id, customer's language or None, price per segment), by id."""
+    (id, customer's language or None, price per segment, kind), by id."""
     return list(
         db.session.execute(
-            select(SmsMessage.id, Customer.language, SmsMessage.price_per_segment)
+            select(SmsMessage.id, Customer.language, SmsMessage.price_per_segment, SmsMessage.kind)
             .outerjoin(Customer, Customer.id == SmsMessage.customer_id)
             .where(
                 SmsMessage.campaign_id == campaign_id,
@@ -78,18 +87,20 @@ def _note(steps: list[tuple[int, Status]], source: str, detail: str) -> None:
         )
 
 
-def cancel_waiting(campaign_id: int, source: str, reason: str) -> int:
+def cancel_waiting(campaign_id: int, source: str, reason: str) -> Canceled:
     """Cancel the campaign's messages (and its disclaimers) that have not left, with
-    ``reason`` in their history; return how many. Commits, a page at a time."""
-    canceled, after = 0, 0
+    ``reason`` in their history; return how many of each. Commits, a page at a time."""
+    messages, disclaimers, after = 0, 0, 0
     while page := _waiting_page(campaign_id, after, (Kind.CAMPAIGN, Kind.DISCLAIMER)):
         after = page[-1][0]
-        moved = _moved([row[0] for row in page], status=Status.CANCELED)
+        kinds = {row[0]: row[3] for row in page}
+        moved = _moved(list(kinds), status=Status.CANCELED)
         _note([(mid, Status.CANCELED) for mid, _ in moved], source, reason)
         db.session.commit()
         _forget_jobs([mid for mid, _ in moved])
-        canceled += len(moved)
-    return canceled
+        notes = sum(1 for mid, _ in moved if kinds[mid] == Kind.DISCLAIMER)
+        messages, disclaimers = messages + len(moved) - notes, disclaimers + notes
+    return Canceled(messages, disclaimers)
 
 
 def _forget_jobs(ids: list[int]) -> None:
@@ -109,7 +120,7 @@ def rewrite_waiting(campaign_id: int, company: Company, text_for) -> int:
     while page := _waiting_page(campaign_id, after, (Kind.CAMPAIGN,)):
         after = page[-1][0]
         groups: dict[tuple, list[int]] = defaultdict(list)
-        for mid, spoken, per_segment in page:
+        for mid, spoken, per_segment, _kind in page:
             language = message_language(_Reader(spoken), company)
             groups[(language, per_segment)].append(mid)
         for (language, per_segment), ids in groups.items():

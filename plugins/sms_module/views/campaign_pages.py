@@ -19,9 +19,9 @@ from plugins.sms_module.models.campaigns import CampaignStatus
 from plugins.sms_module.sending import forecast
 from plugins.sms_module.texts.preview import preview, status_label
 from plugins.sms_module.texts.pricing import pricing
-from plugins.sms_module.texts.reasons import failure_text
 from plugins.sms_module.texts.templates import message_language
 from plugins.sms_module.views import campaign_form as forms
+from plugins.sms_module.views.campaign_outcome import recipients_text, why_texts
 
 PER_PAGE = 50  # campaigns per page of the list
 MAX_PAGE = 10_000  # a page number past any real list: keeps the offset a sane integer
@@ -68,7 +68,9 @@ def render_show(campaign: SmsCampaign, errors: dict | None = None, test_form: di
         language_label=dict(forms.LANGUAGE_CHOICES)[campaign.language or ""],
         language_names=forms.language_names(),
         currency=pricing().currency,
-        failure_text=failure_text,  # why, in the reader's words (issue 12 point 1)
+        recipients=recipients_text(campaign, outcome),
+        # Why each listed message failed, was refused or canceled, in the reader's words.
+        why=why_texts(campaign, [message for message, _customer in rows]),
         estimate=estimate,
         last_leaves=forecast.last_message_leaves(
             shop, estimate.total_segments, campaign.send_at or utcnow(), utcnow()

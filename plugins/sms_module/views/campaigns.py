@@ -31,6 +31,7 @@ from plugins.sms_module.models.campaigns import CampaignStatus
 from plugins.sms_module.sending.service import SendRefused
 from plugins.sms_module.views import campaign_form as forms
 from plugins.sms_module.views import campaign_pages as pages
+from plugins.sms_module.views.campaign_outcome import canceled_notice
 
 bp = Blueprint(
     "sms_campaigns", __name__, url_prefix="/sms/campaigns", template_folder="../templates"
@@ -172,20 +173,15 @@ def edit(campaign_id: int):
 @bp.post("/<int:campaign_id>/cancel")
 @shop_admins_only
 def cancel(campaign_id: int):
-    """Stop the campaign: what has not left becomes Canceled."""
+    """Stop the campaign: what has not left becomes Canceled; the notice counts its
+    messages apart from the first-SMS disclaimers canceled with them."""
     campaign = get_in_shop_or_404(SmsCampaign, campaign_id)
     outcome = campaigns.outcomes([campaign.id])[campaign.id]
     try:
-        count = campaigns.cancel(campaign, outcome, current_user.id)
+        canceled = campaigns.cancel(campaign, outcome, current_user.id)
     except campaigns.NotAllowed as refused:
         return pages.render_show(campaign, {"cancel": refused.message}), 409
-    flash(
-        _(
-            'Campaign "%(name)s" canceled: %(count)s message(s) will not leave.',
-            name=campaign.name,
-            count=count,
-        )
-    )
+    flash(canceled_notice(campaign.name, canceled, outcome))
     return redirect(url_for("sms_campaigns.show", campaign_id=campaign.id), code=303)
 
 

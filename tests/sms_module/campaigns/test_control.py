@@ -67,7 +67,7 @@ def test_a_draft_sends_nothing_and_its_confirmation_waits_for_the_send_time(app,
 def test_a_cancel_before_the_send_time_sends_nothing(app, shops, audience):
     with app.app_context():
         cid = new_campaign(shops["a"]["shop"])
-        assert campaigns.cancel(campaign(cid), outcome(cid), None) == 0
+        assert campaigns.cancel(campaign(cid), outcome(cid), None) == (0, 0)
         assert campaign(cid).status == CampaignStatus.CANCELED and campaign(cid).canceled_at
         assert campaigns.prepare(cid) == "canceled" and campaign_messages(cid) == []
         with pytest.raises(campaigns.NotAllowed, match="canceled already"):
@@ -83,8 +83,9 @@ def test_a_cancel_while_sending_cancels_what_has_not_left_and_leaves_what_left(
         mine = {m.customer_id: m.id for m in by_kind(cid)}
         [note] = [m.id for m in by_kind(cid, "disclaimer")]  # the new phone's, Queued
         assert jobs.send_message(mine[audience["known"]]) == "sent"
-        # Two waiting (the new phone's message and its disclaimer) become Canceled.
-        assert campaigns.cancel(campaign(cid), outcome(cid), None) == 2
+        # Two waiting (the new phone's message and its disclaimer) become Canceled: counted
+        # apart, the campaign's message and the disclaimer that was to precede it.
+        assert campaigns.cancel(campaign(cid), outcome(cid), None) == (1, 1)
         assert message(mine[audience["new"]]).status == Status.CANCELED
         assert message(note).status == Status.CANCELED
         # Stored as its code, read in the reader's language (issue 12 point 1).

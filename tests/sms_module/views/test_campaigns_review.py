@@ -108,8 +108,11 @@ def test_a_canceled_campaigns_remaining_messages_are_canceled_end_to_end(app, cl
     response = client.post(f"/sms/campaigns/{cid}/cancel")
     assert response.status_code == 303
     page = page_text(client.get(f"/sms/campaigns/{cid}"))
-    # The English message and its disclaimer will not leave.
-    assert '"Winter" canceled: 2 message(s) will not leave.' in page
+    # The English message and its disclaimer will not leave, each counted as what it is.
+    assert (
+        '"Winter" canceled: 1 message(s) will not leave, nor 1 first-SMS disclaimer that was '
+        "to precede them." in page
+    )
     assert 'data-stage="canceled"' in page
     assert 'data-bucket="canceled">1<' in page and 'data-bucket="sent">1<' in page
     assert 'id="campaign-cancel"' not in page and 'id="campaign-edit"' not in page

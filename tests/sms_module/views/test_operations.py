@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import timedelta
 
 import pytest
@@ -17,6 +18,7 @@ from plugins.sms_module.models import Queue, SenderNumber
 from plugins.sms_module.models.statuses import Status
 from plugins.sms_module.sending import pools
 from tests.sms_module.sending.support import FIRST, OPERATOR, PROMOTIONAL, add
+from tests.support_pages import page_text
 from tests.support_sms import login_en
 
 S = Status
@@ -180,3 +182,32 @@ def test_pages_render_with_no_data_at_all(client, app, shops):
     }
     assert m["sms_queue_drain_seconds"][(("queue", "transactional"),)] == 0
     assert "sms_sender_rate_segments_per_second" not in m
+
+
+def test_the_intro_says_a_queued_message_held_for_the_night_is_scheduled_later(client, app, shops):
+    """A Queued message whose send time is ahead (held for the night) is counted under
+    "Scheduled later", not in the backlog: the page's intro says so, in English and French."""
+    with app.app_context():
+        add(shops, S.QUEUED, segments=2, due=utcnow() + timedelta(hours=9))
+    login_en(client, OPERATOR)
+    page = page_text(client.get("/sms/operations/"))
+    assert 'id="queue-transactional" data-messages="0"' in page
+    row = page[page.index('id="queue-transactional"') :]
+    later = re.findall(r"<td>\s*(\d+)\s*</td>", row[: row.index("</tr>")])[-2:]
+    assert later == ["1", "2"]  # Scheduled later: the message, its segments
+    intro = page[page.index("<h1>") : page.index("<h2>")]
+    assert "scheduled and due, queued or sending" not in intro
+    assert (
+        "The backlog is what is due: the messages whose send time has come, scheduled or "
+        "queued, and those being sent. A message whose send time is ahead, even queued (held "
+        "for the night), is counted under “Scheduled later”." in intro
+    )
+    client.get("/language/fr")
+    intro = page_text(client.get("/sms/operations/"))
+    intro = intro[intro.index("<h1>") : intro.index("<h2>")]
+    assert (
+        "L'arriéré est ce qui est dû : les messages dont l'heure d'envoi est arrivée, "
+        "planifiés ou en file, et ceux en cours d'envoi. Un message dont l'heure d'envoi est "
+        "à venir, même en file (retenu pour la nuit), est compté dans « Planifiés plus tard »."
+        in intro
+    )
