@@ -44,6 +44,9 @@ FILTERS: dict[str, Filter] = {
     "from": Filter("from", lazy_pgettext("date filter", "From"), "date"),
     "to": Filter("to", lazy_pgettext("date filter", "To"), "date"),
 }
+# What to type in a text filter (its placeholder): the phone filter matches the beginning
+# of the E.164 number (``phone_matches``: an index range), not digits found anywhere in it.
+HINTS = {"phone": _l("Its beginning: 514 555")}
 # How each choice filter's values are shown (a code and its label).
 _CELLS = {
     "status": cells.status,
@@ -57,6 +60,11 @@ _CELLS = {
 def filters(*names: str) -> tuple[Filter, ...]:
     """Return the named filters, labelled, in that order (a ``Report``'s ``filters``)."""
     return tuple(FILTERS[name] for name in names)
+
+
+def hints(*names: str) -> dict[str, str]:
+    """Return the placeholders of the named text filters (a ``Report``'s ``filter_hints``)."""
+    return {name: HINTS[name] for name in names}
 
 
 def choices(*names: str) -> dict[str, tuple]:

@@ -23,6 +23,7 @@ from plugins.sms_module.reports.filters import (
     check_filters,
     choices,
     filters,
+    hints,
     phone_matches,
     read_filters,
     zone_name,
@@ -249,6 +250,7 @@ def message_log() -> Report:
             "Cost is the price of one attempt times the attempts: every attempt is charged."
         ),
         filters=filters("status", "queue", "direction", "phone", "from", "to"),
+        filter_hints=hints("phone"),
         detail=message_detail,
         check_filters=check_filters,
         filter_choices=choices("status", "queue", "direction"),

@@ -25,6 +25,7 @@ from plugins.sms_module.reports.filters import (
     check_filters,
     choices,
     filters,
+    hints,
     phone_matches,
     read_filters,
     zone_name,
@@ -141,6 +142,7 @@ def opt_out_register() -> Report:
             "every shop."
         ),
         filters=filters("phone", "action", "from", "to"),
+        filter_hints=hints("phone"),
         check_filters=check_filters,
         filter_choices=choices("action"),
         page=opt_out_page,

@@ -151,6 +151,19 @@ def test_message_log_filters(app, client, shops, log, query, expected):
     assert page == (page_rows(app, log, expected) or [["Nothing to show."]])
 
 
+@pytest.mark.parametrize("name", ["sms_message_log", "sms_opt_out_register"])
+def test_the_phone_filter_says_it_matches_the_beginning(client, shops, log, name):
+    """The filter reads an index range from the number's beginning: typing the last digits
+    finds nothing, so the field says what to type, in the reader's language."""
+    login_en(client, shops["a"]["staff"])
+    assert (
+        'name="phone" value="" placeholder="Its beginning: 514 555"'
+        in client.get(f"/reports/{name}").text
+    )
+    client.get("/language/fr")
+    assert 'placeholder="Son début : 514 555"' in client.get(f"/reports/{name}").text
+
+
 def test_message_detail_shows_its_fields_and_whole_status_history(app, client, shops, log):
     login_en(client, shops["a"]["staff"])
     response = client.get(f"/reports/sms_message_log/{log['failed']}")
