@@ -24,12 +24,36 @@ TIMEOUT_MS = 15_000
 
 
 @pytest.fixture
-def serve() -> Iterator[Callable[[Flask], str]]:
-    """Serve an app on 127.0.0.1 in a background thread; return a function giving its URL."""
+def serve(make_app) -> Iterator[Callable[[Flask], str]]:
+    """Serve an app on 127.0.0.1 in a background thread; return a function giving its URL.
+
+    Torn down before ``make_app`` (which it asks for) disposes the apps' engines, and only
+    once no request is in hand: a request still running when its engine is disposed would
+    hand its connection back to a pool no one closes (a ResourceWarning, raised as an error
+    wherever the garbage collector happens to run)."""
     running = []
+    busy = threading.Condition()
+    in_hand = [0]
+
+    def counted(app: Flask):
+        def wsgi(environ, start_response):
+            with busy:
+                in_hand[0] += 1
+            try:
+                result = app(environ, start_response)
+                try:
+                    return list(result)
+                finally:
+                    getattr(result, "close", lambda: None)()
+            finally:
+                with busy:
+                    in_hand[0] -= 1
+                    busy.notify_all()
+
+        return wsgi
 
     def start(app: Flask) -> str:
-        server = make_server("127.0.0.1", 0, app, threaded=True)
+        server = make_server("127.0.0.1", 0, counted(app), threaded=True)
         thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
         thread.start()
         running.append((server, thread))
@@ -40,6 +64,8 @@ def serve() -> Iterator[Callable[[Flask], str]]:
         server.shutdown()  # returns once serve_forever has stopped
         thread.join(timeout=10)
         server.server_close()
+    with busy:
+        busy.wait_for(lambda: in_hand[0] == 0, timeout=10)
 
 
 @pytest.fixture(scope="module")
