@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from redis.exceptions import RedisError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from host.api import Company, Customer, db, get_redis, utcnow
 from plugins.sms_module.models import (
@@ -57,11 +57,16 @@ def _newest_first(company_id: int, phone: str, *read):
     )
 
 
+# ``_outcomes``' statement, built once (issue 14 point 7: a send asks it).
+_OUTCOMES = _newest_first(
+    bindparam("company_id"), bindparam("phone"), SmsMessage.status, SmsMessage.failure_code
+)
+
+
 def _outcomes(company_id: int, phone: str) -> list:
     """The status and failure code of the shop's disclaimers to ``phone``, the newest first
     (rows, not messages: a send asks it for every first-contact message, issue 14 point 7)."""
-    read = (SmsMessage.status, SmsMessage.failure_code)
-    return list(db.session.execute(_newest_first(company_id, phone, *read)))
+    return list(db.session.execute(_OUTCOMES, {"company_id": company_id, "phone": phone}))
 
 
 def _carrier_failed(message) -> bool:

@@ -15,7 +15,7 @@ from decimal import Decimal
 import phonenumbers
 from flask_babel import gettext as _
 from phonenumbers import PhoneNumberType
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -262,15 +262,20 @@ def touch(conversation: Conversation) -> None:
 
 def _conversation(company_id: int, phone: str, queue: Queue) -> Conversation | None:
     """Return the conversation with its number, read in one statement (a send reads both)."""
-    return db.session.scalar(
-        select(Conversation)
-        .where(
-            Conversation.company_id == company_id,
-            Conversation.phone == phone,
-            Conversation.queue == queue,
-        )
-        .options(joinedload(Conversation.sender_number, innerjoin=True))
+    params = {"company_id": company_id, "phone": phone, "queue": queue}
+    return db.session.scalar(_CONVERSATION, params)
+
+
+# ``_conversation``'s statement, built once (issue 14 point 7: a send reads it).
+_CONVERSATION = (
+    select(Conversation)
+    .where(
+        Conversation.company_id == bindparam("company_id"),
+        Conversation.phone == bindparam("phone"),
+        Conversation.queue == bindparam("queue"),
     )
+    .options(joinedload(Conversation.sender_number, innerjoin=True))
+)
 
 
 def _choose(company_id: int, phone: str, queue: Queue) -> SenderNumber:
