@@ -5,6 +5,7 @@ consent ledger."""
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -57,16 +58,20 @@ def _newest_first(company_id: int, phone: str, *read):
     )
 
 
-# ``_outcomes``' statement, built once (issue 14 point 7: a send asks it).
-_OUTCOMES = _newest_first(
-    bindparam("company_id"), bindparam("phone"), SmsMessage.status, SmsMessage.failure_code
-)
+@functools.cache
+def _outcomes_statement():
+    """``_outcomes``' statement, built once on first use (issue 14 point 7: a send asks it;
+    not at import, which configures no mapper)."""
+    return _newest_first(
+        bindparam("company_id"), bindparam("phone"), SmsMessage.status, SmsMessage.failure_code
+    )
 
 
 def _outcomes(company_id: int, phone: str) -> list:
     """The status and failure code of the shop's disclaimers to ``phone``, the newest first
     (rows, not messages: a send asks it for every first-contact message, issue 14 point 7)."""
-    return list(db.session.execute(_OUTCOMES, {"company_id": company_id, "phone": phone}))
+    params = {"company_id": company_id, "phone": phone}
+    return list(db.session.execute(_outcomes_statement(), params))
 
 
 def _carrier_failed(message) -> bool:

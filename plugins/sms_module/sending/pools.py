@@ -9,6 +9,7 @@ with ``crmhost sms numbers`` and the Sender numbers page.
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal
 
@@ -263,19 +264,22 @@ def touch(conversation: Conversation) -> None:
 def _conversation(company_id: int, phone: str, queue: Queue) -> Conversation | None:
     """Return the conversation with its number, read in one statement (a send reads both)."""
     params = {"company_id": company_id, "phone": phone, "queue": queue}
-    return db.session.scalar(_CONVERSATION, params)
+    return db.session.scalar(_conversation_statement(), params)
 
 
-# ``_conversation``'s statement, built once (issue 14 point 7: a send reads it).
-_CONVERSATION = (
-    select(Conversation)
-    .where(
-        Conversation.company_id == bindparam("company_id"),
-        Conversation.phone == bindparam("phone"),
-        Conversation.queue == bindparam("queue"),
+@functools.cache
+def _conversation_statement():
+    """``_conversation``'s statement, built once on first use (issue 14 point 7: a send
+    reads it; not at import, which configures no mapper)."""
+    return (
+        select(Conversation)
+        .where(
+            Conversation.company_id == bindparam("company_id"),
+            Conversation.phone == bindparam("phone"),
+            Conversation.queue == bindparam("queue"),
+        )
+        .options(joinedload(Conversation.sender_number, innerjoin=True))
     )
-    .options(joinedload(Conversation.sender_number, innerjoin=True))
-)
 
 
 def _choose(company_id: int, phone: str, queue: Queue) -> SenderNumber:

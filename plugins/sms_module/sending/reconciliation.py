@@ -12,6 +12,7 @@ one message.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 from datetime import timedelta
@@ -45,19 +46,22 @@ CARRIER_UNREACHABLE = "carrier_unreachable"
 ATTEMPT_IN_FLIGHT = "attempt_in_flight"
 
 
-# Built once: a send reads its message locked twice (issue 14 point 7: building the
-# statement anew on every call cost more Python than running it).
-_LOCKED = (
-    select(SmsMessage)
-    .where(SmsMessage.id == bindparam("message_id"))
-    .with_for_update()
-    .execution_options(populate_existing=True)
-)
-
-
 def locked(message_id: int) -> SmsMessage | None:
     """Return the message, its row locked until the commit (None if it is gone)."""
-    return db.session.scalar(_LOCKED, {"message_id": message_id})
+    return db.session.scalar(_locked_statement(), {"message_id": message_id})
+
+
+@functools.cache
+def _locked_statement():
+    """``locked``'s statement, built once (a send reads its message locked twice; issue 14
+    point 7: building it anew on every call cost more Python than running it). Built on
+    first use, not at import: importing configures no mapper (``host.worker``)."""
+    return (
+        select(SmsMessage)
+        .where(SmsMessage.id == bindparam("message_id"))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 def reconcile(carrier: Carrier, message: SmsMessage, config) -> SendResult | None:
