@@ -269,17 +269,11 @@ def _conversation(company_id: int, phone: str, queue: Queue) -> Conversation | N
 
 @functools.cache
 def _conversation_statement():
-    """``_conversation``'s statement, built once on first use (issue 14 point 7: a send
-    reads it; not at import, which configures no mapper)."""
-    return (
-        select(Conversation)
-        .where(
-            Conversation.company_id == bindparam("company_id"),
-            Conversation.phone == bindparam("phone"),
-            Conversation.queue == bindparam("queue"),
-        )
-        .options(joinedload(Conversation.sender_number, innerjoin=True))
-    )
+    """``_conversation``'s statement, built on first use (not at import: no mapper is
+    configured then), once: a send reads it (issue 14 point 7)."""
+    match = [getattr(Conversation, k) == bindparam(k) for k in ("company_id", "phone", "queue")]
+    joined = joinedload(Conversation.sender_number, innerjoin=True)
+    return select(Conversation).where(*match).options(joined)
 
 
 def _choose(company_id: int, phone: str, queue: Queue) -> SenderNumber:
