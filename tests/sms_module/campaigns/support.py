@@ -3,6 +3,7 @@ the shop's own numbers, quiet hours."""
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -105,3 +106,22 @@ def confirm(client, app, campaign_id: int):
     response = client.post(f"/sms/campaigns/{campaign_id}/confirm", data={"reviewed": seen})
     assert response.status_code == 303, response.text
     return response
+
+
+def cancel_after_the_first_chunk(monkeypatch, cancel) -> list:
+    """Run ``cancel`` in another thread (another process's cancel) once the fan-out's first
+    chunk is committed, and wait for it; return the chunks' queues as the fan-out drains
+    them (its ``drain`` after each chunk)."""
+    from plugins.sms_module.campaigns import fanout
+
+    drained = []
+
+    def drain_then_cancel(queue):
+        drained.append(queue)
+        if len(drained) == 1:
+            other = threading.Thread(target=cancel)
+            other.start()
+            other.join()
+
+    monkeypatch.setattr(fanout, "drain", drain_then_cancel)
+    return drained

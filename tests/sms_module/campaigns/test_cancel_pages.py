@@ -7,17 +7,21 @@ first-SMS disclaimers canceled with them."""
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
 
 from host.extensions import db
 from plugins.sms_module import campaigns
-from plugins.sms_module.campaigns import chunks, fanout, pipeline
+from plugins.sms_module.campaigns import chunks, pipeline
 from plugins.sms_module.models import SmsCampaign, Status
 from plugins.sms_module.models.campaigns import CampaignStatus
 from tests.conftest import login
-from tests.sms_module.campaigns.support import add_customer, campaign_messages, new_campaign
+from tests.sms_module.campaigns.support import (
+    add_customer,
+    campaign_messages,
+    cancel_after_the_first_chunk,
+    new_campaign,
+)
 from tests.support_pages import page_text
 from tests.support_sms import module_on
 
@@ -65,13 +69,7 @@ def test_canceled_during_its_fan_out_the_page_says_what_was_written_and_canceled
     def cancel_from_the_page():
         answers.append(client.post(f"/sms/campaigns/{cid}/cancel"))
 
-    def cancel_after_the_first_chunk(queue):
-        if not answers:
-            other = threading.Thread(target=cancel_from_the_page)
-            other.start()
-            other.join()
-
-    monkeypatch.setattr(fanout, "drain", cancel_after_the_first_chunk)
+    cancel_after_the_first_chunk(monkeypatch, cancel_from_the_page)
     with app.app_context():
         assert campaigns.prepare(cid) == "canceled"
         found = db.session.get(SmsCampaign, cid)

@@ -5,7 +5,6 @@ the messages that have not left."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from decimal import Decimal
 
@@ -16,13 +15,14 @@ from host.extensions import db
 from host.models import utcnow
 from host.redis_connection import get_queue, get_redis
 from plugins.sms_module import campaigns, jobs
-from plugins.sms_module.campaigns import chunks, fanout, pipeline
+from plugins.sms_module.campaigns import chunks, pipeline
 from plugins.sms_module.carriers.simulator import PREFIX as SIMULATOR_PREFIX
 from plugins.sms_module.models import SmsCampaign, Status
 from plugins.sms_module.models.campaigns import CampaignStatus
 from tests.sms_module.campaigns.support import (
     add_customer,
     campaign_messages,
+    cancel_after_the_first_chunk,
     footer_fr,
     new_campaign,
 )
@@ -112,7 +112,6 @@ def test_a_cancel_while_the_fan_out_runs_stops_it(app, shops, monkeypatch):
     # One writer: with PostgreSQL's two, the next chunk may commit while the cancel is being
     # made, before it, and "no chunk after the cancel" could not be told from that.
     monkeypatch.setattr(pipeline, "WRITERS", 1)
-    chunks_done = []
 
     def cancel_elsewhere():
         with app.app_context():
@@ -120,14 +119,8 @@ def test_a_cancel_while_the_fan_out_runs_stops_it(app, shops, monkeypatch):
             campaigns.cancel(found, campaigns.outcomes([cid])[cid], None)
             db.session.remove()
 
-    def cancel_after_the_first_chunk(queue):
-        chunks_done.append(queue)
-        if len(chunks_done) == 1:  # the chunk is committed: the shop's cancel goes through
-            other = threading.Thread(target=cancel_elsewhere)
-            other.start()
-            other.join()
-
-    monkeypatch.setattr(fanout, "drain", cancel_after_the_first_chunk)
+    # The first chunk is committed: the shop's cancel goes through.
+    chunks_done = cancel_after_the_first_chunk(monkeypatch, cancel_elsewhere)
     with app.app_context():
         assert campaigns.prepare(cid) == "canceled"
         assert len(chunks_done) == 1  # no chunk after the cancel
