@@ -77,6 +77,9 @@ def traffic(shops) -> None:
         db.session.commit()
         if path == 0:
             lifecycle.move(message, S.DELIVERED, "provider_callback")
+            if n == 0:  # the carrier's retried final report: a second Delivered line
+                db.session.commit()
+                lifecycle.note(message, S.DELIVERED, "provider_callback", "repeated")
         elif path == 1:
             lifecycle.fail(message, "30003", None, "provider_callback", status=S.UNDELIVERED)
         db.session.commit()

@@ -56,11 +56,13 @@ class SmsMessage(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    company_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"), index=True)
+    # No index of its own: ix_sms_message_report_shop (company_id, created_at, …) leads with it.
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), index=True)
     direction: Mapped[str] = mapped_column(String(8), default=Direction.OUTBOUND)
     kind: Mapped[str] = mapped_column(String(40), default=Kind.MANUAL)
-    phone: Mapped[str] = mapped_column(String(20), index=True)
+    # No index of its own: ix_sms_message_phone_sender_number_id leads with it.
+    phone: Mapped[str] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(Text)
     queue: Mapped[Queue] = mapped_column(_enum(Queue), default=Queue.TRANSACTIONAL)
     status: Mapped[Status] = mapped_column(_enum(Status), default=Status.ACCEPTED)
