@@ -204,7 +204,8 @@ def run_one(entry: Entry, path: str, quick: bool, timeout: float) -> dict:
 
 def merged(fresh: dict[str, dict], order: list[str], folder: str) -> list[dict]:
     """Return the results in ``order``: this run's, and for each benchmark it left out its
-    last result kept in ``folder`` (``<slug>.json``), noted with the date it ran."""
+    last result kept in ``folder`` (``<slug>.json``), noted with the date it ran and its
+    machine's CPU (a figure from another machine is not comparable with this run's)."""
     results = []
     for name in order:
         if name in fresh:
@@ -215,7 +216,8 @@ def merged(fresh: dict[str, dict], order: list[str], folder: str) -> list[dict]:
             continue
         with open(path) as f:
             kept = json.load(f)
-        earlier = f"from an earlier run ({kept.get('ran', 'date unknown')})"
+        cpu = kept.get("cpu", "CPU not recorded")
+        earlier = f"from an earlier run ({kept.get('ran', 'date unknown')}, {cpu})"
         kept["note"] = f"{kept['note']}; {earlier}" if kept.get("note") else earlier
         results.append(kept)
     return results
@@ -254,17 +256,18 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
     timeout = args.timeout or (900 if args.quick else 3600)
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    about = machine()
     fresh = {}
     for name in wanted:
         print(f"== {name}", flush=True)
         fresh[name] = run_one(entries[name], paths[name], args.quick, timeout)
         fresh[name]["ran"] = now
+        fresh[name]["cpu"] = about["CPU"]
     results = merged(fresh, list(entries), args.out) if args.merge else list(fresh.values())
     for result in results:
         if result["name"] in entries and entries[result["name"]].headline:
             result["headline"] = list(entries[result["name"]].headline)
     os.makedirs(args.out, exist_ok=True)
-    about = machine()
     when = now + (", with earlier results of the others (--merge)" if args.merge else "")
     if args.rewrite:
         when = f"rewritten {now} from the last run of each benchmark"

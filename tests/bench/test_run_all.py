@@ -93,12 +93,14 @@ def test_merge_keeps_the_last_result_of_a_benchmark_not_run_again(tmp_path):
     common = ["--quick", "--script", f"fake={script}", "--script", f"other={other}"]
     common += ["--out", str(out), "--readme", str(readme)]
     assert run_all.main([*common, "--only", "fake,other"]) == 0
-    ran = json.loads((out / "fake.json").read_text())["ran"]
+    kept = json.loads((out / "fake.json").read_text())
+    ran, cpu = kept["ran"], kept["cpu"]
+    assert cpu == run_all.machine()["CPU"]
     other.write_text(FAKE.format(repo=run_all.REPO).replace("0.75", "0.5"))
     assert run_all.main([*common, "--only", "other", "--merge"]) == 0
     latest = (out / "latest.md").read_text()
     assert "| other | ratio: 0.5 |" in latest  # run again
-    assert "| fake | ratio: 0.75 |" in latest and f"from an earlier run ({ran})" in latest
+    assert "| fake | ratio: 0.75 |" in latest and f"from an earlier run ({ran}, {cpu})" in latest
     assert "| fake | ratio: 0.75 |" in readme.read_text()
     assert run_all.main([*common, "--only", "other"]) == 0  # without --merge: this run only
     assert "| fake |" not in (out / "latest.md").read_text()
