@@ -4,8 +4,9 @@ the ``<!-- bench:start -->`` and ``<!-- bench:end -->`` markers of README.md.
 
 A result is the JSON a script writes with ``--json`` (``bench.figures.write_json``:
 ``name``, ``goal``, ``met``, ``figures``, ``series``) plus what the runner adds: ``status``
-(``ok``, ``failed``, ``skipped``), ``note``, ``seconds``, ``ran`` and ``headline`` (the
-figures the goals table shows; the first figure when it names none). A series is
+(``ok``, ``failed``, ``skipped``), ``note``, ``seconds``, ``ran``, ``cpu`` (the machine's
+CPU) and ``headline`` (the figures the goals table shows; the first figure when it names
+none). A series is
 ``{line name: [[x, y], ...]}``, plotted as lines.
 """
 
@@ -49,11 +50,16 @@ def headline(result: dict) -> str:
     return "; ".join(f"{label}: {value_text(figures[label])}" for label in labels)
 
 
-def goals_table(results: list[dict]) -> list[str]:
-    """Return the Markdown table of every goal: benchmark, figure, goal, met."""
+def goals_table(results: list[dict], cpu: str | None = None) -> list[str]:
+    """Return the Markdown table of every goal: benchmark, figure, goal, met. A result that
+    did not run on ``cpu`` (this run's machine) says when and on what it ran: its figures
+    are not comparable with this machine's."""
     rows = ["| benchmark | figure | goal | met |", "|---|---|---|---|"]
     for r in results:
-        cells = (r["name"], headline(r), r.get("goal", ""), met_text(r))
+        name = r["name"]
+        if cpu is not None and r.get("cpu") != cpu:
+            name += f" ({r.get('ran', 'date unknown')}, {r.get('cpu', 'CPU not recorded')})"
+        cells = (name, headline(r), r.get("goal", ""), met_text(r))
         rows.append("| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |")
     return rows
 
@@ -105,7 +111,7 @@ def markdown(results: list[dict], machine: dict[str, str], run: dict[str, str], 
     lines += [f"- {k}: {v}" for k, v in run.items()]
     lines += ["", "## Machine", "", "| | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in machine.items()]
-    lines += ["", "## Goals", "", *goals_table(results), ""]
+    lines += ["", "## Goals", "", *goals_table(results, machine.get("CPU")), ""]
     lines += ["![throughput](throughput.svg)" for _ in plotted.get("(all)", [])[:1]]
     for r in results:
         lines += ["", f"## {r['name']}", ""]
@@ -133,7 +139,7 @@ def readme_block(results: list[dict], machine: dict[str, str], run: dict[str, st
             f"Latest run ({run.get('date')}, {run.get('mode')}, {where}; "
             "full report: `bench/results/latest.md`):",
             "",
-            *goals_table(results),
+            *goals_table(results, machine.get("CPU")),
             END,
         ]
     )

@@ -133,3 +133,16 @@ def test_the_goals_table_shows_the_figures_the_runner_names():
     assert report.headline(result) == "messages: 600"
     result["headline"] = ["CPU ms per message", "trips", "not written"]
     assert report.headline(result) == "CPU ms per message: 12.35; trips: 15"
+
+
+def test_the_goals_table_says_when_and_where_a_result_from_another_machine_ran():
+    from bench import report
+
+    here = {"name": "webhooks", "figures": {"ratio": 0.3}, "ran": "today", "cpu": "AMD EPYC"}
+    kept = {"name": "fairness", "figures": {"s": 1.09}, "ran": "2026-12-01 00:17 UTC"}
+    kept["cpu"] = "Intel(R) Xeon(R) Processor"
+    unknown = {"name": "reports", "figures": {"ms": 121}, "ran": "2026-11-30 02:51 UTC"}
+    table = "\n".join(report.goals_table([here, kept, unknown], "AMD EPYC"))
+    assert "| webhooks | ratio: 0.3 |" in table
+    assert "| fairness (2026-12-01 00:17 UTC, Intel(R) Xeon(R) Processor) | s: 1.09 |" in table
+    assert "| reports (2026-11-30 02:51 UTC, CPU not recorded) | ms: 121 |" in table
