@@ -50,6 +50,11 @@ def headline(result: dict) -> str:
     return "; ".join(f"{label}: {value_text(figures[label])}" for label in labels)
 
 
+def provenance(result: dict) -> str:
+    """Return when and on which CPU ``result`` ran: ``"2026-12-02 08:04 UTC, AMD EPYC"``."""
+    return f"{result.get('ran', 'date unknown')}, {result.get('cpu', 'CPU not recorded')}"
+
+
 def goals_table(results: list[dict], cpu: str | None = None) -> list[str]:
     """Return the Markdown table of every goal: benchmark, figure, goal, met. A result that
     did not run on ``cpu`` (this run's machine) says when and on what it ran: its figures
@@ -58,7 +63,7 @@ def goals_table(results: list[dict], cpu: str | None = None) -> list[str]:
     for r in results:
         name = r["name"]
         if cpu is not None and r.get("cpu") != cpu:
-            name += f" ({r.get('ran', 'date unknown')}, {r.get('cpu', 'CPU not recorded')})"
+            name += f" ({provenance(r)})"
         cells = (name, headline(r), r.get("goal", ""), met_text(r))
         rows.append("| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |")
     return rows

@@ -216,8 +216,7 @@ def merged(fresh: dict[str, dict], order: list[str], folder: str) -> list[dict]:
             continue
         with open(path) as f:
             kept = json.load(f)
-        cpu = kept.get("cpu", "CPU not recorded")
-        earlier = f"from an earlier run ({kept.get('ran', 'date unknown')}, {cpu})"
+        earlier = f"from an earlier run ({report.provenance(kept)})"
         kept["note"] = f"{kept['note']}; {earlier}" if kept.get("note") else earlier
         results.append(kept)
     return results

@@ -21,9 +21,11 @@ from plugins.sms_module.models.report_sql import (
 )
 
 ONE_BY_ONE = 8  # a statement inserting at most this many messages counts them one by one
+# The zone ``z`` of message ``m``'s shop (none for the operator's messages: their days are UTC).
 _ZONE = (
-    "SELECT r.zone INTO z FROM company c JOIN sms_report_region r "
-    "ON r.country_code = c.country AND r.province_code = c.province WHERE c.id = m.company_id"
+    "IF m.company_id IS NOT NULL THEN SELECT r.zone INTO z FROM company c "
+    "JOIN sms_report_region r ON r.country_code = c.country "
+    "AND r.province_code = c.province WHERE c.id = m.company_id; END IF"
 )
 _ROW = "(view, company_id, day, queue, status, code, currency, bucket, messages, charged, "
 _ROW += "attempts, segments, cost, low, high, last_at, reason, keep)"
@@ -52,9 +54,7 @@ BEGIN
   IF m.direction <> 'outbound' THEN
     RETURN;
   END IF;
-  IF m.company_id IS NOT NULL THEN
-    {_ZONE};
-  END IF;
+  {_ZONE};
   INSERT INTO sms_report_delta ({COLUMNS})
   SELECT {COLUMNS} FROM (VALUES
     (1, m.company_id, {local}, m.queue, {status}, {code}, m.currency, -1, {same},
@@ -108,9 +108,7 @@ BEGIN
     IF others > 0 OR began IS NULL THEN
       RETURN;
     END IF;
-    IF m.company_id IS NOT NULL THEN
-      {_ZONE};
-    END IF;
+    {_ZONE};
     secs := greatest(0, EXTRACT(EPOCH FROM step.at - began)::double precision);
     INSERT INTO sms_report_delta ({COLUMNS})
     SELECT {COLUMNS} FROM (VALUES
@@ -120,9 +118,7 @@ BEGIN
        1, 0, 0, 0, 0, secs, secs, NULL, NULL, true)
     ) v {_ROW} WHERE keep;
   ELSIF {failing("m")} THEN
-    IF m.company_id IS NOT NULL THEN
-      {_ZONE};
-    END IF;
+    {_ZONE};
     INSERT INTO sms_report_delta ({COLUMNS})
     SELECT {COLUMNS} FROM (VALUES
       (1, m.company_id, {local}, m.queue, {status}, {code}, m.currency, -1, 0, 0, 0, 0, 0,
