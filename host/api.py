@@ -7,7 +7,8 @@ as in ``docs/plugin_hooks.md`` ("The host's published surface"):
 - the marker of hook implementations: ``hookimpl``;
 - the value types plugins hand to hooks: ``MenuLink``, ``ShopOption``, ``CustomerTab``,
   ``CustomerField``, ``PeriodicTask``, ``Report``, ``Chart``, ``ReportDetail``, ``CsvText``;
-- the data: ``db``, the models and their types, ``utcnow`` and ``option_enabled``;
+- the data: ``db``, the models and their types, ``utcnow`` and ``option_enabled`` (also
+  as SQL: ``option_enabled_sql``);
   ``HostEvent``, the host's event log (the hooks' ``event_id``);
 - pages: ``csrf``, the access helpers, ``customer_tabs``, ``ShopForm`` and its rule for
   text read without one (``text_problem``), ``csv_response``,
@@ -58,6 +59,7 @@ from host.models import (
     User,
     UTCDateTime,
     option_enabled,
+    option_enabled_sql,
     shop_zone,
     utcnow,
 )
@@ -96,6 +98,7 @@ __all__ = [
     "User",
     "UTCDateTime",
     "option_enabled",
+    "option_enabled_sql",
     "utcnow",
     # pages
     "csrf",

@@ -21,6 +21,9 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     event,
+    false,
+    func,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -281,3 +284,15 @@ def option_enabled(company_id: int, number: int) -> bool:
     """Tell whether option ``number`` is on for shop ``company_id``."""
     row = db.session.get(CompanyOption, (company_id, number))
     return bool(row and row.enabled)
+
+
+def option_enabled_sql(company_id, number: int):
+    """Return ``option_enabled`` as an SQL boolean expression, for a plugin that reads it
+    in the same statement as other facts: true when option ``number`` is on for the shop
+    ``company_id`` (a column or a bound parameter), false when it is off or was never set."""
+    enabled = (
+        select(CompanyOption.enabled)
+        .where(CompanyOption.company_id == company_id, CompanyOption.number == number)
+        .scalar_subquery()
+    )
+    return func.coalesce(enabled, false())

@@ -65,3 +65,27 @@ def test_the_scan_sees_every_form_of_import(tmp_path):
     )
     found = {(module, name) for _where, module, name in host_imports(tmp_path)}
     assert found == {("host.models", ""), ("host", "hookimpl"), ("host.api", "db"), ("host", "")}
+
+
+def test_option_enabled_sql_says_what_option_enabled_says(app, shops):
+    from sqlalchemy import bindparam, select
+
+    shop = shops["a"]["shop"]
+    with app.app_context():
+        api.db.session.add_all(
+            [
+                api.CompanyOption(company_id=shop, number=7, enabled=True),
+                api.CompanyOption(company_id=shop, number=8, enabled=False),
+            ]
+        )
+        api.db.session.commit()
+        read = select(api.option_enabled_sql(bindparam("shop"), 7))
+        seen = {
+            number: api.db.session.scalar(
+                select(api.option_enabled_sql(bindparam("shop"), number)), {"shop": shop}
+            )
+            for number in (7, 8, 9)  # on, off, never set
+        }
+        assert seen == {7: True, 8: False, 9: False}
+        assert seen == {n: api.option_enabled(shop, n) for n in (7, 8, 9)}
+        assert api.db.session.scalar(read, {"shop": shops["b"]["shop"]}) is False

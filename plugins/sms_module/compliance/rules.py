@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, String, bindparam, select
 
-from host.api import Company, db, option_enabled
+from host.api import Company, db, option_enabled, option_enabled_sql
 from plugins.sms_module.compliance import consent, opt_out
 from plugins.sms_module.compliance.consent import has_consent
 from plugins.sms_module.compliance.opt_out import is_opted_out
@@ -194,35 +194,35 @@ def may_go_now(message: SmsMessage) -> Refusal | None:
     The message is stored by its code only (``codes.Reason.BEFORE_SENDING``), and read in
     the reader's language (``texts.reasons.BEFORE_SENDING``).
 
-    Each is read afresh for every message (nothing is kept from one send to the next); the
-    shop's V2V number, the opt-out list and the consent are read in one statement, each by
-    its rule's own SQL (issue 14, point 7)."""
+    Each is read afresh for every message (nothing is kept from one send to the next): the
+    shop's option 124, its V2V number, the opt-out list and the consent in one statement,
+    each by its rule's own SQL (issue 14, point 7)."""
     if message.kind == Kind.KEYWORD_ANSWER:
         return None
     code = None
-    if message.company_id is not None and not module_on(message.company_id):
+    facts = _send_time_facts(message.company_id, message.phone, message.customer_id)
+    module_is_on, v2v_number, opted_out, consented = facts
+    if message.company_id is not None and not module_is_on:
         code = FailureCode.MODULE_OFF
-    else:
-        facts = _send_time_facts(message.company_id, message.phone, message.customer_id)
-        v2v_number, opted_out, consented = facts
-        if message.company_id is not None and not _written(v2v_number):
-            code = FailureCode.V2V_MISSING
-        elif opted_out:
-            code = FailureCode.OPTED_OUT
-        elif message.customer_id is not None and not consented:
-            code = FailureCode.NO_CONSENT
+    elif message.company_id is not None and not _written(v2v_number):
+        code = FailureCode.V2V_MISSING
+    elif opted_out:
+        code = FailureCode.OPTED_OUT
+    elif message.customer_id is not None and not consented:
+        code = FailureCode.NO_CONSENT
     return Refusal(code, str(BEFORE_SENDING[code])) if code is not None else None
 
 
 def _send_time_facts(
     company_id: int | None, phone: str, customer_id: int | None
-) -> tuple[str | None, bool, bool]:
-    """Return, in one statement, the shop's V2V organization number, whether ``phone`` is
-    on the opt-out list (``opt_out.listed``: ``is_opted_out`` in SQL) and whether the
-    customer's consent is on record (``consent.consents``: ``has_consent`` in SQL)."""
+) -> tuple[bool, str | None, bool, bool]:
+    """Return, in one statement, whether the shop's option 124 is on (``module_on`` in
+    SQL), its V2V organization number, whether ``phone`` is on the opt-out list
+    (``opt_out.listed``: ``is_opted_out`` in SQL) and whether the customer's consent is on
+    record (``consent.consents``: ``has_consent`` in SQL)."""
     params = {"company_id": company_id, "phone": phone, "customer_id": customer_id}
     row = db.session.execute(_send_time_statement(), params).one()
-    return row[0], bool(row[1]), bool(row[2])
+    return bool(row[0]), row[1], bool(row[2]), bool(row[3])
 
 
 @functools.cache
@@ -231,6 +231,7 @@ def _send_time_statement():
     a ``customer_id`` of None matches no consent event, as ``consents(None)`` did."""
     company_id = bindparam("company_id", type_=Integer)
     customer_id = bindparam("customer_id", type_=Integer)
+    option = option_enabled_sql(company_id, OPTION_NUMBER)
     v2v_number = select(Company.v2v_number).where(Company.id == company_id).scalar_subquery()
     listed = select(OptOut.id).where(opt_out.listed(bindparam("phone", type_=String))).exists()
-    return select(v2v_number, listed, consent.consents(customer_id))
+    return select(option, v2v_number, listed, consent.consents(customer_id))

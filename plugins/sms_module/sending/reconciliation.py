@@ -34,7 +34,7 @@ from plugins.sms_module.models import (
     lifecycle,
 )
 from plugins.sms_module.models.codes import Step, coded, uncoded
-from plugins.sms_module.sending import carrier_match, outbox
+from plugins.sms_module.sending import alone, carrier_match, outbox, report_moves
 from plugins.sms_module.sending.delivery_reports import carrier_failure
 from plugins.sms_module.sending.outcomes import Outcome, SendResult
 
@@ -148,6 +148,38 @@ def wait(message_id: int, config, candidates: int = 0) -> SendResult:
     pause = config["SMS_RECONCILE_WAIT_SECONDS"] * (1 + random.uniform(0, 0.2))
     outbox.enqueue(message, at=now + timedelta(seconds=pause), force=True)
     return SendResult(Outcome.RETRY, AMBIGUOUS)
+
+
+def record_receipt(message_id: int, kind: str, receipt: CarrierMessage, source: str) -> bool:
+    """Record the carrier's receipt of the send job's message ``message_id`` (of ``kind``),
+    as ``record_sent`` does; commit. Returns ``False`` as ``record_sent`` does.
+
+    The usual receipt (a SID, a status that means "the carrier has it", a message still in
+    Sending, no disclaimer to keep in the consent ledger) is one compare-and-set statement
+    with its history line (``report_moves.hand_over``: no locked read of the row, no unit
+    of work; issue 14, point 7); any other takes ``record_sent``."""
+    if receipt.sid and kind != disclaimer.KIND and local_status(receipt.status) in _USUAL:
+        detail = coded(Step.CARRIER_ACCEPTED, receipt.sid)
+        try:
+            kept = report_moves.hand_over(message_id, receipt.sid, utcnow(), source, detail)
+        except IntegrityError:
+            db.session.rollback()
+            log.warning("message %s: carrier SID %s is another message's", message_id, receipt.sid)
+            return False
+        if kept is not None:
+            alone.commit()
+            if kept != receipt.sid:
+                log.error(
+                    "message %s: carrier has it twice, %s and %s", message_id, kept, receipt.sid
+                )
+            outbox.forget_job(message_id)
+            return True
+        db.session.rollback()  # not in Sending any more: the longer way reads where it is
+    return record_sent(locked(message_id), receipt, source)
+
+
+# The carrier's answers to a send that leave the message Sent (none: it has it, said nothing).
+_USUAL = (Status.SENT, None)
 
 
 def record_sent(message: SmsMessage, receipt: CarrierMessage, source: str) -> bool:

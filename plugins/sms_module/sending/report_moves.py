@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import bindparam, false, func, insert, literal, or_, select, update
+from sqlalchemy import bindparam, false, func, insert, literal, null, or_, select, update
 
 from host.api import db
 from plugins.sms_module.models import SmsMessage, SmsStatusChange, Status
@@ -81,6 +81,65 @@ def move_by_sid(
     else:
         return _in_two_statements(target, failure is not None, params)
     return Found(row[0], row[1], bool(row[2])) if row is not None else None
+
+
+def hand_over(
+    message_id: int, sid: str, at: datetime, source: str, detail: str | None
+) -> str | None:
+    """Record the carrier's receipt of the Sending message ``message_id``: Sent, with the
+    carrier's SID ``sid`` unless it has one already, its reconciliation marks cleared, and
+    the history line (``at``, ``source``, ``detail``); return the SID it now has, ``None``
+    when it was not in Sending (a report overtook the send job: nothing changed).
+
+    The send job's usual receipt in one compare-and-set statement, with no read of the row
+    (issue 14, point 7): on PostgreSQL its own transaction when the session has none open
+    (``alone.run_alone``), else in the session's; on SQLite an ``UPDATE … RETURNING`` and
+    the history line, in the session's transaction. The caller commits (``alone.commit``).
+    Raises ``IntegrityError`` when another message has ``sid`` (``provider_sid`` is unique):
+    nothing is written, and the session's transaction, if any, must be rolled back."""
+    params = {"message_id": message_id, "sid": sid, "at": at, "source": source, "detail": detail}
+    if may_run_alone():
+        row = run_alone(_handing_over_at_once(), params)
+    elif db.engine.dialect.name == "postgresql":
+        row = db.session.connection().execute(_handing_over_at_once(), params).first()
+    else:
+        connection = db.session.connection()
+        row = connection.execute(_handing_over(), params).first()
+        if row is not None:
+            connection.execute(_noting(Status.SENT), params)
+    return row[-1] if row is not None else None
+
+
+@cache
+def _handing_over():
+    """``UPDATE … WHERE id = <id> AND status = 'sending' RETURNING id, provider_sid`` (binds:
+    message_id, sid, at)."""
+    values = {
+        "status": Status.SENT,
+        "provider_sid": func.coalesce(
+            MESSAGES.c.provider_sid, _bind("sid", MESSAGES.c.provider_sid)
+        ),
+        "reconcile_wait_since": null(),
+        "reconcile_flagged_at": null(),
+        "updated_at": _bind("at", MESSAGES.c.updated_at),
+    }
+    return (
+        update(MESSAGES)
+        .where(MESSAGES.c.id == _bind("message_id", MESSAGES.c.id))
+        .where(MESSAGES.c.status == Status.SENDING)
+        .values(values)
+        .returning(MESSAGES.c.id, MESSAGES.c.provider_sid)
+    )
+
+
+@cache
+def _handing_over_at_once():
+    """PostgreSQL: ``_handing_over`` and its history line in one statement."""
+    moved = _handing_over().cte("moved")
+    line = insert(HISTORY).from_select(
+        HISTORY_COLUMNS, select(*_line_values(moved.c.id, Status.SENT))
+    )
+    return select(moved.c.provider_sid).add_cte(line.cte("noted"))
 
 
 def _in_two_statements(target: Status, failing: bool, params: dict) -> Found | None:

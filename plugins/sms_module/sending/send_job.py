@@ -139,6 +139,7 @@ def _send(
             message, at=platform_now() + timedelta(seconds=reservation.retry_after), force=True
         )
         return SendResult(Outcome.WAITING_FOR_NUMBER)
+    kind = message.kind
     sending = _mark_sending(message, sender, clock)
     if sending is None:  # canceled by the shop a moment ago: the slot goes back
         limiter.release(sender.number, reservation)
@@ -161,7 +162,7 @@ def _send(
     except CarrierError as error:
         return reconciliation.carrier_refused(message_id, error, config)
     limiter.settle(from_, reservation)  # the carrier has it: its window starts from now
-    if not reconciliation.record_sent(reconciliation.locked(message_id), receipt, Source.MODULE):
+    if not reconciliation.record_receipt(message_id, kind, receipt, Source.MODULE):
         # Its SID is claimed by another message: neither sent again nor taken; it waits.
         return reconciliation.wait(message_id, config, 1)
     return SendResult(Outcome.SENT)

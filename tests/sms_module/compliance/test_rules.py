@@ -207,6 +207,7 @@ RULE_HOMES = {
     # option 124 "Use the new SMS module" is on (PRODUCT.md §3); plugin.py declares the
     # option and demo.py (and the benchmarks' seed) switch it on, but only the rules read it
     "option_enabled": {"compliance/rules.py"},
+    "option_enabled_sql": {"compliance/rules.py"},
     "CompanyOption": {"demo.py", "seed_bench/people.py"},
     # the V2V organization number option 124 needs (§3); demo.py picks the demo shops by it
     "v2v_number": {"compliance/rules.py", "demo.py"},

@@ -2,16 +2,18 @@
 runs are counted (``before_cursor_execute``), so a change that adds a read or a write to the
 send path fails here, and every rule is still checked at send time.
 
-A send of the backlog reads the message (locked), option 124, the shop's V2V number with the
-opt-out list and the consent (one statement), the disclaimer and the conversation with its
-number (one statement); moves the message to Sending in one compare-and-set UPDATE
-(``lifecycle.claim``), adds its history line and commits; after the carrier, reads the
-message again (locked), writes Sent with its SID and its history line and commits (a SID
-another message has is refused by the unique constraint, not read beforehand): 10 statements
-on either database. Before issue 14 it was 16: the shop's row,
-the opt-out list, the consent and the number's row were read apart, ``lifecycle.hold`` and
-the ORM's flush each updated the message, and the number's ``last_sent_at`` was written on
-every send.
+A send of the backlog reads the message (locked), option 124 with the shop's V2V number,
+the opt-out list and the consent (one statement), the disclaimer and the conversation with
+its number (one statement); moves the message to Sending in one compare-and-set UPDATE
+(``lifecycle.claim``), adds its history line and commits; after the carrier, moves it from
+Sending to Sent with its SID in one compare-and-set with its history line, with no read of
+the row (``report_moves.hand_over``; a SID another message has is refused by the unique
+constraint, not read beforehand): 7 statements and one commit on PostgreSQL (the receipt's
+statement is its own transaction), 8 and two commits on SQLite. Before issue 14 it was 16:
+the shop's row, option 124, the opt-out list, the consent and the number's row were read
+apart, the message was read again after the carrier, ``lifecycle.hold`` and the ORM's
+flush each updated the message, and the number's ``last_sent_at`` was written on every
+send.
 """
 
 from __future__ import annotations
@@ -31,10 +33,11 @@ from plugins.sms_module.sending.outcomes import Outcome
 from tests.sms_module.sending.carrier_double import use_double
 from tests.support_pipeline import accepted_message, message
 
-# Statements of one backlog send, commits apart, on either database; and its commits.
-STATEMENTS = 10
-COMMITS = 2
-KINDS = {"SELECT": 6, "UPDATE": 2, "INSERT": 2}
+# The statements of one backlog send by kind, commits apart, and its commits, by database.
+KINDS = {
+    "postgresql": ({"SELECT": 4, "UPDATE": 1, "INSERT": 1, "WITH": 1}, 1),
+    "sqlite": ({"SELECT": 4, "UPDATE": 2, "INSERT": 2}, 2),
+}
 
 
 @pytest.fixture
@@ -84,11 +87,11 @@ def test_a_backlog_send_runs_no_more_statements_than_its_rules_and_records_need(
         ids = [accepted_message(shops, body=f"m{i}") for i in range(5)]
         assert jobs.send_message(ids[0]) == "sent"
         assert {message(i).status for i in ids} == {Status.SENT}
+        kinds, commits = KINDS[db.engine.dialect.name]
     assert [outcome for outcome, _ in sends] == [Outcome.SENT] * 4
     for _outcome, seen in sends:
-        commits = seen.pop("COMMIT")
-        assert (sum(seen.values()), commits) == (STATEMENTS, COMMITS), seen
-        assert dict(seen) == KINDS
+        committed = seen.pop("COMMIT")
+        assert (dict(seen), committed) == (kinds, commits)
 
 
 def test_a_numbers_last_send_is_kept_to_the_second_not_written_by_every_send(
