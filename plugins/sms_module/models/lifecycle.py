@@ -13,8 +13,9 @@ point 1).
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import object_session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -85,10 +86,11 @@ def claim(
     ``False``, changing nothing, when another process moved the message since it was read
     (a shop's cancel). A step the table refuses is left out, as ``move`` leaves it.
 
-    The send job's Sending: one UPDATE and one INSERT, with no unit of work of the ORM, on
-    a row its caller reads ``FOR UPDATE`` (issue 14, point 7). The object is left as the
-    row now is. Raises ``ValueError`` for Failed and Undelivered (``fail``). The caller
-    commits."""
+    The send job's Sending: one UPDATE and one INSERT, on a row its caller reads ``FOR
+    UPDATE``, run on the session's connection as statements built once per set of columns:
+    no unit of work, nor the ORM's evaluation of the UPDATE's criteria against the objects
+    of the session (issue 14, point 7). The object is left as the row now is. Raises
+    ``ValueError`` for Failed and Undelivered (``fail``). The caller commits."""
     read = current = message.status
     taken = []
     for target, detail in steps:
@@ -98,23 +100,42 @@ def claim(
             taken.append((target, detail))
             current = target
     session = object_session(message)
+    session.flush()  # what the session holds goes first, as its autoflush would
     now = utcnow()
     values = {"status": current, "updated_at": now, **values}
-    table = SmsMessage.__table__  # Core statements: none of the ORM's bulk machinery
-    result = session.execute(
-        update(table).where(table.c.id == message.id, table.c.status == read).values(**values)
-    )
-    if result.rowcount != 1:
+    connection = session.connection()
+    params = {"claimed_id": message.id, "read_status": read}
+    params.update({f"new_{key}": value for key, value in values.items()})
+    if connection.execute(_claiming(tuple(values)), params).rowcount != 1:
         return False
     if taken:
         lines = [
             {"message_id": message.id, "status": s, "at": now, "source": source, "detail": d}
             for s, d in taken
         ]
-        session.execute(insert(SmsStatusChange.__table__), lines)
+        connection.execute(_noting(), lines)
     for key, value in values.items():
         set_committed_value(message, key, value)  # as stored: nothing left to flush
     return True
+
+
+@cache
+def _claiming(columns: tuple[str, ...]):
+    """``claim``'s compare-and-set, for the message columns ``columns`` (binds: claimed_id,
+    read_status, and ``new_<column>`` for each)."""
+    table = SmsMessage.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("claimed_id", type_=table.c.id.type))
+        .where(table.c.status == bindparam("read_status", type_=table.c.status.type))
+        .values({name: bindparam(f"new_{name}", type_=table.c[name].type) for name in columns})
+    )
+
+
+@cache
+def _noting():
+    """``claim``'s history lines: the table's plain INSERT."""
+    return insert(SmsStatusChange.__table__)
 
 
 def withdraw(message: SmsMessage, source: str, detail: str) -> bool:

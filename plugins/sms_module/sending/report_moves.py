@@ -1,5 +1,7 @@
 """A delivery report's move in the fewest SQL statements (issue 14, point 5): a
-compare-and-set on the message's row, keyed by the carrier's SID, with its history line.
+compare-and-set on the message's row, keyed by the carrier's SID, with its history line;
+and the same for the send job's record of the carrier's receipt (``hand_over``: Sending to
+Sent, keyed by our id, giving the row its SID; issue 14, point 7).
 
 ``UPDATE sms_message SET status = <new> … WHERE provider_sid = <sid> AND status IN (<the
 statuses the table lets reach new>)`` is the whole rule "never backwards" (PRODUCT.md §6):
