@@ -87,10 +87,10 @@ def claim(
     (a shop's cancel). A step the table refuses is left out, as ``move`` leaves it.
 
     The send job's Sending: one UPDATE and one INSERT, on a row its caller reads ``FOR
-    UPDATE``, run on the session's connection as statements built once per set of columns:
-    no unit of work, nor the ORM's evaluation of the UPDATE's criteria against the objects
-    of the session (issue 14, point 7). The object is left as the row now is. Raises
-    ``ValueError`` for Failed and Undelivered (``fail``). The caller commits."""
+    UPDATE``, Core statements with no unit of work of the ORM, built once per set of
+    columns rather than for every send (issue 14, point 7). The object is left as the row
+    now is. Raises ``ValueError`` for Failed and Undelivered (``fail``). The caller
+    commits."""
     read = current = message.status
     taken = []
     for target, detail in steps:
@@ -100,7 +100,6 @@ def claim(
             taken.append((target, detail))
             current = target
     session = object_session(message)
-    session.flush()  # what the session holds goes first, as its autoflush would
     now = utcnow()
     values = {"status": current, "updated_at": now, **values}
     connection = session.connection()

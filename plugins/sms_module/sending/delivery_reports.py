@@ -175,12 +175,15 @@ def _reported_message(sid: str, message_id: int | None) -> SmsMessage | None:
             select(SmsMessage).where(SmsMessage.provider_sid == sid).with_for_update()
         )
     if message is None and message_id is not None and sid:
-        # The report may overtake our own record of the SID: our id is in the URL.
+        # The report may overtake our own record of the SID: our id is in the URL. Locked
+        # by id alone: when the send job's record of that SID is being committed, the lock
+        # waits for it and reads the row as committed, SID included (a condition on the SID
+        # being NULL would skip the row then, and the report would be lost).
         message = db.session.scalar(
-            select(SmsMessage)
-            .where(SmsMessage.id == message_id, SmsMessage.provider_sid.is_(None))
-            .with_for_update()
+            select(SmsMessage).where(SmsMessage.id == message_id).with_for_update()
         )
-        if message is not None:
+        if message is not None and message.provider_sid is None:
             message.provider_sid = sid
+        elif message is not None and message.provider_sid != sid:
+            return None  # another record of ours at the carrier: not this report's message
     return message

@@ -7,17 +7,20 @@ it: never backwards, a SID claimed once, nothing half written."""
 from __future__ import annotations
 
 import logging
+import threading
 
 import pytest
+from sqlalchemy import event, select, text
 
 from host.extensions import db
+from host.models import utcnow
 from host.redis_connection import get_redis
 from plugins.sms_module.carriers.base import CarrierMessage
 from plugins.sms_module.models import Kind, Source, Status, lifecycle
 from plugins.sms_module.models.codes import Step, coded
-from plugins.sms_module.sending import outbox, reconciliation
+from plugins.sms_module.sending import outbox, reconciliation, report_moves
 from plugins.sms_module.sending.delivery_reports import record_report
-from tests.support_pipeline import accepted_message, history, in_process_app, message
+from tests.support_pipeline import accepted_message, history, in_process_app, message, wait_for
 
 
 @pytest.fixture
@@ -47,7 +50,20 @@ def record(message_id: int, got: CarrierMessage) -> bool:
 def test_the_usual_receipt_moves_sending_to_sent_with_its_sid_and_one_line(app, shops):
     with app.app_context():
         mid = sending(shops)
-        assert record(mid, receipt("SM" + "1" * 32)) is True
+        seen = []
+
+        def statement(_conn, _cursor, sql, *_args):
+            seen.append(sql.split(None, 1)[0].upper())
+
+        event.listen(db.engine, "before_cursor_execute", statement)
+        try:
+            assert record(mid, receipt("SM" + "1" * 32)) is True
+        finally:
+            event.remove(db.engine, "before_cursor_execute", statement)
+        # One compare-and-set with its line, no read of the row (the longer way reads it).
+        assert (
+            seen == {"postgresql": ["WITH"], "sqlite": ["UPDATE", "INSERT"]}[db.engine.dialect.name]
+        )
         m = message(mid)
         assert (m.status, m.provider_sid) == (Status.SENT, "SM" + "1" * 32)
         assert history(m)[-2:] == ["sending", "sent"]
@@ -97,3 +113,51 @@ def test_a_receipt_that_says_failed_fails_the_message_with_the_carrier_s_code(ap
         m = message(mid)
         assert (m.status, m.failure_code) == (Status.FAILED, "30007")
         assert history(m)[-2:] == ["sent", "failed"]
+
+
+def test_the_receipt_in_an_open_transaction_is_kept_with_it(app, shops):
+    # The simulator's own read opens the session's transaction before the receipt.
+    with app.app_context():
+        mid = sending(shops)
+        db.session.execute(select(1))
+        assert record(mid, receipt("SM" + "8" * 32)) is True
+        db.session.rollback()  # nothing left open to undo: the receipt was committed
+        assert (message(mid).status, message(mid).provider_sid) == (Status.SENT, "SM" + "8" * 32)
+
+
+def lock_waits() -> int:
+    """The database's sessions waiting for a lock, read on a connection of their own."""
+    with db.engine.connect() as connection:
+        query = (
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        )
+        return connection.execute(text(query)).scalar()
+
+
+def test_a_report_racing_the_receipt_waits_for_it_and_is_kept(app, shops):
+    # The report overtakes the send job's record of the SID: it looks the message up by our
+    # id while the receipt is being committed, waits for the row, and moves it on.
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite takes no row lock: a report waits for the whole receipt")
+        mid, sid = sending(shops), "SM" + "7" * 32
+    found = {}
+
+    def report() -> None:
+        with app.app_context():
+            found["id"] = record_report(sid, mid, Status.DELIVERED, "delivered")
+
+    with app.app_context():  # the send job's transaction, not committed yet
+        db.session.execute(select(1))
+        assert report_moves.hand_over(mid, sid, utcnow(), Source.MODULE, None) == sid
+        thread = threading.Thread(target=report)
+        thread.start()
+        wait_for(lambda: lock_waits() == 1, what="the report waiting for the message's row")
+        db.session.commit()
+    thread.join(timeout=30)
+    with app.app_context():
+        assert found == {"id": mid}
+        m = message(mid)
+        assert (m.status, m.provider_sid) == (Status.DELIVERED, sid)
+        assert history(m)[-2:] == ["sent", "delivered"]
