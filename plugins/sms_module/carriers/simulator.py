@@ -83,10 +83,19 @@ class SimulatorCarrier:
             raise CarrierError(TWILIO_ERRORS[INVALID_TO], code=INVALID_TO, status=400)
         if ending == "0503":
             raise CarrierError("Service unavailable", status=503, transient=True)
-        self._freeze_point("before")
+        # The clock and the "before" freeze point in one round trip; after a thaw, the clock
+        # again. The record, the rate window's read and the "after" point in a second one.
+        reading = self.redis.pipeline(transaction=False)
+        reading.time()
+        reading.get(FREEZE_KEY)
+        (seconds, micros), frozen = reading.execute()
+        if _frozen_at(frozen, "before"):
+            self.redis.blpop([THAW_KEY], timeout=30)
+            seconds, micros = self.redis.time()
+        now = seconds + micros / 1_000_000
         sid = "SM" + uuid.uuid4().hex
-        now = self._now()
         segments = count_segments(body).segments or 1
+        log_key = f"{PREFIX}:log:{from_}"
         pipe = self.redis.pipeline()
         pipe.hset(
             f"{PREFIX}:msg:{sid}",
@@ -102,10 +111,14 @@ class SimulatorCarrier:
         )
         pipe.zadd(f"{PREFIX}:sent:{from_}:{to}", {sid: now})
         pipe.zadd(f"{PREFIX}:all", {sid: now})
-        pipe.zadd(f"{PREFIX}:log:{from_}", {f"{sid}:{segments}": now})
-        pipe.execute()
-        self._watch_rate(from_, now)
-        self._freeze_point("after")
+        pipe.zadd(log_key, {f"{sid}:{segments}": now})
+        pipe.zremrangebyscore(log_key, "-inf", now - 5)
+        pipe.zrangebyscore(log_key, now - 1, "+inf")
+        pipe.get(FREEZE_KEY)
+        *_, recent, frozen = pipe.execute()
+        self._watch_rate(from_, recent)
+        if _frozen_at(frozen, "after"):
+            self.redis.blpop([THAW_KEY], timeout=30)
         if ending == "0408":
             raise CarrierError("Read timed out", transient=True)
         if self.callback_delay is not None:
@@ -155,14 +168,9 @@ class SimulatorCarrier:
         """Return how many sends broke their number's rate."""
         return int(self.redis.get(BREACHES_KEY) or 0)
 
-    def _now(self) -> float:
-        seconds, micros = self.redis.time()
-        return seconds + micros / 1_000_000
-
-    def _watch_rate(self, number: str, now: float) -> None:
-        key = f"{PREFIX}:log:{number}"
-        self.redis.zremrangebyscore(key, "-inf", now - 5)
-        recent = self.redis.zrangebyscore(key, now - 1, "+inf")
+    def _watch_rate(self, number: str, recent: list[bytes]) -> None:
+        """Count a breach when the sends of the last second from ``number`` (``recent``:
+        its log's members, ``<sid>:<segments>``) carry more segments than its rate."""
         used = sum(int(member.rsplit(b":", 1)[1]) for member in recent)
         rate = db.session.scalar(select(SenderNumber.rate).where(SenderNumber.number == number))
         # A lone message longer than the rate is no breach: it takes a window of its own.
@@ -173,9 +181,11 @@ class SimulatorCarrier:
                 "rate breach on %s: %s segments within a second (rate %s)", number, used, rate
             )
 
-    def _freeze_point(self, point: str) -> None:
-        if (self.redis.get(FREEZE_KEY) or b"").decode() == point:
-            self.redis.blpop([THAW_KEY], timeout=30)
+
+def _frozen_at(frozen: bytes | None, point: str) -> bool:
+    """Tell whether the freeze key's value (``frozen``) stops a send at ``point`` ("before"
+    or "after" the carrier keeps it) until the thaw key is pushed: the tests' frozen worker."""
+    return (frozen or b"").decode() == point
 
 
 def _seconds(delay: float):

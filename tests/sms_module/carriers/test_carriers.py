@@ -39,3 +39,27 @@ def test_carrier_for_simulator_returns_the_simulator(app):
     with app.app_context():
         carrier = carrier_for(app.config)
     assert isinstance(carrier, simulator.SimulatorCarrier)
+
+
+def test_the_simulator_counts_a_send_past_its_number_s_rate_as_a_breach(make_app, redis_url):
+    # The rate accuracy benchmark reads this count: two segments a second on a number of
+    # rate 2 are none; a third in the same second is one (the sends here take milliseconds).
+    from sqlalchemy import select
+
+    from host.extensions import db
+    from plugins.sms_module.carriers.simulator import SimulatorCarrier
+    from plugins.sms_module.models import SenderNumber
+    from tests.support_pipeline import in_process_app
+
+    app = in_process_app(make_app, SMS_SIMULATOR_CALLBACK_DELAY=None)
+    with app.app_context():
+        number = db.session.scalar(select(SenderNumber).order_by(SenderNumber.id).limit(1))
+        number.rate = 2
+        db.session.commit()
+        carrier = SimulatorCarrier.from_config(app.config)
+        for body in ("one", "two"):
+            carrier.send(to=TO, from_=number.number, body=body, status_callback=CALLBACK)
+        assert carrier.breaches() == 0
+        carrier.send(to=TO, from_=number.number, body="three", status_callback=CALLBACK)
+        assert carrier.breaches() == 1
+        assert carrier.sent_count() == 3
