@@ -33,7 +33,7 @@ from plugins.sms_module.models import (
     Status,
 )
 from plugins.sms_module.models.codes import Step, coded
-from plugins.sms_module.sending.alone import may_run_alone, run_alone
+from plugins.sms_module.sending.alone import first_row
 
 MESSAGES = SmsMessage.__table__
 HISTORY = SmsStatusChange.__table__
@@ -87,11 +87,8 @@ def keep_reply(
         "at": at,
         "received_on": coded(Step.RECEIVED_ON, number),
     }
-    if may_run_alone():
-        found = run_alone(_one_statement(), params)
-        return (found[0], found[1]) if found is not None else None
     if db.engine.dialect.name == "postgresql":
-        found = db.session.connection().execute(_one_statement(), params).first()
+        found = first_row(_one_statement(), params)
         return (found[0], found[1]) if found is not None else None
     connection = db.session.connection()
     found = connection.execute(_keeping(sqlite.insert), params).first()

@@ -39,3 +39,12 @@ def run_alone(statement, params: dict) -> Row | None:
             return connection.execute(statement, params).first()
         finally:
             driver.autocommit = False
+
+
+def first_row(statement, params: dict, alone: bool = True) -> Row | None:
+    """Execute ``statement`` with ``params`` on PostgreSQL and return its first row: as a
+    transaction of its own when ``alone`` and no transaction of the session is open
+    (``run_alone``), else in the session's transaction, which the caller commits."""
+    if alone and may_run_alone():
+        return run_alone(statement, params)
+    return db.session.connection().execute(statement, params).first()

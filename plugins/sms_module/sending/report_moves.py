@@ -30,7 +30,7 @@ from sqlalchemy import bindparam, false, func, insert, literal, null, or_, selec
 from host.api import db
 from plugins.sms_module.models import SmsMessage, SmsStatusChange, Status
 from plugins.sms_module.models.statuses import can_move
-from plugins.sms_module.sending.alone import may_run_alone, run_alone
+from plugins.sms_module.sending.alone import first_row
 
 MESSAGES = SmsMessage.__table__
 HISTORY = SmsStatusChange.__table__
@@ -69,19 +69,15 @@ def move_by_sid(
     ``sources(target)``, writing ``failure`` (code, reason) with it and the history line
     (``at``, ``source``, ``detail``); return what was found, ``None`` for a SID no message
     has. One statement on PostgreSQL, committed on its own when ``alone`` and the session
-    has no transaction open (``alone.run_alone``); two on SQLite; otherwise in the
+    has no transaction open (``alone.first_row``); two on SQLite; otherwise in the
     session's transaction, which the caller commits. ``alone=False``: the caller writes
     more in the same transaction."""
     params = {"sid": sid, "at": at, "source": source, "detail": detail}
     if failure is not None:
         params["code"], params["reason"] = failure
-    statement = _one_statement(target, failure is not None)
-    if alone and may_run_alone():
-        row = run_alone(statement, params)
-    elif db.engine.dialect.name == "postgresql":
-        row = db.session.connection().execute(statement, params).first()
-    else:
+    if db.engine.dialect.name != "postgresql":
         return _in_two_statements(target, failure is not None, params)
+    row = first_row(_one_statement(target, failure is not None), params, alone)
     return Found(row[0], row[1], bool(row[2])) if row is not None else None
 
 
@@ -95,15 +91,13 @@ def hand_over(
 
     The send job's usual receipt in one compare-and-set statement, with no read of the row
     (issue 14, point 7): on PostgreSQL its own transaction when the session has none open
-    (``alone.run_alone``), else in the session's; on SQLite an ``UPDATE … RETURNING`` and
+    (``alone.first_row``), else in the session's; on SQLite an ``UPDATE … RETURNING`` and
     the history line, in the session's transaction. The caller commits (``alone.commit``).
     Raises ``IntegrityError`` when another message has ``sid`` (``provider_sid`` is unique):
     nothing is written, and the session's transaction, if any, must be rolled back."""
     params = {"message_id": message_id, "sid": sid, "at": at, "source": source, "detail": detail}
-    if may_run_alone():
-        row = run_alone(_handing_over_at_once(), params)
-    elif db.engine.dialect.name == "postgresql":
-        row = db.session.connection().execute(_handing_over_at_once(), params).first()
+    if db.engine.dialect.name == "postgresql":
+        row = first_row(_handing_over_at_once(), params)
     else:
         connection = db.session.connection()
         row = connection.execute(_handing_over(), params).first()
